@@ -1,0 +1,277 @@
+"""All of koronto's settings, read from the environment (see .env.example).
+
+With nothing set, koronto runs on the embedded default: SQLite under var/, kombu's filesystem
+broker, a file-based cache shared by every process, the sandbox payment provider and the console
+SMS backend. Setting KORONTO_ENV=production turns the safety checks on: a missing SECRET_KEY or
+vending-key encryption key stops start-up with a message saying which one.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("KORONTO_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+PRODUCTION = env.str("KORONTO_ENV", default="development") == "production"
+DEBUG = env.bool("DEBUG", default=False)
+
+# Development keys are generated per checkout and kept under var/, so nothing secret is committed.
+_DEV_SECRETS = VAR_DIR / "dev-secrets.env"
+
+
+def _dev_secret(name: str) -> str:
+    """A per-checkout random secret for development; production must set the variable."""
+    import secrets
+
+    values: dict[str, str] = {}
+    if _DEV_SECRETS.exists():
+        for line in _DEV_SECRETS.read_text().splitlines():
+            key, _, value = line.partition("=")
+            values[key] = value
+    if name not in values:
+        values[name] = secrets.token_urlsafe(48)
+        _DEV_SECRETS.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        _DEV_SECRETS.chmod(0o600)
+    return values[name]
+
+
+def _required_secret(name: str) -> str:
+    value = env.str(name, default="")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Production mode (KORONTO_ENV=production) refuses to start without it; "
+            f"see .env.example."
+        )
+    return _dev_secret(name)
+
+
+SECRET_KEY = _required_secret("SECRET_KEY")
+# Encrypts vending keys at rest (AES-256-GCM; any string, stretched with SHA-256). Losing it means
+# re-entering every vending key, so production keeps it in a secret store, never in the database.
+VENDING_KEY_ENCRYPTION_KEY = _required_secret("VENDING_KEY_ENCRYPTION_KEY")
+# The last segment of every webhook URL; a request with another value gets 404.
+WEBHOOK_SECRET = _required_secret("WEBHOOK_SECRET")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+DEMO_MODE = env.bool("DEMO_MODE", default=not PRODUCTION)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "vending",
+    "ussd",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'koronto.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and a busy timeout let the web server and the worker share one SQLite file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory, so a Celery worker started by an end-to-end test sees the test data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="koronto"),
+        }
+    }
+else:
+    # USSD sessions must survive a hop landing on another process, so not locmem.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Celery -----------------------------------------------------------------------------------
+_BROKER_DIR = VAR_DIR / "broker"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+else:
+    for sub in ("out", "processed"):
+        (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "out"),
+        "data_folder_out": str(_BROKER_DIR / "out"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = False  # opted in per task (money and token tasks), DESIGN.md rule 6
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "UTC"
+
+# --- Time, language -----------------------------------------------------------------------------
+USE_TZ = True
+TIME_ZONE = env.str("TIME_ZONE", default="Africa/Nairobi")
+LANGUAGE_CODE = "en"
+USE_I18N = True
+
+# --- Static files ---------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- Security (production) ------------------------------------------------------------------------
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Logging: never a vending key, PIN or full token (vending.logging masks token-shaped digits) ---
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_secrets": {"()": "vending.logsafety.MaskSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Channels ----------------------------------------------------------------------------------
+USSD_SERVICE_CODES = env.list("USSD_SERVICE_CODES", default=["*384*44135#"])
+USSD_SESSION_TTL_SECONDS = env.int("USSD_SESSION_TTL_SECONDS", default=300)
+SMS_SHORTCODE = env.str("SMS_SHORTCODE", default="44135")
+DEFAULT_COUNTRY = env.str("DEFAULT_COUNTRY", default="KE")
+
+# --- Africa's Talking (SMS) -----------------------------------------------------------------------
+AT_API_BASE_URL = env.str("AT_API_BASE_URL", default="https://api.africastalking.com")
+AT_USERNAME = env.str("AT_USERNAME", default="")
+AT_API_KEY = env.str("AT_API_KEY", default="")
+AT_SENDER_ID = env.str("AT_SENDER_ID", default="")
+AT_ENQUEUE = env.bool("AT_ENQUEUE", default=True)
+
+# --- Payment providers (sandbox unless credentials are set) ------------------------------------------
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+DARAJA_BASE_URL = env.str("DARAJA_BASE_URL", default="https://api.safaricom.co.ke")
+DARAJA_CONSUMER_KEY = env.str("DARAJA_CONSUMER_KEY", default="")
+DARAJA_CONSUMER_SECRET = env.str("DARAJA_CONSUMER_SECRET", default="")
+DARAJA_SHORTCODE = env.str("DARAJA_SHORTCODE", default="")
+DARAJA_PASSKEY = env.str("DARAJA_PASSKEY", default="")
+DARAJA_TRANSACTION_TYPE = env.str("DARAJA_TRANSACTION_TYPE", default="CustomerPayBillOnline")
+DARAJA_CALLBACK_IP_ALLOWLIST = env.list("DARAJA_CALLBACK_IP_ALLOWLIST", default=[])
+WAAFIPAY_BASE_URL = env.str("WAAFIPAY_BASE_URL", default="https://api.waafipay.com/asm")
+WAAFIPAY_MERCHANT_UID = env.str("WAAFIPAY_MERCHANT_UID", default="")
+WAAFIPAY_API_USER_ID = env.str("WAAFIPAY_API_USER_ID", default="")
+WAAFIPAY_API_KEY = env.str("WAAFIPAY_API_KEY", default="")
+WAAFIPAY_TIMEOUT_SECONDS = env.float("WAAFIPAY_TIMEOUT_SECONDS", default=180.0)
+SANDBOX_APPROVE_DELAY_SECONDS = env.float("SANDBOX_APPROVE_DELAY_SECONDS", default=2.0)
+
+
+def _check_integration(name: str, values: dict[str, str]) -> None:
+    """An integration switched on (any of its settings given) but incomplete fails loudly."""
+    given = [k for k, v in values.items() if v]
+    if given and len(given) != len(values):
+        missing = ", ".join(k for k, v in values.items() if not v)
+        raise ImproperlyConfigured(f"{name} is partly configured: set {missing} too, or none of them.")
+
+
+_check_integration("Africa's Talking", {"AT_USERNAME": AT_USERNAME, "AT_API_KEY": AT_API_KEY})
+_check_integration(
+    "Daraja",
+    {
+        "DARAJA_CONSUMER_KEY": DARAJA_CONSUMER_KEY,
+        "DARAJA_CONSUMER_SECRET": DARAJA_CONSUMER_SECRET,
+        "DARAJA_SHORTCODE": DARAJA_SHORTCODE,
+        "DARAJA_PASSKEY": DARAJA_PASSKEY,
+    },
+)
+_check_integration(
+    "WaafiPay",
+    {
+        "WAAFIPAY_MERCHANT_UID": WAAFIPAY_MERCHANT_UID,
+        "WAAFIPAY_API_USER_ID": WAAFIPAY_API_USER_ID,
+        "WAAFIPAY_API_KEY": WAAFIPAY_API_KEY,
+    },
+)
+
+# --- Sweeps (Celery beat) ---------------------------------------------------------------------------
+SWEEP_PENDING_PAYMENT_AFTER_SECONDS = env.int("SWEEP_PENDING_PAYMENT_AFTER_SECONDS", default=60)
+SWEEP_GIVE_UP_AFTER_SECONDS = env.int("SWEEP_GIVE_UP_AFTER_SECONDS", default=1800)

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from vending.views.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("vending.urls")),
+    path("", include("ussd.urls")),
+]

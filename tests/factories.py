@@ -1,0 +1,87 @@
+"""Small builders for test data; every test module uses these instead of its own copies."""
+
+import itertools
+import secrets
+from decimal import Decimal
+
+from vending.models import Customer, Meter, Payment, Purchase, SupplyGroup, Tariff, TariffBlock, Utility
+from vending.services.keys import supply_group_set_vending_key
+from vending.services.meters import meter_register
+from vending.sts.identity import luhn_check_digit
+
+_serial = itertools.count(1)
+
+
+def make_drn(length: int = 11) -> str:
+    """A fresh DRN with a valid check digit (11 digits: 2-digit MfrCode; 13: 4-digit)."""
+    payload = f"{next(_serial) + 4000000:0{length - 1}d}"
+    return payload + luhn_check_digit(payload)
+
+
+def make_utility(country: str = "KE", currency: str = "KES") -> Utility:
+    return Utility.objects.create(name=f"Utility {next(_serial)}", country=country, currency=currency)
+
+
+def make_supply_group(
+    utility: Utility | None = None, *, dkga: str = "02", ea: str = "07", base_date: int = 2014,
+    sgc: str | None = None, key_revision: int = 1,
+) -> SupplyGroup:
+    group = SupplyGroup.objects.create(
+        utility=utility or make_utility(), name="Test group", sgc=sgc or f"{next(_serial) % 1000000:06d}",
+        key_revision=key_revision, dkga=dkga, ea=ea, base_date=base_date,
+    )
+    return supply_group_set_vending_key(supply_group=group, key=secrets.token_bytes(8 if dkga == "02" else 20))
+
+
+def make_flat_tariff(utility: Utility, *, price: str = "20", currency: str | None = None, **fields) -> Tariff:
+    values = {"vat_percent": Decimal("0"), "min_purchase": Decimal("10"), "max_purchase": Decimal("10000")}
+    values.update(fields)
+    return Tariff.objects.create(
+        utility=utility, name=f"Flat {next(_serial)}", currency=currency or utility.currency,
+        kind=Tariff.Kind.FLAT, price_per_kwh=Decimal(price), **values,
+    )
+
+
+def make_block_tariff(utility: Utility, blocks: list[tuple[str | None, str]], **fields) -> Tariff:
+    values = {"vat_percent": Decimal("0"), "min_purchase": Decimal("10"), "max_purchase": Decimal("10000")}
+    values.update(fields)
+    tariff = Tariff.objects.create(
+        utility=utility, name=f"Blocks {next(_serial)}", currency=utility.currency, kind=Tariff.Kind.BLOCKS,
+        **values,
+    )
+    for up_to, price in blocks:
+        TariffBlock.objects.create(tariff=tariff, up_to_kwh=Decimal(up_to) if up_to else None,
+                                   price_per_kwh=Decimal(price))
+    return tariff
+
+
+def make_meter(*, supply_group: SupplyGroup | None = None, tariff: Tariff | None = None, drn: str | None = None,
+               **fields) -> Meter:
+    supply_group = supply_group or make_supply_group()
+    tariff = tariff or make_flat_tariff(supply_group.utility)
+    meter = meter_register(drn=drn or make_drn(), supply_group=supply_group, tariff=tariff,
+                           label_name=fields.pop("label_name", "Test Home"))
+    if fields:
+        Meter.objects.filter(pk=meter.pk).update(**fields)
+        meter.refresh_from_db()
+    return meter
+
+
+def make_customer(phone: str | None = None, language: str = "en") -> Customer:
+    return Customer.objects.create(phone=phone or f"+2547{next(_serial) % 100000000:08d}", language=language)
+
+
+def make_purchase(meter: Meter | None = None, *, amount: str = "100", wallet: str = "mpesa", **fields) -> Purchase:
+    meter = meter or make_meter()
+    n = next(_serial)
+    values = {
+        "reference": f"T{n:09d}", "idempotency_key": f"test-{n}", "channel": "ussd",
+        "payer_phone": "+254711000111", "currency": meter.tariff.currency,
+    }
+    values.update(fields)
+    return Purchase.objects.create(meter=meter, wallet=wallet, amount=Decimal(amount), **values)
+
+
+def make_payment(purchase: Purchase, *, provider: str = "sandbox", reference: str = "") -> Payment:
+    return Payment.objects.create(purchase=purchase, provider=provider, provider_reference=reference,
+                                  amount_requested=purchase.amount)

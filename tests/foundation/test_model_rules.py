@@ -1,0 +1,144 @@
+"""The data model's rules: DRN check digits, unique (meter, TID), one credit token per purchase,
+illegal state transitions refused, an append-only audit trail."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from tests.factories import make_meter, make_payment, make_purchase
+from vending.exceptions import BadMeterNumber, InvalidTransition
+from vending.meter_numbers import clean_drn, derive_pan
+from vending.models import AuditEvent, Meter, Purchase, Token
+from vending.services.transitions import transition
+from vending.states import PaymentState, PurchaseState
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("drn", ["47500150231", "04123456784", "0100000000016"])
+def test_valid_drns_are_accepted(drn):
+    assert clean_drn(drn) == drn
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("47500150232", "last digit"),  # check digit off by one
+        ("4750015023", "11 or 13"),
+        ("475001502311", "11 or 13"),
+        ("4750O150231", "digits only"),
+        ("0100000000017", "last digit"),
+    ],
+)
+def test_bad_drns_are_refused_with_the_reason(raw, problem):
+    with pytest.raises(BadMeterNumber, match=problem):
+        clean_drn(raw)
+
+
+def test_drn_separators_typed_by_customers_are_ignored():
+    assert clean_drn("4750-0150 231") == "47500150231"
+
+
+def test_meter_model_validates_its_drn():
+    meter = make_meter()
+    meter.drn = "47500150232"
+    with pytest.raises(ValidationError) as excinfo:
+        meter.full_clean()
+    assert "drn" in excinfo.value.message_dict
+
+
+def test_pan_is_derived_from_the_drn():
+    assert derive_pan("00000000000") == "600727000000000009"  # STS.md §10
+    assert derive_pan("0100000000008") == "000001000000000082"
+    meter = make_meter(drn="47500150231")
+    assert meter.pan.startswith("60072747500150231") and len(meter.pan) == 18
+
+
+def _token(meter: Meter, purchase: Purchase | None, tid: int | None, kind: str = "credit") -> Token:
+    return Token.objects.create(meter=meter, purchase=purchase, kind=kind, token_class=0, subclass=0, tid=tid,
+                                digits="1" * 20)
+
+
+def test_tid_is_unique_per_meter():
+    meter = make_meter()
+    _token(meter, None, 1000, kind="free")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _token(meter, None, 1000, kind="free")
+
+
+def test_same_tid_on_another_meter_is_fine():
+    _token(make_meter(), None, 1000, kind="free")
+    _token(make_meter(), None, 1000, kind="free")
+
+
+def test_key_change_tokens_carry_no_tid_and_do_not_collide():
+    meter = make_meter()
+    for _ in range(2):
+        Token.objects.create(meter=meter, kind="key_change", token_class=2, subclass=3, tid=None, digits="2" * 20)
+    assert meter.tokens.count() == 2
+
+
+def test_one_credit_token_per_purchase():
+    purchase = make_purchase()
+    _token(purchase.meter, purchase, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _token(purchase.meter, purchase, 2)
+
+
+def test_legal_transition_moves_and_audits():
+    purchase = make_purchase()
+    purchase, changed = transition(purchase, PurchaseState.PAYMENT_PENDING, reason="push sent")
+    assert changed and purchase.state == PurchaseState.PAYMENT_PENDING
+    event = AuditEvent.objects.filter(purchase=purchase).last()
+    assert event.action == "purchase.payment_pending"
+    assert event.before == {"state": "created"} and event.after["state"] == "payment_pending"
+
+
+def test_repeating_a_transition_is_a_quiet_no_op():
+    purchase = make_purchase()
+    transition(purchase, PurchaseState.PAYMENT_PENDING)
+    events = AuditEvent.objects.count()
+    purchase, changed = transition(purchase, PurchaseState.PAYMENT_PENDING)
+    assert not changed and AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize(
+    ("path", "illegal"),
+    [
+        ([], PurchaseState.VENDED),  # created → vended skips payment
+        ([], PurchaseState.DELIVERED),
+        ([PurchaseState.PAYMENT_PENDING], PurchaseState.REFUNDED),
+        ([PurchaseState.CANCELLED], PurchaseState.PAID),  # a final state stays final
+    ],
+)
+def test_illegal_purchase_transitions_are_refused(path, illegal):
+    purchase = make_purchase()
+    for step in path:
+        purchase, _ = transition(purchase, step)
+    with pytest.raises(InvalidTransition):
+        transition(purchase, illegal)
+    purchase.refresh_from_db()
+    assert purchase.state == (path[-1] if path else PurchaseState.CREATED)
+
+
+def test_illegal_payment_transition_is_refused():
+    payment = make_payment(make_purchase())
+    transition(payment, PaymentState.PENDING)
+    transition(payment, PaymentState.FAILED)
+    with pytest.raises(InvalidTransition):
+        transition(payment, PaymentState.HELD)
+
+
+def test_audit_events_are_append_only():
+    purchase = make_purchase()
+    transition(purchase, PurchaseState.PAYMENT_PENDING)
+    event = AuditEvent.objects.last()
+    event.reason = "rewritten"
+    with pytest.raises(TypeError):
+        event.save()
+    with pytest.raises(TypeError):
+        event.delete()
+    with pytest.raises(TypeError):
+        AuditEvent.objects.all().update(reason="x")
+    with pytest.raises(TypeError):
+        AuditEvent.objects.all().delete()

@@ -1,0 +1,27 @@
+import pytest
+from django.core.management import call_command
+
+from vending.meter_numbers import clean_drn
+from vending.models import Customer, CustomerMeter, Meter, SupplyGroup, Utility
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent():
+    call_command("seed_demo", "--staff-password", "demo-pass-123")
+    counts = [m.objects.count() for m in (Utility, SupplyGroup, Meter, Customer, CustomerMeter)]
+    call_command("seed_demo")
+    assert [m.objects.count() for m in (Utility, SupplyGroup, Meter, Customer, CustomerMeter)] == counts
+    assert counts[0] == 2
+
+
+def test_seed_demo_has_a_kenyan_and_a_somali_utility_with_valid_meters():
+    call_command("seed_demo")
+    kenya, somalia = Utility.objects.get(country="KE"), Utility.objects.get(country="SO")
+    assert kenya.currency == "KES" and somalia.currency == "USD"
+    assert {(g.dkga, g.ea) for g in kenya.supply_groups.all()} == {("02", "07")}
+    assert {(g.dkga, g.ea) for g in somalia.supply_groups.all()} == {("04", "11")}
+    assert all(g.has_vending_key for g in SupplyGroup.objects.all())
+    for meter in Meter.objects.all():
+        assert clean_drn(meter.drn) == meter.drn
+    assert Meter.objects.filter(base_date=1993, pending_base_date=2014).exists()

@@ -1,0 +1,3 @@
+"""USSD and SMS gateway callbacks."""
+
+urlpatterns: list = []

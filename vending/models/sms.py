@@ -1,0 +1,40 @@
+"""Every SMS in or out, with its delivery status."""
+
+from django.db import models
+
+from vending.models.purchases import Purchase
+from vending.states import SmsState
+
+
+class SmsMessage(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound"
+        OUTBOUND = "out", "Outbound"
+
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    phone = models.CharField(max_length=16)
+    text = models.TextField()
+    provider = models.CharField(max_length=24, default="console")
+    provider_message_id = models.CharField(max_length=80, blank=True)
+    status = models.CharField(max_length=12, choices=SmsState.choices, editable=False)
+    failure_reason = models.CharField(max_length=80, blank=True)
+    purchase = models.ForeignKey(
+        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="sms_messages"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["phone", "-created_at"]), models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["direction", "provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="unique_sms_provider_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.phone} {self.status}"

@@ -1,0 +1,1 @@
+"""Write-side use cases: keyword-only, typed functions; the only place business rules live."""

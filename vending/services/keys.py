@@ -1,0 +1,36 @@
+"""Vending-key custody: setting a supply group's key, audited, never echoed."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from vending.models import SupplyGroup
+from vending.models.network import VENDING_KEY_HEX_LENGTH
+from vending.services.audit import audit_record
+
+
+def parse_vending_key_hex(*, key_hex: str, dkga: str) -> bytes:
+    """Check a typed key's length for its DKGA; the error never repeats the key."""
+    cleaned = key_hex.strip().replace(" ", "").lower()
+    expected = VENDING_KEY_HEX_LENGTH[dkga]
+    if len(cleaned) != expected or any(c not in "0123456789abcdef" for c in cleaned):
+        raise ValueError(f"A DKGA{dkga} vending key is {expected} hexadecimal digits.")
+    return bytes.fromhex(cleaned)
+
+
+def supply_group_set_vending_key(
+    *, supply_group: SupplyGroup, key: bytes, actor: AbstractBaseUser | None = None, reason: str = ""
+) -> SupplyGroup:
+    with transaction.atomic():
+        replacing = supply_group.has_vending_key
+        supply_group.set_vending_key(key)
+        supply_group.vending_key_set_at = timezone.now()
+        supply_group.save()
+        audit_record(
+            action="supply_group.vending_key_replaced" if replacing else "supply_group.vending_key_set",
+            obj=supply_group,
+            actor=actor,
+            reason=reason,
+            data={"sgc": supply_group.sgc, "key_revision": supply_group.key_revision},
+        )
+    return supply_group

@@ -1,0 +1,115 @@
+"""Africa's Talking SMS sender on the official SDK 2.0.3 (PROTOCOLS 2.2).
+
+The SDK has no public base-URL option, so we own an ``SMSService`` instance and set its private
+``_baseUrl`` from ``AT_API_BASE_URL`` (the SDK version is pinned to 2.0.x in pyproject for that reason).
+We call ``send`` synchronously and never pass ``callback=`` (that would start a bare thread).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import africastalking
+import requests
+from africastalking.Service import AfricasTalkingException
+
+from .base import DeliveryReport, SendResult, SmsRejected, SmsSender, SmsUnavailable
+from .reports import parse_at_delivery_report
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_CODES = frozenset({100, 101, 102})
+# Refusals that may pass later: our balance, routing and gateway trouble (PROTOCOLS 2.2 list, unconfirmed).
+RETRYABLE_CODES = frozenset({405, 407, 500, 501, 502})
+# The SDK hides the HTTP status of a non-2xx reply; only the body text reaches us. These words mark
+# errors a retry cannot fix (bad key, bad username, bad sender id).
+_PERMANENT_WORDS = re.compile(r"authentication|invalid|not found|unsupported|blacklist", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AfricasTalkingConfig:
+    username: str
+    api_key: str
+    base_url: str = ""  # e.g. "https://api.africastalking.com"; empty keeps the SDK's own choice
+    sender_id: str = ""
+    enqueue: bool = True
+    timeout: tuple[float, float] = (3.05, 9.05)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"AfricasTalkingConfig(username={self.username!r}, base_url={self.base_url!r})"
+
+
+class AfricasTalkingSender(SmsSender):
+    name = "africastalking"
+
+    def __init__(self, config: AfricasTalkingConfig) -> None:
+        if not config.username or not config.api_key:
+            raise SmsRejected("AT_USERNAME and AT_API_KEY are required")
+        self.config = config
+        self._service = africastalking.SMSService(config.username, config.api_key)
+        if config.base_url:
+            self._service._baseUrl = config.base_url.rstrip("/") + "/version1"
+
+    def send(self, to: str, message: str) -> SendResult:
+        try:
+            reply = self._service.send(
+                message, [to], sender_id=self.config.sender_id or None, enqueue=self.config.enqueue,
+                timeout=self.config.timeout,
+            )
+        except ValueError as exc:  # the SDK checks ^\+\d{1,3}\d{3,}$ before any HTTP call
+            raise SmsRejected(f"recipient is not E.164 with +: {exc}") from exc
+        except AfricasTalkingException as exc:
+            text = str(exc)[:300]
+            if _PERMANENT_WORDS.search(text):
+                raise SmsRejected(f"Africa's Talking refused: {text}") from exc
+            raise SmsUnavailable(f"Africa's Talking error: {text}") from exc
+        except requests.RequestException as exc:
+            raise SmsUnavailable(f"Africa's Talking unreachable: {type(exc).__name__}") from exc
+        data = _as_json(reply)
+        return _result_for(to, data)
+
+    def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
+        return parse_at_delivery_report(form)
+
+
+def _as_json(reply: Any) -> Mapping[str, Any]:
+    # Content-type quirk: the SDK parses JSON only for exactly "application/json"; otherwise a str arrives.
+    if isinstance(reply, str):
+        try:
+            reply = json.loads(reply)
+        except ValueError as exc:
+            raise SmsUnavailable(f"unreadable Africa's Talking reply: {reply[:120]!r}") from exc
+    if not isinstance(reply, dict) or not isinstance(reply.get("SMSMessageData"), dict):
+        raise SmsUnavailable("Africa's Talking reply without SMSMessageData")
+    return reply
+
+
+def _result_for(to: str, data: Mapping[str, Any]) -> SendResult:
+    block = data["SMSMessageData"]
+    recipients = [r for r in block.get("Recipients") or [] if isinstance(r, dict)]
+    mine = next((r for r in recipients if r.get("number") == to), recipients[0] if recipients else None)
+    if mine is None:
+        # AT answers an account-level refusal (e.g. InvalidSenderId) with no recipients at all.
+        message = str(block.get("Message", ""))
+        log.warning("Africa's Talking accepted no recipient: %s", message)
+        return SendResult(to=to, accepted=False, status=message, raw=data)
+    try:
+        code: int | None = int(mine.get("statusCode"))
+    except (TypeError, ValueError):
+        code = None
+    accepted = code in ACCEPTED_CODES
+    return SendResult(
+        to=to,
+        accepted=accepted,
+        provider_message_id=str(mine.get("messageId") or ""),
+        status=str(mine.get("status", "")),
+        status_code=code,
+        cost=str(mine.get("cost", "")),
+        retryable=(not accepted) and code in RETRYABLE_CODES,
+        raw=data,
+    )

@@ -1,0 +1,3 @@
+"""Webhook and partner URLs of the vending app."""
+
+urlpatterns: list = []
