@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from vending.models import Customer, Meter, Payment, Purchase, SupplyGroup, Tariff, TariffBlock, Utility
 from vending.services.keys import supply_group_set_vending_key
-from vending.services.meters import meter_register
+from vending.services.customers import meter_register
 from vending.sts.identity import luhn_check_digit
 
 _serial = itertools.count(1)

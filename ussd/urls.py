@@ -1,3 +1,10 @@
-"""USSD and SMS gateway callbacks."""
+"""Africa's Talking gateway callbacks for USSD and inbound SMS; the last segment is WEBHOOK_SECRET."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ussd.views import sms, ussd
+
+urlpatterns = [
+    path("hooks/at/ussd/<str:secret>/", ussd.ussd_callback, name="ussd-callback"),
+    path("hooks/at/sms/<str:secret>/", sms.inbound_sms_callback, name="sms-inbound"),
+]

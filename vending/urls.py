@@ -1,3 +1,10 @@
-"""Webhook and partner URLs of the vending app."""
+"""Provider webhooks of the vending app; the last segment is WEBHOOK_SECRET."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from vending.views import webhooks
+
+urlpatterns = [
+    path("hooks/daraja/<str:secret>/", webhooks.daraja_callback, name="daraja-callback"),
+    path("hooks/at/delivery/<str:secret>/", webhooks.at_delivery_report, name="at-delivery"),
+]

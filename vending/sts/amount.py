@@ -50,7 +50,7 @@ def kwh_to_units(kwh: str | int | Decimal) -> int:
     Floats are refused on purpose: 0.1 has no exact binary value, so a float cannot be rounded
     up correctly. Pass the decimal string the customer's amount came from.
     """
-    if isinstance(kwh, bool) or isinstance(kwh, float):
+    if isinstance(kwh, bool | float):
         raise RequestError("kwh must be a decimal string such as \"25.5\", not a floating-point number")
     try:
         value = Decimal(kwh) if not isinstance(kwh, Decimal) else kwh

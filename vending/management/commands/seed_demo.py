@@ -14,7 +14,7 @@ from django.db import transaction
 
 from vending.models import Meter, MeterDebt, SupplyGroup, Tariff, TariffBlock, Utility
 from vending.services.keys import supply_group_set_vending_key
-from vending.services.meters import customer_get_or_create, customer_save_meter, meter_register
+from vending.services.customers import customer_get_or_create, customer_save_meter, meter_register
 
 KENYA_METERS = [
     ("04123456784", "Wanjiku Home", "Kilimani, Nairobi", 2014),

@@ -1,4 +1,4 @@
-"""Registering meters and customers' saved meters."""
+"""Registering meters, customers, their saved meters and language."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -82,3 +82,15 @@ def customer_remove_meter(*, customer: Customer, meter: Meter) -> bool:
         audit_record(action="customer.meter_removed", obj=customer, actor_label=customer.phone,
                      data={"drn": meter.drn})
     return bool(deleted)
+
+
+def customer_set_language(*, customer: Customer, language: str) -> Customer:
+    if language not in ("en", "so", "sw"):
+        raise VendingError(f"unknown language {language!r}")
+    if customer.language != language:
+        before = customer.language
+        customer.language = language
+        customer.save(update_fields=["language"])
+        audit_record(action="customer.language_set", obj=customer, actor_label=customer.phone,
+                     before={"language": before}, after={"language": language})
+    return customer

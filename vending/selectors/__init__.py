@@ -1,0 +1,1 @@
+"""Read-side queries: keyword-only, typed functions returning rows or values."""
