@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 test: $(STAMP)
+	@scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -67,11 +67,18 @@ class FakeHandler(BaseHTTPRequestHandler):
             else:
                 self.reply_json(200, answer)
 
+    def _safely(self, method: str) -> None:
+        try:
+            self._dispatch(method)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (its timeout is shorter than our simulated prompt): expected, not an error.
+            self.close_connection = True
+
     def do_GET(self) -> None:
-        self._dispatch("GET")
+        self._safely("GET")
 
     def do_POST(self) -> None:
-        self._dispatch("POST")
+        self._safely("POST")
 
     def log_message(self, format: str, *args: Any) -> None:
         # Quiet by default; the request log is what tests look at. Headers may carry credentials.
@@ -100,7 +107,8 @@ class FakeServer(ThreadingHTTPServer):
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> FakeServer:
-        self._thread = threading.Thread(target=self.serve_forever, name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=type(self).__name__, daemon=True)
         self._thread.start()
         return self
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from vending.models import Customer, Meter, Payment, Purchase, SupplyGroup, Tariff, TariffBlock, Utility
 from vending.services.keys import supply_group_set_vending_key
 from vending.services.customers import meter_register
-from vending.sts.identity import luhn_check_digit
+from vending.sts import luhn_check_digit
 
 _serial = itertools.count(1)
 
@@ -85,3 +85,17 @@ def make_purchase(meter: Meter | None = None, *, amount: str = "100", wallet: st
 def make_payment(purchase: Purchase, *, provider: str = "sandbox", reference: str = "") -> Payment:
     return Payment.objects.create(purchase=purchase, provider=provider, provider_reference=reference,
                                   amount_requested=purchase.amount)
+
+
+def make_credit_token(meter: Meter, *, units: str, created_at=None, purchase: Purchase | None = None,
+                      kind: str = "credit"):
+    """A stored token row (fake digits) for month-to-date queries; `created_at` back-dates it."""
+    from vending.models import Token
+
+    n = next(_serial)
+    token = Token.objects.create(meter=meter, purchase=purchase, kind=kind, token_class=0, subclass=0,
+                                 tid=n, units=Decimal(units), digits=f"{n:020d}")
+    if created_at is not None:
+        Token.objects.filter(pk=token.pk).update(created_at=created_at)
+        token.refresh_from_db()
+    return token

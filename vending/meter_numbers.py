@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 
 from vending.exceptions import BadMeterNumber
-from vending.sts.identity import drn_is_valid, pan_from_drn
+from vending.sts import drn_is_valid, pan_from_drn
 
 
 def clean_drn(raw: str) -> str:

@@ -94,6 +94,9 @@ class DarajaConfig:
         if self.transaction_type not in (PAYBILL, BUY_GOODS):
             raise ProviderNotConfigured(f"unknown DARAJA_TRANSACTION_TYPE {self.transaction_type!r}")
 
+    def __repr__(self) -> str:  # keep the secret and the passkey out of logs and tracebacks
+        return f"DarajaConfig(base_url={self.base_url!r}, shortcode={self.shortcode!r})"
+
     @property
     def party_b(self) -> str:
         return self.till_number if self.transaction_type == BUY_GOODS and self.till_number else self.shortcode

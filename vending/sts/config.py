@@ -138,10 +138,8 @@ class MeterConfig:
         """A config from its JSON form (the CLI's ``meter`` object); keys are hex strings."""
         if not isinstance(data, dict):
             raise RequestError("meter must be a JSON object")
-        unknown = data.keys() - _FIELDS
-        if unknown:
-            raise RequestError(f"unknown meter field(s): {', '.join(sorted(unknown))}")
-        kwargs = dict(data)
+        # Unknown fields are ignored: a request may carry notes for other tools.
+        kwargs = {name: value for name, value in data.items() if name in _FIELDS}
         if "vending_key" in kwargs:
             kwargs["vending_key"] = parse_hex_key("vending_key", kwargs["vending_key"])
         if "decoder_key" in kwargs:

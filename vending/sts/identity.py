@@ -10,18 +10,19 @@ from vending.sts.errors import CheckDigitError, RequestError
 
 LEGACY_IIN = "600727"
 IIN_FOR_13_DIGITS = "0000"
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # digit → digit sum of twice the digit
+# ASCII code of a digit → digit sum of twice the digit (indexed by byte so no int() per digit).
+_DOUBLED = bytes(48) + bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9))
 
 
 def luhn_check_digit(payload: str) -> str:
     """The Luhn digit for ``payload``: double every second digit from the rightmost one."""
     if not payload.isdigit() or not payload.isascii():
         raise RequestError(f"{payload!r} is not a string of digits")
-    total = 0
-    for position, char in enumerate(reversed(payload)):
-        digit = ord(char) - 48
-        total += _DOUBLED[digit] if position % 2 == 0 else digit
-    return str((10 - total % 10) % 10)
+    data = payload.encode()
+    # Doubled: the rightmost digit and every second one leftwards; the rest count as they are.
+    plain = data[-2::-2]
+    total = sum(_DOUBLED[b] for b in data[-1::-2]) + sum(plain) - 48 * len(plain)
+    return str(-total % 10)
 
 
 def luhn_is_valid(number: str) -> bool:

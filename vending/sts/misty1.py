@@ -105,6 +105,55 @@ def _fl_inv(x: int, keys: tuple[int, int]) -> int:
     return d0 << 16 | d1
 
 
+def encrypt_with_key(key: bytes, block: int) -> int:
+    """One-shot MISTY1 encryption: key schedule and 8 rounds inlined for speed.
+
+    Vending to many meters uses each key once, so the schedule is not worth keeping; this path
+    avoids building any per-key object. Equivalent to ``Misty1(key).encrypt(block)``.
+    """
+    f1, f2 = _FI1, _FI2
+    k0, k1, k2, k3, k4, k5, k6, k7 = (int.from_bytes(key[i : i + 2], "big") for i in range(0, 16, 2))
+    # EK[8..15]: K'_i = FI(K_i, K_{i+1}).
+    j0, j1, j2, j3 = f2[f1[k0] ^ k1], f2[f1[k1] ^ k2], f2[f1[k2] ^ k3], f2[f1[k3] ^ k4]
+    j4, j5, j6, j7 = f2[f1[k4] ^ k5], f2[f1[k5] ^ k6], f2[f1[k6] ^ k7], f2[f1[k7] ^ k0]
+    ks = (k0, k1, k2, k3, k4, k5, k6, k7)
+    js = (j0, j1, j2, j3, j4, j5, j6, j7)
+    d0, d1 = block >> 32, block & 0xFFFFFFFF
+    for r in (0, 2, 4, 6):
+        # FL(D0, r) with KL1 = K_{r/2}, KL2 = K'_{(r/2+6)%8}.
+        h = r >> 1
+        a, b = d0 >> 16, d0 & 0xFFFF
+        b ^= a & ks[h]
+        a ^= b | js[(h + 6) & 7]
+        d0 = a << 16 | b
+        # FL(D1, r+1) with KL1 = K'_{(h+2)%8}, KL2 = K_{(h+4)%8}.
+        a, b = d1 >> 16, d1 & 0xFFFF
+        b ^= a & js[(h + 2) & 7]
+        a ^= b | ks[(h + 4) & 7]
+        d1 = a << 16 | b
+        # D1 ^= FO(D0, r); D0 ^= FO(D1, r+1).
+        for n, src in ((r, 0), (r + 1, 1)):
+            x = d0 if src == 0 else d1
+            t0, t1 = x >> 16, x & 0xFFFF
+            t0 = f2[f1[t0 ^ ks[n]] ^ js[(n + 5) & 7]] ^ t1
+            t1 = f2[f1[t1 ^ ks[(n + 2) & 7]] ^ js[(n + 1) & 7]] ^ t0
+            t0 = f2[f1[t0 ^ ks[(n + 7) & 7]] ^ js[(n + 3) & 7]] ^ t1
+            out = (t1 ^ ks[(n + 4) & 7]) << 16 | t0
+            if src == 0:
+                d1 ^= out
+            else:
+                d0 ^= out
+    a, b = d0 >> 16, d0 & 0xFFFF
+    b ^= a & k4
+    a ^= b | j2
+    d0 = a << 16 | b
+    a, b = d1 >> 16, d1 & 0xFFFF
+    b ^= a & j6
+    a ^= b | k0
+    d1 = a << 16 | b
+    return d1 << 32 | d0
+
+
 class Misty1:
     """MISTY1 under one key; build once per key and reuse (the key schedule costs 8 FI calls)."""
 
