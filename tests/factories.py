@@ -5,8 +5,8 @@ import secrets
 from decimal import Decimal
 
 from vending.models import Customer, Meter, Payment, Purchase, SupplyGroup, Tariff, TariffBlock, Utility
-from vending.services.keys import supply_group_set_vending_key
 from vending.services.customers import meter_register
+from vending.services.keys import supply_group_set_vending_key
 from vending.sts import luhn_check_digit
 
 _serial = itertools.count(1)

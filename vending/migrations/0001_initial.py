@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
                 ('price_per_kwh', models.DecimalField(blank=True, decimal_places=4, help_text='Flat tariffs only.', max_digits=12, null=True)),
                 ('vat_percent', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=5)),
                 ('fixed_monthly_charge', models.DecimalField(decimal_places=2, default=Decimal('0'), help_text='Taken from the first purchase of each calendar month.', max_digits=12)),
-                ('debt_recovery_percent', models.DecimalField(decimal_places=2, default=Decimal('0'), help_text="Share of each purchase (after VAT and fixed charge) that repays a meter's debt.", max_digits=5)),
+                ('debt_recovery_percent', models.DecimalField(decimal_places=2, default=Decimal('0'), help_text="Share of each purchase (after the fixed charge, before VAT) that repays a meter's debt.", max_digits=5)),
                 ('min_purchase', models.DecimalField(decimal_places=2, max_digits=12)),
                 ('max_purchase', models.DecimalField(decimal_places=2, max_digits=12)),
                 ('is_active', models.BooleanField(default=True)),

@@ -101,7 +101,7 @@ class Tariff(models.Model):
     )
     debt_recovery_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("0"),
-        help_text="Share of each purchase (after VAT and fixed charge) that repays a meter's debt.",
+        help_text="Share of each purchase (after the fixed charge, before VAT) that repays a meter's debt.",
     )
     min_purchase = models.DecimalField(max_digits=12, decimal_places=2)
     max_purchase = models.DecimalField(max_digits=12, decimal_places=2)
