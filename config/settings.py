@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "vending",
     "ussd",
+    "backoffice",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -139,10 +141,17 @@ else:
     }
 
 # --- Celery -----------------------------------------------------------------------------------
-_BROKER_DIR = VAR_DIR / "broker"
+# The filesystem broker's folder; end-to-end tests give their worker a private one.
+_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Unacknowledged (acks_late) messages come back after this long; tests of redelivery shorten it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # How often a worker looks for messages whose visibility timeout passed (kombu: interval x throttle).
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    }
 else:
     for sub in ("out", "processed"):
         (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
@@ -161,6 +170,8 @@ CELERY_TASK_ACKS_LATE = False  # opted in per task (money and token tasks), DESI
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# WaafiPay's push blocks while the payer types the PIN: it gets its own queue (`-Q celery,payments`).
+CELERY_TASK_ROUTES = {"vending.tasks.payment_initiate_task": {"queue": "payments"}}
 
 # --- Time, language -----------------------------------------------------------------------------
 USE_TZ = True
@@ -218,6 +229,11 @@ LOGGING = {
 # --- Channels ----------------------------------------------------------------------------------
 USSD_SERVICE_CODES = env.list("USSD_SERVICE_CODES", default=["*384*44135#"])
 USSD_SESSION_TTL_SECONDS = env.int("USSD_SESSION_TTL_SECONDS", default=300)
+# A dropped USSD session can be picked up again when the same phone dials within this window.
+USSD_RESUME_WINDOW_SECONDS = env.int("USSD_RESUME_WINDOW_SECONDS", default=120)
+# Per phone number, per hour: dials (new USSD sessions) and purchases confirmed over USSD.
+USSD_DIALS_PER_HOUR = env.int("USSD_DIALS_PER_HOUR", default=30)
+USSD_PURCHASES_PER_HOUR = env.int("USSD_PURCHASES_PER_HOUR", default=5)
 SMS_SHORTCODE = env.str("SMS_SHORTCODE", default="44135")
 DEFAULT_COUNTRY = env.str("DEFAULT_COUNTRY", default="KE")
 
@@ -275,3 +291,17 @@ _check_integration(
 # --- Sweeps (Celery beat) ---------------------------------------------------------------------------
 SWEEP_PENDING_PAYMENT_AFTER_SECONDS = env.int("SWEEP_PENDING_PAYMENT_AFTER_SECONDS", default=60)
 SWEEP_GIVE_UP_AFTER_SECONDS = env.int("SWEEP_GIVE_UP_AFTER_SECONDS", default=1800)
+SWEEP_VEND_AFTER_SECONDS = env.int("SWEEP_VEND_AFTER_SECONDS", default=60)
+SWEEP_SMS_RESEND_AFTER_SECONDS = env.int("SWEEP_SMS_RESEND_AFTER_SECONDS", default=900)
+SWEEP_SMS_MAX_SENDS = env.int("SWEEP_SMS_MAX_SENDS", default=3)
+SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=100)
+SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=30)
+# The push waits this long after the purchase commits, so the USSD session has ended (PROTOCOLS 6.1).
+PURCHASE_PUSH_COUNTDOWN_SECONDS = env.float("PURCHASE_PUSH_COUNTDOWN_SECONDS", default=3.0)
+# After an unknown outcome (e.g. a WaafiPay timeout), the first status query comes this much later.
+PAYMENT_QUERY_DELAY_SECONDS = env.float("PAYMENT_QUERY_DELAY_SECONDS", default=45.0)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    f"sweep-{name}": {"task": f"vending.tasks.sweep_{name}_task", "schedule": float(SWEEP_INTERVAL_SECONDS)}
+    for name in ("pending_payments", "paid_not_vended", "undelivered_sms", "stuck")
+}

@@ -8,4 +8,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("vending.urls")),
     path("", include("ussd.urls")),
+    path("simulator/", include("demo.urls")),
 ]

@@ -129,6 +129,15 @@ def test_misty1_rfc_vector() -> None:
     assert "00112233" not in repr(Misty1(key))
 
 
+def test_misty1_fi_tables_match_the_rfc_halves() -> None:
+    from vending.sts import misty1
+
+    assert list(misty1._FI1) == [misty1._fi_first_half(x) for x in range(1 << 16)]
+    assert list(misty1._FI2) == [misty1._fi_second_half(y) for y in range(1 << 16)]
+    assert all(misty1.fi(x, k) == misty1._fi_second_half(misty1._fi_first_half(x) ^ k)
+               for x in range(0, 1 << 16, 257) for k in range(0, 1 << 16, 263))  # fmt: skip
+
+
 def test_tid_example() -> None:
     assert tid_from_datetime(datetime(2004, 3, 1, 13, 55), 1993) == 5_871_715
 

@@ -1,7 +1,113 @@
-"""POST /hooks/at/ussd/<secret>/ (being built: issue 5)."""
+"""POST /hooks/at/ussd/<secret>/: one USSD hop.
 
-from django.http import Http404
+parse (gateway adapter) → load the session from the cache → run the pure machine → perform its effects
+(services; a purchase is written here and its push enqueued on commit, so it runs after this END reply
+has reached the phone) → save the session → reply. No payment, STS or SMS call happens in this view
+(PROTOCOLS.md §1.3, §6 rules 1 and 4), and nothing a caller sends produces a 5xx: every failure ends the
+session politely with a 200.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from ussd import effects, machine, sessions
+from ussd.gateways import AFRICAS_TALKING, BadHop, Gateway, Hop
+from vending import phones, ratelimit
+from vending.i18n import render
+from vending.models import Customer
+from vending.services.customers import customer_get_or_create
+
+logger = logging.getLogger(__name__)
 
 
-def ussd_callback(request, secret: str):
-    raise Http404
+def now() -> datetime:
+    """The view's clock; tests replace it to move time instead of waiting."""
+    return timezone.now()
+
+
+# Every hop of a session carries the same number: parse it once per process, not once per hop.
+normalise_phone = lru_cache(maxsize=8192)(phones.normalise)
+
+
+def dial_limit() -> ratelimit.Limit:
+    return ratelimit.Limit("ussd-dials", settings.USSD_DIALS_PER_HOUR, 3600)
+
+
+@csrf_exempt
+@require_POST
+def ussd_callback(request: HttpRequest, secret: str) -> HttpResponse:
+    if not constant_time_compare(secret, settings.WEBHOOK_SECRET):
+        raise Http404
+    return run_hop(AFRICAS_TALKING, request)
+
+
+def run_hop(gateway: Gateway, request: HttpRequest) -> HttpResponse:
+    try:
+        hop = gateway.parse(request.POST)
+    except BadHop:
+        return gateway.respond(body=render("ussd.error", "en"), end=True)
+    try:
+        end, body = converse(hop, at=now())
+    except Exception:
+        logger.exception("USSD hop failed (session %s)", hop.session_id[:40])
+        end, body = True, render("ussd.error", "en")
+    return gateway.respond(body=machine.fit_body(body), end=end)
+
+
+def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:
+    """One hop of the conversation; returns (end, text)."""
+    if hop.service_code not in settings.USSD_SERVICE_CODES:
+        return True, render("ussd.bad_code", "en")
+    try:
+        phone = normalise_phone(hop.phone)
+    except phones.InvalidPhoneNumber:
+        return True, render("ussd.error", "en")
+
+    session, place = sessions.load(hop.session_id, phone)
+    if session is not None and hop.text == session.last_text:
+        # The aggregator repeated a hop we already answered: the same reply, nothing run twice.
+        return session.ended, session.last_reply[4:]
+    if session is not None and session.ended:
+        return True, session.last_reply[4:]
+
+    if session is None:
+        if not ratelimit.hit(dial_limit(), phone, now_seconds=at.timestamp()):
+            known = Customer.objects.filter(phone=phone).values_list("language", flat=True).first()
+            return True, render("ussd.dial_limit", known or "en")
+        customer = customer_get_or_create(phone=phone)
+        session = sessions.Session(customer_id=customer.pk)
+        reader = effects.DatabaseReader(phone=phone, customer_id=customer.pk, now=at)
+        step = machine.start(lang=customer.language, reader=reader, resumable=sessions.resumable(place, now=at))
+    else:
+        reader = effects.DatabaseReader(phone=phone, customer_id=session.customer_id, now=at)
+        step = machine.step(session.machine, hop_input(hop.text, session.last_text), reader)
+
+    reply, end = step.reply, step.end
+    failure = effects.perform(
+        step.effects, phone=phone, customer_id=session.customer_id, session_id=hop.session_id,
+        lang=step.state["lang"], now=at,
+    )
+    if failure is not None:
+        reply, end = "END " + machine.fit_body(failure), True
+    session.machine, session.last_text, session.last_reply, session.ended = step.state, hop.text, reply, end
+    sessions.save(hop.session_id, phone, session, now=at)
+    return end, reply[4:]
+
+
+def hop_input(text: str, last_text: str) -> str:
+    """This hop's answer: what the cumulative `text` adds to the last one (free text may contain `*`)."""
+    if last_text == "":
+        return text
+    if text.startswith(last_text + "*"):
+        return text[len(last_text) + 1 :]
+    return text.rsplit("*", 1)[-1]

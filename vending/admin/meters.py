@@ -1,7 +1,19 @@
-"""Meters and their debts."""
+"""Meters and their debts, with the staff actions on meters: engineering and free tokens (vending
+operators), key changes for one meter or a filtered batch, and CSV import (key custodians)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import path, reverse
 
+from backoffice import permissions as perms
+from backoffice.admin.forms import EngineeringTokenForm, FreeTokenForm, KeyChangeForm, UploadForm
+from backoffice.admin.pages import action_form, applying, page
+from backoffice.services.campaigns import campaign_start
+from backoffice.services.delivery import SHOW
+from backoffice.services.key_changes import KeyChangeTarget, meter_key_change
+from backoffice.services.meter_import import REQUIRED_COLUMNS, meters_import_csv
+from backoffice.services.meter_tokens import engineering_token_issue, free_token_issue
+from vending.exceptions import VendingError
 from vending.models import CustomerMeter, Meter, MeterDebt
 
 
@@ -36,6 +48,125 @@ class MeterAdmin(admin.ModelAdmin):
         }),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    actions = ["engineering_token", "free_token", "key_change"]
+    change_list_template = "backoffice/meter_change_list.html"
+
+    def get_urls(self):
+        return [path("import/", self.admin_site.admin_view(self.import_view), name="vending_meter_import"),
+                *super().get_urls()]
+
+    def has_issue_engineering_token_permission(self, request) -> bool:
+        return perms.allowed(request.user, perms.ISSUE_ENGINEERING_TOKEN)
+
+    def has_issue_free_token_permission(self, request) -> bool:
+        return perms.allowed(request.user, perms.ISSUE_FREE_TOKEN)
+
+    def has_change_meter_key_permission(self, request) -> bool:
+        return perms.allowed(request.user, perms.CHANGE_METER_KEY)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_import": perms.allowed(request.user, perms.IMPORT_METERS), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def _one_meter(self, request, queryset) -> Meter | None:
+        if queryset.count() != 1:
+            messages.error(request, "Choose exactly one meter for this action.")
+            return None
+        return queryset.get()
+
+    @admin.action(description="Engineering token (clear tamper, clear credit, power limit)",
+                  permissions=["issue_engineering_token"])
+    def engineering_token(self, request, queryset):
+        meter = self._one_meter(request, queryset)
+        if meter is None:
+            return None
+        form = EngineeringTokenForm(request.POST if applying(request) else None)
+        if not form.is_valid():
+            return action_form(request, queryset, form=form, action="engineering_token",
+                               title=f"Engineering token for {meter.drn}")
+        data = form.cleaned_data
+        try:
+            issued = engineering_token_issue(actor=request.user, meter=meter, kind=data["kind"], watts=data["watts"],
+                                             delivery=data["delivery"], reason=data["reason"])
+        except VendingError as exc:
+            messages.error(request, str(exc))
+            return None
+        return self._issued(request, meter, [issued.token], data["delivery"], issued.sms_count)
+
+    @admin.action(description="Free / manual credit token (reason required)", permissions=["issue_free_token"])
+    def free_token(self, request, queryset):
+        meter = self._one_meter(request, queryset)
+        if meter is None:
+            return None
+        form = FreeTokenForm(request.POST if applying(request) else None)
+        if not form.is_valid():
+            return action_form(request, queryset, form=form, action="free_token", title=f"Free token for {meter.drn}")
+        data = form.cleaned_data
+        try:
+            issued = free_token_issue(actor=request.user, meter=meter, kwh=data["kwh"], delivery=data["delivery"],
+                                      reason=data["reason"])
+        except VendingError as exc:
+            messages.error(request, str(exc))
+            return None
+        return self._issued(request, meter, [issued.token], data["delivery"], issued.sms_count)
+
+    def _issued(self, request, meter: Meter, tokens, delivery: str, sms_count: int):
+        if delivery == SHOW and tokens:
+            return page(request, "backoffice/tokens_once.html", f"Tokens for meter {meter.drn}", tokens=tokens,
+                        back=reverse("admin:vending_meter_changelist"))
+        messages.success(request, f"Meter {meter.drn}: {len(tokens)} token(s) issued, {sms_count} SMS queued.")
+        return None
+
+    @admin.action(description="Key change (one meter, or a batch campaign)", permissions=["change_meter_key"])
+    def key_change(self, request, queryset):
+        form = KeyChangeForm(request.POST if applying(request) else None)
+        if not form.is_valid():
+            return action_form(request, queryset, form=form, action="key_change", title="Key change",
+                               note="One meter: done now. More: a campaign runs in the background.")
+        data = form.cleaned_data
+        target = KeyChangeTarget(supply_group=data["supply_group"], tariff_index=data["tariff_index"],
+                                 base_date=data["base_date"])
+        batch = request.POST.get("select_across") == "1" or queryset.count() > 1
+        try:
+            if not batch:
+                meter = queryset.get()
+                result = meter_key_change(actor=request.user, meter=meter, target=target, mode=data["mode"],
+                                          delivery=data["delivery"], reason=data["reason"])
+                if result.mode == "precode":
+                    messages.success(request, f"Meter {meter.drn}: key change pre-coded; the next vend carries it.")
+                    return None
+                return self._issued(request, meter, result.tokens, data["delivery"], result.sms_count)
+            campaign = campaign_start(
+                actor=request.user, meter_ids=queryset.values_list("pk", flat=True), name=data["name"],
+                reason=data["reason"], mode=data["mode"], delivery="sms" if data["delivery"] == "sms" else "none",
+                target=target, filter_description=request.GET.urlencode(),
+            )
+        except VendingError as exc:
+            messages.error(request, str(exc))
+            return None
+        messages.success(request, f"Key change campaign started for {campaign.total} meters.")
+        return redirect(reverse("admin:backoffice_keychangecampaign_change", args=[campaign.pk]))
+
+    def import_view(self, request):
+        if not perms.allowed(request.user, perms.IMPORT_METERS):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = meters_import_csv(actor=request.user, text=form.text(),
+                                           file_name=form.cleaned_data["file"].name)
+            except VendingError as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(request, f"{result.created_count} created, {result.existing_count} already there, "
+                                          f"{result.error_count} errors.")
+                return redirect(reverse("admin:backoffice_meterimport_change", args=[result.pk]))
+        return page(request, "backoffice/upload.html", "Import meters from CSV", form=form, opts=self.opts,
+                    help=f"Columns: {', '.join(REQUIRED_COLUMNS)}; optional label_address, tariff_index, "
+                         "key_type, base_date.")
 
     @admin.display(boolean=True, description="key change pending")
     def pending_key_change(self, obj: Meter) -> bool:

@@ -7,6 +7,7 @@ from vending.exceptions import VendingError
 from vending.meter_numbers import clean_drn, derive_pan
 from vending.models import Customer, CustomerMeter, Meter, SupplyGroup, Tariff
 from vending.services.audit import audit_record
+from vending.services.virtual_meters import virtual_meter_load
 
 
 def meter_register(
@@ -40,6 +41,10 @@ def meter_register(
         )
         if created:
             audit_record(action="meter.registered", obj=meter, actor=actor, data={"drn": drn})
+            if supply_group.has_vending_key:
+                # The simulated meter starts in the configuration the meter leaves the factory with, so a
+                # key change issued later has to be typed in, just as on the real meter.
+                virtual_meter_load(meter=meter)
     return meter
 
 

@@ -42,25 +42,64 @@ Keys are ``bytes`` and never appear in ``repr``, ``str`` or exception messages.
 Command line: ``python -m vending.sts generate|decode|bench`` (JSON lines; see docs/STS.md).
 """
 
-from vending.sts.amount import MAX_UNITS, decode_amount, encode_amount, kwh_to_units, round_units, units_to_kwh
-from vending.sts.config import MeterConfig
-from vending.sts.decoder import DecodedToken, decode_token
-from vending.sts.dkga import derive_decoder_key
-from vending.sts.errors import (
-    CheckDigitError,
-    CrcError,
-    KeyLengthError,
-    OutOfRangeError,
-    RequestError,
-    StsError,
-    TidError,
-    TokenFormatError,
-    UnsupportedError,
-)
-from vending.sts.identity import drn_is_valid, luhn_check_digit, pan_from_drn
-from vending.sts.meter import Display, EntryResult, VirtualMeter
-from vending.sts.tid import datetime_from_tid, last_minute, next_tid, tid_from_datetime
-from vending.sts.tokens import Token, credit_token, key_change_tokens, management_token, test_token
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from vending.sts.amount import MAX_UNITS, decode_amount, encode_amount, kwh_to_units, round_units, units_to_kwh
+    from vending.sts.config import MeterConfig
+    from vending.sts.decoder import DecodedToken, decode_token
+    from vending.sts.dkga import derive_decoder_key
+    from vending.sts.errors import (
+        CheckDigitError,
+        CrcError,
+        KeyLengthError,
+        OutOfRangeError,
+        RequestError,
+        StsError,
+        TidError,
+        TokenFormatError,
+        UnsupportedError,
+    )
+    from vending.sts.identity import drn_is_valid, luhn_check_digit, pan_from_drn
+    from vending.sts.meter import Display, EntryResult, VirtualMeter
+    from vending.sts.tid import datetime_from_tid, last_minute, next_tid, tid_from_datetime
+    from vending.sts.tokens import Token, credit_token, key_change_tokens, management_token, test_token
+
+# The exports load on first use (PEP 562): ``python -m vending.sts generate`` imports this package
+# before anything else, and a batch served by the fast path needs only a few of its modules.
+_HOME = {
+    **dict.fromkeys(("MAX_UNITS", "decode_amount", "encode_amount", "kwh_to_units", "round_units", "units_to_kwh"),
+                    "amount"),
+    "MeterConfig": "config",
+    "DecodedToken": "decoder",
+    "decode_token": "decoder",
+    "derive_decoder_key": "dkga",
+    **dict.fromkeys(("CheckDigitError", "CrcError", "KeyLengthError", "OutOfRangeError", "RequestError", "StsError",
+                     "TidError", "TokenFormatError", "UnsupportedError"), "errors"),
+    **dict.fromkeys(("drn_is_valid", "luhn_check_digit", "pan_from_drn"), "identity"),
+    **dict.fromkeys(("Display", "EntryResult", "VirtualMeter"), "meter"),
+    **dict.fromkeys(("datetime_from_tid", "last_minute", "next_tid", "tid_from_datetime"), "tid"),
+    **dict.fromkeys(("Token", "credit_token", "key_change_tokens", "management_token", "test_token"), "tokens"),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
+
 
 __all__ = [
     "MAX_UNITS",

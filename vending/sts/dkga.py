@@ -6,12 +6,15 @@ identity (PANBlock) and settings (CONTROLBlock: KT, SGC, TI, KRN). See docs/STS.
 
 from __future__ import annotations
 
-import hmac
-
-from vending.sts.config import MeterConfig, decoder_key_bytes
 from vending.sts.dea import des_encrypt
 from vending.sts.errors import KeyLengthError, RequestError
 from vending.sts.identity import pan_block
+
+# config (dataclasses) and hmac (OpenSSL) load on first use: the CLI's fast path imports this
+# module for control_block and dkga04_message only, and every millisecond of start-up counts there.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from vending.sts.config import MeterConfig
 
 _BASE_DATE_LABEL = {1993: b"93", 2014: b"14", 2035: b"35"}
 
@@ -51,6 +54,8 @@ def dkga04_message(
 
 def dkga04(vending_key: bytes, message: bytes, key_bytes: int) -> bytes:
     """DKGA04: the first ``key_bytes`` bytes of HMAC-SHA-256(VK, message)."""
+    import hmac
+
     return hmac.digest(vending_key, message, "sha256")[:key_bytes]
 
 
@@ -69,6 +74,8 @@ def derive_decoder_key(config: MeterConfig) -> bytes:
         return dkga02(vk, pan_block(config.pan, config.kt), control_block(config.kt, config.sgc, config.ti, config.krn))
     if len(vk) != 20:
         raise KeyLengthError("DKGA04 takes a 20-byte (40 hex digit) vending key")
+    from vending.sts.config import decoder_key_bytes
+
     size = decoder_key_bytes(config.ea)
     message = dkga04_message(
         base_date=config.base_date,

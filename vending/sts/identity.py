@@ -10,8 +10,8 @@ from vending.sts.errors import CheckDigitError, RequestError
 
 LEGACY_IIN = "600727"
 IIN_FOR_13_DIGITS = "0000"
-# ASCII code of a digit → digit sum of twice the digit (indexed by byte so no int() per digit).
-_DOUBLED = bytes(48) + bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9))
+# ASCII digit → digit sum of twice the digit, as a bytes.translate table (sums then run in C).
+_DOUBLED = bytes.maketrans(b"0123456789", bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)))
 
 
 def luhn_check_digit(payload: str) -> str:
@@ -21,7 +21,7 @@ def luhn_check_digit(payload: str) -> str:
     data = payload.encode()
     # Doubled: the rightmost digit and every second one leftwards; the rest count as they are.
     plain = data[-2::-2]
-    total = sum(_DOUBLED[b] for b in data[-1::-2]) + sum(plain) - 48 * len(plain)
+    total = sum(data[-1::-2].translate(_DOUBLED)) + sum(plain) - 48 * len(plain)
     return str(-total % 10)
 
 

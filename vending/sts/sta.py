@@ -55,15 +55,23 @@ def inverse(table: Sequence[int]) -> tuple[int, ...]:
 
 def _permute_bits(value: int, perm: Sequence[int]) -> int:
     out = 0
-    for j in range(64):
-        if value >> j & 1:
-            out |= 1 << perm[j]
+    while value:
+        low = value & -value
+        out |= 1 << perm[low.bit_length() - 1]
+        value ^= low
     return out
 
 
 def _byte_tables(perm: Sequence[int]) -> list[list[int]]:
     """tables[j][b] = perm(b << 8j): a 64-bit permutation as eight byte lookups."""
-    return [[_permute_bits(b << (8 * j), perm) for b in range(256)] for j in range(8)]
+    tables = []
+    for j in range(8):
+        table = [0] * 256
+        for b in range(1, 256):
+            low = b & -b  # a permutation is linear: add the image of the lowest set bit
+            table[b] = table[b ^ low] | 1 << perm[8 * j + low.bit_length() - 1]
+        tables.append(table)
+    return tables
 
 
 def _sub_byte(sbox: Sequence[int], b: int) -> int:
@@ -95,76 +103,152 @@ def _round_mask(aligned: int, round_index: int, perm: Sequence[int] | None) -> i
     return nibble_mask if perm is None else _permute_bits(nibble_mask, perm)
 
 
+def _key_tables(perm: Sequence[int], decrypt: bool) -> list[list[int]]:
+    """Byte tables giving the sixteen 64-bit round masks of a key, packed in one 1024-bit int.
+
+    NOT K sets every mask bit of a 0 key bit: masks(K) = L(K) ^ L(all ones), with L linear; the
+    constant L(all ones) is folded into the byte-0 table (exactly one entry used per key).
+    """
+    basis = []
+    for key_bit in range(64):
+        masks = 0
+        for r in range(ROUNDS):
+            aligned = _aligned_bit(key_bit, r)
+            if decrypt:
+                # Decryption consumes rounds 15..1 permuted by P⁻¹, then round 0 unpermuted.
+                slot = ROUNDS - 1 - r if r else ROUNDS - 1
+                masks |= _round_mask(aligned, r, perm if r else None) << (64 * slot)
+            else:
+                masks |= _round_mask(aligned, r, perm) << (64 * r)
+        basis.append(masks)
+    tables = _linear_tables(basis)
+    ones = 0
+    for j in range(8):
+        ones ^= tables[j][255]
+    tables[0] = [entry ^ ones for entry in tables[0]]
+    return tables
+
+
 class Sta:
-    """STA with a given pair of S-boxes and bit permutation (production or the standard's sample)."""
+    """STA with a given pair of S-boxes and bit permutation (production or the standard's sample).
+
+    The encryption tables are built at once (a few milliseconds); the decryption ones on the first
+    :meth:`decrypt`, so a process that only vends never pays for them.
+    """
 
     def __init__(self, t1: Sequence[int], t2: Sequence[int], perm: Sequence[int]) -> None:
-        t1inv, t2inv, pinv = inverse(t1), inverse(t2), inverse(perm)
+        self._t1, self._t2, self._perm = tuple(t1), tuple(t2), tuple(perm)
         diff = [a ^ b for a, b in zip(t1, t2, strict=True)]
-        diffinv = [a ^ b for a, b in zip(t1inv, t2inv, strict=True)]
-        pb, pib = _byte_tables(perm), _byte_tables(pinv)
-
-        # Encryption round tables: P(T1(byte)) | P(D(byte)) << 64.
+        pb = _byte_tables(perm)
+        # Encryption round tables, indexed by the block's bytes (little-endian order): entry b of
+        # table j is P(T1(b << 8j)) | P(D(b << 8j)) << 64.
         self._enc = [
             [_perm_lookup(pb, _sub_byte(t1, b) << 8 * j)
              | _perm_lookup(pb, _sub_byte(diff, b) << 8 * j) << 64 for b in range(256)]
             for j in range(8)
-        ]
-        # Decryption: the first P⁻¹ on its own, then P⁻¹(T1⁻¹(byte)) | P⁻¹(D⁻¹(byte)) << 64 for
-        # rounds 15..1, then the last inverse substitution without a permutation.
+        ]  # fmt: skip
+        self._key_enc = _key_tables(perm, decrypt=False)
+        self._dec: list[list[int]] | None = None
+
+    def _build_decryption(self) -> None:
+        t1, t2, perm = self._t1, self._t2, self._perm
+        t1inv, t2inv, pinv = inverse(t1), inverse(t2), inverse(perm)
+        diffinv = [a ^ b for a, b in zip(t1inv, t2inv, strict=True)]
+        pib = _byte_tables(pinv)
+        # The first P⁻¹ on its own, then P⁻¹(T1⁻¹(byte)) | P⁻¹(D⁻¹(byte)) << 64 for rounds 15..1,
+        # then the last inverse substitution without a permutation.
         self._pinv = pib
+        self._dec_last = [
+            [_sub_byte(t1inv, b) << 8 * j | _sub_byte(diffinv, b) << (64 + 8 * j) for b in range(256)]
+            for j in range(8)
+        ]
+        self._key_dec = _key_tables(pinv, decrypt=True)
         self._dec = [
             [_perm_lookup(pib, _sub_byte(t1inv, b) << 8 * j) | _perm_lookup(pib, _sub_byte(diffinv, b) << 8 * j) << 64
              for b in range(256)]
             for j in range(8)
         ]
-        self._dec_last = [
-            [_sub_byte(t1inv, b) << 8 * j | _sub_byte(diffinv, b) << (64 + 8 * j) for b in range(256)]
-            for j in range(8)
-        ]
-
-        # Key tables. NOT K sets every mask bit of a 0 key bit: masks(K) = L(K) ^ L(all ones), with L
-        # linear; the constant L(all ones) is folded into the byte-0 table (exactly one entry used).
-        enc_basis, dec_basis = [], []
-        for key_bit in range(64):
-            enc = dec = 0
-            for r in range(ROUNDS):
-                aligned = _aligned_bit(key_bit, r)
-                enc |= _round_mask(aligned, r, perm) << (64 * r)
-                # Decryption consumes rounds 15..1 permuted by P⁻¹, then round 0 unpermuted.
-                slot = ROUNDS - 1 - r if r else ROUNDS - 1
-                dec |= _round_mask(aligned, r, pinv if r else None) << (64 * slot)
-            enc_basis.append(enc)
-            dec_basis.append(dec)
-        self._key_enc = _linear_tables(enc_basis)
-        self._key_dec = _linear_tables(dec_basis)
-        for tables in (self._key_enc, self._key_dec):
-            ones = 0
-            for j in range(8):
-                ones ^= tables[j][255]
-            tables[0] = [entry ^ ones for entry in tables[0]]
 
     def encrypt(self, block: int, key: int) -> int:
-        """Encrypt a 64-bit block under a 64-bit key (both as big-endian integers)."""
+        """Encrypt a 64-bit block under a 64-bit key (both as big-endian integers).
+
+        The sixteen rounds are unrolled; ``to_bytes`` splits the block into its eight bytes in
+        one call, cheaper than eight shift-and-mask pairs.
+        """
         k0, k1, k2, k3, k4, k5, k6, k7 = self._key_enc
-        masks = (
-            k0[key & 255] ^ k1[key >> 8 & 255] ^ k2[key >> 16 & 255] ^ k3[key >> 24 & 255]
-            ^ k4[key >> 32 & 255] ^ k5[key >> 40 & 255] ^ k6[key >> 48 & 255] ^ k7[key >> 56]
-        )
+        c0, c1, c2, c3, c4, c5, c6, c7 = key.to_bytes(8, "little")
+        masks = k0[c0] ^ k1[c1] ^ k2[c2] ^ k3[c3] ^ k4[c4] ^ k5[c5] ^ k6[c6] ^ k7[c7]
         e0, e1, e2, e3, e4, e5, e6, e7 = self._enc
-        x = block
         m64 = _M64
-        for _ in range(ROUNDS):
-            acc = (
-                e0[x & 255] ^ e1[x >> 8 & 255] ^ e2[x >> 16 & 255] ^ e3[x >> 24 & 255]
-                ^ e4[x >> 32 & 255] ^ e5[x >> 40 & 255] ^ e6[x >> 48 & 255] ^ e7[x >> 56]
-            )
-            x = (acc & m64) ^ (acc >> 64 & masks)
-            masks >>= 64
-        return x
+        x = block
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        x = (a & m64) ^ (a >> 64 & masks)
+        masks >>= 64
+        c0, c1, c2, c3, c4, c5, c6, c7 = x.to_bytes(8, "little")
+        a = e0[c0] ^ e1[c1] ^ e2[c2] ^ e3[c3] ^ e4[c4] ^ e5[c5] ^ e6[c6] ^ e7[c7]
+        return (a & m64) ^ (a >> 64 & masks)
 
     def decrypt(self, block: int, key: int) -> int:
         """Decrypt a 64-bit block under a 64-bit key: undo the rounds from 15 down to 0."""
+        if self._dec is None:
+            self._build_decryption()
         k0, k1, k2, k3, k4, k5, k6, k7 = self._key_dec
         masks = (
             k0[key & 255] ^ k1[key >> 8 & 255] ^ k2[key >> 16 & 255] ^ k3[key >> 24 & 255]

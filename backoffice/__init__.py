@@ -1,0 +1,1 @@
+"""Staff operations: roles, key change campaigns, meter imports, reports and reconciliation."""

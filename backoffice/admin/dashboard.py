@@ -1,0 +1,86 @@
+"""The sales dashboard (tables, server-drawn SVG charts, CSV export) and 'find by any number'."""
+
+import csv
+from datetime import datetime, time, timedelta
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.utils import timezone
+
+from backoffice import permissions as perms
+from backoffice.admin.forms import LookupForm
+from backoffice.admin.pages import page
+from backoffice.models import Dashboard, Lookup
+from backoffice.reports import TABLES, bars, daily_series
+from backoffice.story import find_by_number
+
+
+class PageAdmin(admin.ModelAdmin):
+    """An admin entry that is one page, not a table (the model has no rows)."""
+
+    permission: str = ""
+
+    def has_view_permission(self, request, obj=None):
+        return perms.allowed(request.user, self.permission)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(PageAdmin):
+    permission = perms.VIEW_REPORTS
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            days = min(max(int(request.GET.get("days", 14)), 1), 366)
+        except ValueError:
+            days = 14
+        today = timezone.localdate()
+        first = today - timedelta(days=days - 1)
+        start = timezone.make_aware(datetime.combine(first, time.min))
+        end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+        tables = {name: selector(start=start, end=end) for name, selector in TABLES.items()}
+        export = request.GET.get("export")
+        if export in tables:
+            return _csv(tables[export], f"{export}-{first}-{today}.csv")
+        charts = [
+            ("Sales per day (all currencies)", bars(daily_series(tables["sales"], "amount", first, days))),
+            ("kWh sold per day", bars(daily_series(tables["units"], "kwh", first, days))),
+        ]
+        return page(request, "backoffice/dashboard.html", "Sales dashboard", tables=tables, charts=charts, days=days,
+                    opts=self.opts)
+
+
+def _csv(table, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(table.columns)
+    writer.writerows(table.rows)
+    return response
+
+
+@admin.register(Lookup)
+class LookupAdmin(PageAdmin):
+    permission = perms.FIND
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = LookupForm(request.GET or None)
+        results = find_by_number(form.cleaned_data["q"]) if form.is_valid() else []
+        return page(request, "backoffice/lookup.html", "Find by any number", form=form, results=results,
+                    searched=form.is_bound, opts=self.opts)

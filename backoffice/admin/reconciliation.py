@@ -1,0 +1,99 @@
+"""Provider statements: upload (the add page), the outcome of the comparison, and resolving mismatches."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from backoffice import permissions as perms
+from backoffice.admin.campaigns import ReadOnlyModelAdmin
+from backoffice.admin.forms import ResolveForm, StatementUploadForm
+from backoffice.admin.pages import page
+from backoffice.models import ReconciliationLine, ReconciliationStatement
+from backoffice.reconciliation import MPESA_COLUMNS, WAAFIPAY_COLUMNS
+from backoffice.services.reconcile import mismatch_resolve, statement_upload
+from vending.exceptions import VendingError
+
+
+@admin.register(ReconciliationStatement)
+class ReconciliationStatementAdmin(ReadOnlyModelAdmin):
+    list_display = ["file_name", "source", "uploaded_at", "uploaded_by", "period_start", "period_end", "summary"]
+    list_filter = ["source"]
+    fields = ["source", "file_name", "uploaded_by", "uploaded_at", "period_start", "period_end", "summary",
+              "mismatches"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return perms.allowed(request.user, perms.RECONCILE)
+
+    @admin.display(description="summary")
+    def summary(self, obj: ReconciliationStatement) -> str:
+        counts = {o: obj.lines.filter(outcome=o).count() for o in ReconciliationLine.Outcome.values}
+        return ", ".join(f"{ReconciliationLine.Outcome(o).label}: {n}" for o, n in counts.items())
+
+    @admin.display(description="mismatches")
+    def mismatches(self, obj: ReconciliationStatement) -> str:
+        lines = obj.lines.exclude(outcome=ReconciliationLine.Outcome.MATCHED).select_related(
+            "payment__purchase", "resolution")
+        rows = format_html_join(
+            "",
+            '<tr class="mismatch mismatch-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            "<td>{}</td></tr>",
+            ((line.outcome, line.get_outcome_display(), line.their_reference or "—",
+              line.payment.purchase.reference if line.payment_id else (line.account_reference or "—"),
+              line.amount_theirs if line.amount_theirs is not None else "—",
+              line.amount_ours if line.amount_ours is not None else "—", line.occurred_at or "—",
+              _resolution_cell(line)) for line in lines),
+        )
+        return format_html(
+            '<table id="mismatches"><thead><tr><th>outcome</th><th>their reference</th><th>our reference</th>'
+            "<th>theirs</th><th>ours</th><th>when</th><th>resolution</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        ) if lines else "none"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("line/<int:pk>/resolve/", view(self.resolve_view), name="backoffice_reconciliationline_resolve"),
+                *super().get_urls()]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = StatementUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                statement = statement_upload(actor=request.user, source=form.cleaned_data["source"],
+                                             text=form.text(), file_name=form.cleaned_data["file"].name)
+            except VendingError as exc:
+                form.add_error("file", str(exc))
+            else:
+                return redirect(reverse("admin:backoffice_reconciliationstatement_change", args=[statement.pk]))
+        return page(request, "backoffice/upload.html", "Upload a provider statement", form=form, opts=self.opts,
+                    help=f"M-Pesa columns: {', '.join(MPESA_COLUMNS)}. "
+                         f"WaafiPay columns: {', '.join(WAAFIPAY_COLUMNS)}.")
+
+    def resolve_view(self, request, pk: int):
+        if not perms.allowed(request.user, perms.RECONCILE):
+            raise PermissionDenied
+        line = get_object_or_404(ReconciliationLine, pk=pk)
+        back = reverse("admin:backoffice_reconciliationstatement_change", args=[line.statement_id])
+        form = ResolveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                mismatch_resolve(actor=request.user, line=line, action=form.cleaned_data["action"],
+                                 reason=form.cleaned_data["reason"])
+            except VendingError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Mismatch resolved.")
+            return redirect(back)
+        return page(request, "backoffice/upload.html", f"Resolve: {line}", form=form, opts=self.opts, resolve=True)
+
+
+def _resolution_cell(line: ReconciliationLine) -> str:
+    resolution = getattr(line, "resolution", None)
+    if resolution is not None:
+        return format_html("{} by {}: {}", resolution.get_action_display(), resolution.resolved_by, resolution.reason)
+    return format_html('<a href="{}" class="resolve-link">Resolve</a>',
+                       reverse("admin:backoffice_reconciliationline_resolve", args=[line.pk]))

@@ -1,0 +1,48 @@
+"""Support and vending-operator actions on a purchase: resend the token SMS, reprint, refund."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from backoffice.permissions import REFUND_PURCHASE, REPRINT_TOKEN, RESEND_TOKEN, require, require_reason
+from vending.exceptions import InvalidTransition
+from vending.models import Purchase, Token
+from vending.services.audit import audit_record
+
+
+def staff_token_resend(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> None:
+    """Send the purchase's token SMS again to the phone that bought it (the customer called)."""
+    require(actor, RESEND_TOKEN)
+    from vending.services.tokens import token_resend
+
+    with transaction.atomic():
+        token_resend(purchase=purchase, phone=purchase.payer_phone)
+        audit_record(action="purchase.token_resent_by_staff", obj=purchase, actor=actor,
+                     reason=reason.strip() or "customer asked for the token again",
+                     data={"phone": purchase.payer_phone})
+
+
+def staff_token_reprint(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> list[Token]:
+    """The purchase's tokens, in entry order, for staff to read out; each reprint is audited."""
+    require(actor, REPRINT_TOKEN)
+    tokens = list(purchase.tokens.order_by("sequence", "pk"))
+    if not tokens:
+        raise InvalidTransition("This purchase has no token yet.")
+    audit_record(action="purchase.tokens_reprinted", obj=purchase, actor=actor,
+                 reason=reason.strip() or "read out to the customer", data={"token_ids": [t.pk for t in tokens]})
+    return tokens
+
+
+def staff_purchase_refund(*, actor: AbstractBaseUser, purchase: Purchase, reason: str) -> Purchase:
+    """Reverse or refund the payment of a purchase; the pipeline's purchase_refund moves the money and
+    the states, this wrapper enforces the role and the mandatory reason."""
+    require(actor, REFUND_PURCHASE)
+    reason = require_reason(reason)
+    from vending.services.payments import purchase_refund
+
+    with transaction.atomic():
+        before = {"state": purchase.state}
+        result = purchase_refund(purchase=purchase, actor=actor, reason=reason)
+        refreshed = result if isinstance(result, Purchase) else Purchase.objects.get(pk=purchase.pk)
+        audit_record(action="purchase.refund_requested_by_staff", obj=refreshed, actor=actor, reason=reason,
+                     before=before, after={"state": refreshed.state})
+    return refreshed

@@ -1,0 +1,267 @@
+"""USSD load benchmark (issue 5): full purchase dialogues from many concurrent sessions, over HTTP.
+
+gunicorn (gthread workers) + Postgres + Redis, on loopback. Each simulated session dials the service code
+as a customer with saved meters and plays the whole purchase exactly as Africa's Talking would post it
+(form fields, cumulative `text`), one hop right after the other with no think time:
+
+    dial → 1 (buy) → 1 (saved meter) → 500 (amount, quote) → 1 (confirm: purchase written, push enqueued)
+
+then starts again as the next customer (a fresh phone number and sessionId). Every reply is checked
+(CON…, and the END approve text on the last hop). The client is asyncio with one keep-alive connection per
+session; it stops itself after --warmup + --duration seconds and reports hops/s, dialogues/s and per-hop
+latency p50/p95/p99 for the measured window only.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/koronto_bench_ussd REDIS_URL=redis://127.0.0.1:6379/12 \\
+        .venv/bin/python bench/ussd_load.py --sessions 200 --duration 30
+
+The database named in DATABASE_URL is created if missing, migrated and seeded (seed_demo + bench customers);
+the Redis database in REDIS_URL is flushed: both are the bench's own, never the development ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SERVICE_CODE = "*384*44135#"
+FIRST_PHONE = 254710000000  # +25471xxxxxxx: Safaricom numbers, one bench customer each
+ANSWERS = ("1", "1", "500", "1")
+APPROVE = "END Approve the M-Pesa prompt for KES 500"
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _prepare(customers: int, redis_url: str) -> str:
+    """Migrate, seed the demo utilities and `customers` bench customers with two saved meters; returns the secret."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    import redis
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from vending.models import Customer, CustomerMeter, Meter
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0, staff_password="bench-only-password")
+    redis.Redis.from_url(redis_url).flushdb()
+    home, shop = Meter.objects.get(drn="04123456784"), Meter.objects.get(drn="04123456792")
+    phones = [f"+{FIRST_PHONE + n}" for n in range(customers)]
+    Customer.objects.bulk_create([Customer(phone=p) for p in phones], ignore_conflicts=True, batch_size=2000)
+    ids = Customer.objects.filter(phone__in=phones).values_list("pk", flat=True)
+    CustomerMeter.objects.bulk_create(
+        [CustomerMeter(customer_id=pk, meter=m, alias=a) for pk in ids for m, a in ((home, "Home"), (shop, "Shop"))],
+        ignore_conflicts=True, batch_size=4000,
+    )
+    return settings.WEBHOOK_SECRET
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection (reopened if the server closes it)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        body = urlencode(form).encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        for attempt in (1, 2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            try:
+                self.writer.write(head + body)
+                await self.writer.drain()
+                return await self._response()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _response(self) -> tuple[int, str]:
+        assert self.reader is not None
+        status_line = await self.reader.readuntil(b"\r\n")
+        status = int(status_line.split()[1])
+        headers: dict[str, str] = {}
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding") == "chunked":
+            chunks = []
+            while (size := int((await self.reader.readuntil(b"\r\n")).strip(), 16)) > 0:
+                chunks.append(await self.reader.readexactly(size + 2))
+            await self.reader.readuntil(b"\r\n")
+            data = b"".join(c[:-2] for c in chunks)
+        else:
+            data = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, data.decode()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
+    path = f"/hooks/at/ussd/{secret}/"
+    phones = itertools.count(0)
+    start = time.perf_counter()
+    measure_from = start + args.warmup
+    stop_at = measure_from + args.duration
+    latencies: list[float] = []
+    by_hop: dict[int, list[float]] = {hop: [] for hop in range(len(ANSWERS) + 1)}
+    counts = {"hops": 0, "dialogues": 0, "errors": 0, "all_dialogues": 0}
+
+    # --rate paces the sessions like people reading their screens: each sends a hop every
+    # sessions/rate seconds (or as soon as its reply arrives, when the server falls behind that pace).
+    interval = args.sessions / args.rate if args.rate else 0.0
+
+    async def session(n: int) -> None:
+        connection = Connection("127.0.0.1", args.port)
+        next_at = time.perf_counter() + random.uniform(0, interval)
+        while time.perf_counter() < stop_at:
+            phone = f"+{FIRST_PHONE + next(phones) % args.customers}"
+            session_id = f"ATUid_{run_id}_{n}_{counts['all_dialogues']}"
+            counts["all_dialogues"] += 1
+            text, ok, began = "", True, time.perf_counter()
+            for hop, answer in enumerate(("", *ANSWERS)):
+                if hop:
+                    text = answer if hop == 1 else f"{text}*{answer}"
+                form = {"sessionId": session_id, "phoneNumber": phone, "networkCode": "63902",
+                        "serviceCode": SERVICE_CODE, "text": text}
+                if interval:
+                    await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                    next_at = max(next_at + interval, time.perf_counter())
+                t0 = time.perf_counter()
+                try:
+                    status, reply = await connection.post(path, form)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    status, reply = 0, ""
+                t1 = time.perf_counter()
+                expected = APPROVE if hop == len(ANSWERS) else "CON "
+                good = status == 200 and reply.startswith(expected)
+                if measure_from <= t0 and t1 <= stop_at:
+                    latencies.append(t1 - t0)
+                    by_hop[hop].append(t1 - t0)
+                    counts["hops"] += 1
+                    counts["errors"] += not good
+                if not good:
+                    ok = False
+                    break
+            if ok and measure_from <= began and time.perf_counter() <= stop_at:
+                counts["dialogues"] += 1
+        connection.close()
+
+    await asyncio.gather(*(session(n) for n in range(args.sessions)))
+    latencies.sort()
+
+    def pct(p: float, values: list[float] = latencies) -> float:
+        return round(values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000, 1)
+
+    names = ("dial", "menu 1", "pick meter", "amount+quote", "confirm+purchase")
+    per_hop = {name: {"p50_ms": pct(50, sorted(v)), "p99_ms": pct(99, sorted(v))}
+               for name, v in zip(names, by_hop.values(), strict=True) if v}
+
+    return {
+        "sessions": args.sessions, "target_rate": args.rate or "max",
+        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+        "duration_s": args.duration, "hops": counts["hops"], "hops_per_s": round(counts["hops"] / args.duration, 1),
+        "dialogues_per_s": round(counts["dialogues"] / args.duration, 1), "errors": counts["errors"],
+        "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(latencies[-1] * 1000, 1),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1), "dialogues_started": counts["all_dialogues"],
+        "per_hop": per_hop,
+    }
+
+
+def _wait_for(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer {url} within {timeout} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=200, help="concurrent USSD sessions")
+    parser.add_argument("--duration", type=float, default=30, help="measured seconds")
+    parser.add_argument("--rate", type=float, default=0, help="offered hops/s over all sessions (0: no pauses)")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds driven but not measured")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--customers", type=int, default=50_000, help="bench customers (one phone each)")
+    parser.add_argument("--port", type=int, default=18_905)
+    args = parser.parse_args()
+    db_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not db_url.startswith("postgres") or not redis_url:
+        print("set DATABASE_URL=postgres://... and REDIS_URL=redis://... (see the docstring)", file=sys.stderr)
+        return 2
+    os.environ.update({"LOG_LEVEL": "WARNING", "USSD_SERVICE_CODES": SERVICE_CODE})
+    _ensure_database(db_url)
+    secret = _prepare(args.customers, redis_url)
+
+    from vending.models import Purchase
+
+    run_id = f"{int(time.time())}"
+    before = Purchase.objects.count()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
+         "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads), "--backlog", "2048",
+         "--keep-alive", "30", "--log-level", "warning"],
+        cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{args.port}/healthz", 30)
+        result = asyncio.run(_drive(args, secret, run_id))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+    result["purchases_written"] = Purchase.objects.count() - before
+    print(json.dumps(result))
+    print(f"{result['sessions']} sessions at rate {result['target_rate']}, {result['gunicorn']}: "
+          f"{result['hops_per_s']} hops/s "
+          f"({result['dialogues_per_s']} purchase dialogues/s), p50 {result['p50_ms']} ms, "
+          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}")
+    return 0 if result["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

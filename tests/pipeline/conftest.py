@@ -1,0 +1,73 @@
+"""Pipeline test set-up: eager Celery (tasks run inline on commit), sandbox payments, console SMS."""
+
+from decimal import Decimal
+
+import pytest
+
+from config.celery import app as celery_app
+from tests.factories import make_customer, make_flat_tariff, make_meter, make_supply_group, make_utility
+
+
+@pytest.fixture
+def eager(settings):
+    """Tasks run inline; a countdown is ignored, so the sandbox's callbacks arrive at once."""
+    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    for name in ("DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY",
+                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY", "AT_USERNAME", "AT_API_KEY"):
+        setattr(settings, name, "")
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
+def kenya_meter(db):
+    utility = make_utility("KE", "KES")
+    group = make_supply_group(utility, base_date=2014)
+    tariff = make_flat_tariff(utility, price="20", min_purchase=Decimal("10"), max_purchase=Decimal("10000"))
+    return make_meter(supply_group=group, tariff=tariff)
+
+
+@pytest.fixture
+def somali_meter(db):
+    utility = make_utility("SO", "USD")
+    group = make_supply_group(utility, dkga="04", ea="11", base_date=2014)
+    tariff = make_flat_tariff(utility, price="0.5", currency="USD", min_purchase=Decimal("1"),
+                              max_purchase=Decimal("500"))
+    return make_meter(supply_group=group, tariff=tariff)
+
+
+@pytest.fixture
+def customer(db):
+    return make_customer("+254711000111")
+
+
+@pytest.fixture
+def fake_daraja(settings, eager):
+    """Fake Daraja configured as the M-Pesa provider; its callbacks land in `receiver` for the test to post."""
+    from fakes._base import CallbackReceiver
+    from fakes.daraja import FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, FAKE_PASSKEY, FAKE_SHORTCODE, FakeDaraja
+
+    daraja, receiver = FakeDaraja().start(), CallbackReceiver().start()
+    settings.DARAJA_BASE_URL = daraja.base_url
+    settings.DARAJA_CONSUMER_KEY, settings.DARAJA_CONSUMER_SECRET = FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET
+    settings.DARAJA_SHORTCODE, settings.DARAJA_PASSKEY = FAKE_SHORTCODE, FAKE_PASSKEY
+    settings.PUBLIC_BASE_URL = receiver.base_url
+    daraja.receiver = receiver
+    yield daraja
+    daraja.stop()
+    receiver.stop()
+
+
+@pytest.fixture
+def fake_waafipay(settings, eager):
+    from fakes.waafipay import FAKE_API_KEY, FAKE_API_USER_ID, FAKE_MERCHANT_UID, FakeWaafiPay
+
+    fake = FakeWaafiPay(slow_seconds=30).start()
+    settings.WAAFIPAY_BASE_URL = fake.base_url
+    settings.WAAFIPAY_MERCHANT_UID, settings.WAAFIPAY_API_USER_ID = FAKE_MERCHANT_UID, FAKE_API_USER_ID
+    settings.WAAFIPAY_API_KEY = FAKE_API_KEY
+    settings.WAAFIPAY_TIMEOUT_SECONDS = 0.3
+    yield fake
+    fake.stop()

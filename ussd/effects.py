@@ -1,0 +1,220 @@
+"""The thin layer between the pure machine and the rest of koronto.
+
+`DatabaseReader` answers the machine's reads with selectors; `perform` runs the effects a step asked for
+through services; `error_text` is the one place USSD maps a VendingError to words on the screen. Nothing
+here calls a payment provider, the STS engine or the SMS gateway: services enqueue that work on commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from ussd.machine import (
+    CreatePurchase,
+    Effect,
+    MeterInfo,
+    PurchaseInfo,
+    QuoteInfo,
+    QuoteRefused,
+    RemoveMeter,
+    ResendToken,
+    SavedMeter,
+    SaveMeter,
+    SetLanguage,
+    TokenInfo,
+)
+from vending import phones, ratelimit
+from vending.exceptions import (
+    AmountOutOfRange,
+    MeterBlocked,
+    PermissionDenied,
+    RateLimited,
+    UnknownMeter,
+    UnsupportedWallet,
+    VendingError,
+)
+from vending.i18n import render
+from vending.models import Customer, CustomerMeter, Meter, Purchase
+from vending.models.choices import Channel, wallets_for_currency
+from vending.selectors.history import last_tokens_for_phone, recent_purchases_for_phone
+from vending.selectors.quotes import purchase_quote
+from vending.services.customers import (
+    TooManySavedMeters,
+    customer_remove_meter,
+    customer_save_meter,
+    customer_set_language,
+)
+
+logger = logging.getLogger(__name__)
+
+PURCHASES_PER_HOUR = "ussd-purchases"
+
+
+class DatabaseReader:
+    """The machine's `Reader` for one phone, answered from the database (each read at most once per hop)."""
+
+    def __init__(self, *, phone: str, customer_id: int, now: datetime) -> None:
+        self.phone = phone
+        self.customer_id = customer_id
+        self.now = now
+        self._saved: list[SavedMeter] | None = None
+        self._meters: dict[str, Meter | None] = {}
+
+    def _meter(self, drn: str) -> Meter | None:
+        if drn not in self._meters:
+            self._meters[drn] = Meter.objects.select_related("tariff").filter(drn=drn).first()
+        return self._meters[drn]
+
+    def saved_meters(self) -> Sequence[SavedMeter]:
+        if self._saved is None:
+            rows = CustomerMeter.objects.filter(customer_id=self.customer_id).select_related("meter")
+            self._saved = [SavedMeter(drn=r.meter.drn, alias=r.alias, label=r.meter.label_name) for r in rows]
+        return self._saved
+
+    def find_meter(self, drn: str) -> MeterInfo | None:
+        meter = self._meter(drn)
+        if meter is None:
+            return None
+        return MeterInfo(
+            drn=meter.drn, label=meter.label_name, active=meter.status == Meter.Status.ACTIVE,
+            currency=meter.tariff.currency, min_amount=str(meter.tariff.min_purchase),
+            max_amount=str(meter.tariff.max_purchase),
+        )
+
+    def quote(self, drn: str, amount: str) -> QuoteInfo | QuoteRefused | None:
+        meter = self._meter(drn)
+        if meter is None:
+            return None
+        try:
+            quote = purchase_quote(meter=meter, amount=Decimal(amount), now=self.now)
+        except AmountOutOfRange as exc:
+            key = getattr(exc, "message_key", None)
+            return QuoteRefused(key, dict(getattr(exc, "message_values", {}))) if key else None
+        return QuoteInfo(
+            amount=f"{quote.amount:f}", currency=quote.currency, kwh=f"{quote.kwh:f}", vat=f"{quote.vat:f}",
+            fixed_charge=f"{quote.fixed_charge:f}", debt_recovery=f"{quote.debt_recovery:f}",
+        )
+
+    def wallets(self, currency: str) -> Sequence[str]:
+        wallets = wallets_for_currency(currency)
+        try:
+            preferred = phones.wallet_for(self.phone)
+        except (phones.InvalidPhoneNumber, ValueError):
+            preferred = None
+        # The phone's own network's wallet first; a prefix is only a hint, so every other wallet stays.
+        return sorted(wallets, key=lambda w: w != preferred)
+
+    def last_tokens(self, drn: str) -> Sequence[TokenInfo]:
+        meter = self._meter(drn)
+        if meter is None:
+            return []
+        return [
+            TokenInfo(reference=t.purchase.reference, digits=t.grouped, units=f"{t.units}")
+            for t in last_tokens_for_phone(phone=self.phone, meter=meter)
+        ]
+
+    def recent_purchases(self) -> Sequence[PurchaseInfo]:
+        aliases = {s.drn: s.alias for s in self.saved_meters()}
+        return [
+            PurchaseInfo(
+                reference=p.reference, amount=f"{p.amount:f}", currency=p.currency,
+                meter_name=aliases.get(p.meter.drn) or p.meter.label_name, state=p.state,
+                date=timezone.localtime(p.created_at).strftime("%d/%m %H:%M"),
+            )
+            for p in recent_purchases_for_phone(phone=self.phone)
+        ]
+
+
+# --- Effects ---------------------------------------------------------------------------------------------
+
+
+def idempotency_key(session_id: str) -> str:
+    """One purchase per USSD session: an aggregator retrying the confirm hop finds the first one."""
+    key = f"ussd:{session_id}"
+    return key if len(key) <= 80 else "ussd:#" + hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()
+
+
+def purchase_limit() -> ratelimit.Limit:
+    return ratelimit.Limit(PURCHASES_PER_HOUR, settings.USSD_PURCHASES_PER_HOUR, 3600)
+
+
+def perform(
+    effects: Iterable[Effect], *, phone: str, customer_id: int, session_id: str, lang: str, now: datetime
+) -> str | None:
+    """Run the step's effects in order; return customer text to show instead of the step's reply if one failed."""
+    for effect in effects:
+        try:
+            _perform_one(effect, phone=phone, customer_id=customer_id, session_id=session_id, lang=lang, now=now)
+        except VendingError as exc:
+            logger.info("ussd effect %s refused: %s", type(effect).__name__, exc.code)
+            if isinstance(effect, SaveMeter) and effect.best_effort:
+                continue
+            return error_text(exc, lang)
+    return None
+
+
+def _perform_one(effect: Effect, *, phone: str, customer_id: int, session_id: str, lang: str, now: datetime) -> None:
+    if isinstance(effect, CreatePurchase):
+        meter = Meter.objects.select_related("tariff").filter(drn=effect.drn).first()
+        if meter is None:
+            raise UnknownMeter(effect.drn)
+        # An aggregator's retry of this hop never gets here (the session replays its reply), and a repeat
+        # that does (a lost session) finds the first purchase by its idempotency key.
+        if not ratelimit.hit(purchase_limit(), phone, now_seconds=now.timestamp()):
+            raise RateLimited("too many USSD purchases from this phone")
+        from vending.services.purchases import purchase_create
+
+        purchase_create(
+            channel=Channel.USSD, meter=meter, payer_phone=phone, wallet=effect.wallet,
+            amount=Decimal(effect.amount), idempotency_key=idempotency_key(session_id),
+            # Only its id is needed to link the purchase: no query for the row.
+            customer=Customer(pk=customer_id, phone=phone), language=lang, now=now,
+        )
+    elif isinstance(effect, SaveMeter):
+        meter = Meter.objects.filter(drn=effect.drn).first()
+        if meter is None:
+            raise UnknownMeter(effect.drn)
+        customer_save_meter(customer=Customer.objects.get(pk=customer_id), meter=meter, alias=effect.alias)
+    elif isinstance(effect, RemoveMeter):
+        meter = Meter.objects.filter(drn=effect.drn).first()
+        if meter is not None:
+            customer_remove_meter(customer=Customer.objects.get(pk=customer_id), meter=meter)
+    elif isinstance(effect, SetLanguage):
+        customer_set_language(customer=Customer.objects.get(pk=customer_id), language=effect.language)
+    elif isinstance(effect, ResendToken):
+        from vending.services.tokens import token_resend
+
+        purchase = Purchase.objects.filter(reference=effect.reference).select_related("customer").first()
+        if purchase is None:
+            raise PermissionDenied("no such purchase")
+        token_resend(purchase=purchase, phone=phone)
+    else:  # pragma: no cover - a new effect type without a runner is a programming error
+        raise TypeError(f"no runner for {effect!r}")
+
+
+# The one place USSD turns an error into words on the screen (DESIGN.md rule 9).
+_ERROR_KEYS: tuple[tuple[type[VendingError], str], ...] = (
+    (RateLimited, "ussd.buy.limit"),
+    (MeterBlocked, "ussd.err.meter_blocked"),
+    (UnknownMeter, "ussd.err.meter_unknown"),
+    (UnsupportedWallet, "ussd.err.wallet"),
+    (TooManySavedMeters, "ussd.err.too_many_meters"),
+    (AmountOutOfRange, "ussd.err.quote"),
+)
+
+
+def error_text(exc: VendingError, lang: str) -> str:
+    key = getattr(exc, "message_key", None)
+    if isinstance(exc, AmountOutOfRange) and key:
+        return render(key, lang, **getattr(exc, "message_values", {}))
+    for kind, message in _ERROR_KEYS:
+        if isinstance(exc, kind):
+            return render(message, lang)
+    return render("ussd.error", lang)

@@ -1,0 +1,367 @@
+"""Money in: push the prompt, take callbacks and query answers, confirm, fail, capture, release.
+
+Every outcome lands in one of three functions: `payment_confirm`, `payment_fail`, `payment_flag_review`.
+They lock the rows, no-op on a repeat, and enqueue the next step on commit (vend, SMS). A provider's
+answer is never trusted on its own when in doubt (PROTOCOLS 3.7): amount mismatch → review, never
+vended; unknown sender IP, missing amount or a different phone → query the provider first.
+"""
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from vending.models import Payment, ProviderCallback, Purchase
+from vending.payments import (
+    CallbackEvent,
+    FailureReason,
+    InitiateResult,
+    InvalidCallback,
+    Outcome,
+    PaymentProvider,
+    PaymentRequest,
+    ProviderRejected,
+    ProviderUnavailable,
+    StatusResult,
+    get_provider,
+)
+from vending.payments.registry import sandbox_provider
+from vending.services.audit import audit_record
+from vending.services.sms import customer_notice_send
+from vending.services.transitions import transition
+from vending.states import PaymentState, PurchaseState
+
+log = logging.getLogger(__name__)
+
+_P = PaymentState
+_OPEN = frozenset({_P.INITIATED, _P.PENDING, _P.UNKNOWN})
+_WALLET_NAMES = {"mpesa": "M-Pesa", "evcplus": "EVC Plus", "zaad": "Zaad", "sahal": "Sahal"}
+_PROVIDER_WALLET = {"daraja": "mpesa", "waafipay": "evcplus"}
+
+
+# -- providers ---------------------------------------------------------------------------------------
+
+
+def provider_for_wallet(wallet: str) -> PaymentProvider:
+    return get_provider(wallet, settings)
+
+
+def provider_named(name: str) -> PaymentProvider:
+    """The provider a stored payment or callback names (it must still be configured)."""
+    if name == "sandbox":
+        return sandbox_provider(settings)
+    provider = get_provider(_PROVIDER_WALLET.get(name, "mpesa"), settings)
+    if provider.name != name:
+        raise ProviderRejected(f"provider {name!r} is not configured any more")
+    return provider
+
+
+def daraja_callback_url() -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/hooks/daraja/{settings.WEBHOOK_SECRET}/"
+
+
+def payment_request_for(purchase: Purchase) -> PaymentRequest:
+    return PaymentRequest(
+        reference=purchase.reference, amount=purchase.amount, currency=purchase.currency,
+        phone=purchase.payer_phone, wallet=purchase.wallet, description="Token",
+        callback_url=daraja_callback_url(),
+    )
+
+
+# -- initiation --------------------------------------------------------------------------------------
+
+
+def payment_initiate(*, purchase_id: int) -> Payment:
+    """Ask the provider to prompt the payer. Blocking for WaafiPay (the task runs on the payments queue).
+
+    ProviderUnavailable propagates so the task retries; nothing happened at the provider.
+    """
+    purchase = Purchase.objects.select_related("payment").get(pk=purchase_id)
+    payment = purchase.payment
+    if payment.state != _P.INITIATED:
+        return payment  # a redelivered task: the push already went out
+    provider = provider_named(payment.provider)
+    try:
+        result = provider.initiate(payment_request_for(purchase))
+    except ProviderRejected as exc:
+        log.error("payment %s: provider refused the request: %s", purchase.reference, exc)
+        return payment_fail(payment=payment, reason=FailureReason.PROVIDER_ERROR, message=str(exc)[:255])
+    return _apply_initiate(payment=payment, provider=provider, result=result)
+
+
+def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: InitiateResult) -> Payment:
+    from vending.tasks import payment_query_task, sandbox_callback_task
+
+    if result.outcome == Outcome.APPROVED:
+        return payment_confirm(payment=payment, amount=result.amount, receipt=result.receipt,
+                               provider_reference=result.provider_reference, source="initiate")
+    if result.outcome == Outcome.DECLINED:
+        return payment_fail(payment=payment, reason=result.failure_reason or FailureReason.UNKNOWN,
+                            message=result.provider_message)
+    with transaction.atomic():
+        target = _P.PENDING if result.outcome == Outcome.PENDING else _P.UNKNOWN
+        payment, _ = transition(payment, target, reason=f"initiate: {result.outcome}",
+                                fields={"provider_reference": result.provider_reference,
+                                        "provider_message": result.provider_message[:255]})
+        purchase, _ = transition(payment.purchase, PurchaseState.PAYMENT_PENDING, reason="prompt sent")
+        callbacks = result.simulated_callbacks
+        if callbacks and settings.DEMO_MODE:  # the simulator page may answer this prompt itself (demo/)
+            from demo.interactive import wallet_prompt_hold
+
+            callbacks = wallet_prompt_hold(provider=provider.name, payment=payment, callbacks=callbacks)
+        for callback in callbacks:
+            transaction.on_commit(lambda cb=callback: sandbox_callback_task.apply_async(
+                args=[provider.name, cb.body.decode(), dict(cb.headers)], countdown=cb.delay_seconds))
+        if target == _P.UNKNOWN:
+            # A timeout is not a failure (PROTOCOLS 4.4): tell the customer, then ask the provider.
+            customer_notice_send(purchase=purchase, key="pipeline.unknown")
+            transaction.on_commit(lambda: payment_query_task.apply_async(
+                args=[payment.pk], countdown=settings.PAYMENT_QUERY_DELAY_SECONDS))
+    return payment
+
+
+# -- outcomes ----------------------------------------------------------------------------------------
+
+
+def payment_confirm(
+    *, payment: Payment, amount: Decimal | None, receipt: str = "", provider_reference: str = "",
+    source: str, now: datetime | None = None,
+) -> Payment:
+    """The money is there (or held). Checks the amount, moves payment and purchase, enqueues the vend."""
+    from vending.tasks import token_issue_task
+
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.state in (_P.CONFIRMED, _P.HELD, _P.NEEDS_REVIEW, _P.CANCELLED, _P.REFUNDED):
+            return payment  # a duplicate or a late answer: the first outcome stands
+        if amount is not None and amount != payment.amount_requested:
+            return payment_flag_review(
+                payment=payment,
+                reason=f"amount mismatch ({source}): asked {payment.amount_requested}, provider says {amount}")
+        holds = provider_named(payment.provider).capabilities.holds_funds
+        fields: dict[str, object] = {"amount_confirmed": amount if amount is not None else payment.amount_requested}
+        if receipt:
+            fields["receipt"] = receipt[:64]
+        if provider_reference:
+            fields["provider_reference"] = provider_reference[:64]
+        try:
+            with transaction.atomic():
+                payment, _ = transition(payment, _P.HELD if holds else _P.CONFIRMED, reason=f"confirmed by {source}",
+                                        fields=fields)
+        except IntegrityError:
+            # Another payment already carries this receipt or reference: a replay onto the wrong row.
+            return payment_flag_review(payment=payment, reason=f"receipt or reference already used ({source})")
+        transition(payment.purchase, PurchaseState.PAID, reason=f"paid ({source})")
+        token_issue_task.delay_on_commit(payment.purchase_id)
+    return payment
+
+
+def payment_fail(*, payment: Payment, reason: str, message: str = "") -> Payment:
+    """A final no from the provider: no money was taken. Tells the customer why."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.state not in _OPEN:
+            return payment
+        payment, _ = transition(payment, _P.FAILED, reason=f"failed: {reason}",
+                                fields={"failure_reason": str(reason)[:40], "provider_message": message[:255]})
+        purchase, changed = transition(payment.purchase, PurchaseState.PAYMENT_FAILED,
+                                       reason=f"payment failed: {reason}", fields={"failure_reason": str(reason)[:40]})
+        if changed:
+            from vending.texts import failure_text_key
+
+            customer_notice_send(purchase=purchase, key=failure_text_key(str(reason)),
+                                 ussd=settings.USSD_SERVICE_CODES[0],
+                                 wallet=_WALLET_NAMES.get(purchase.wallet, purchase.wallet))
+    return payment
+
+
+def payment_flag_review(*, payment: Payment, reason: str) -> Payment:
+    """Put the payment (and its purchase) in the staff queue; nothing is vended from here."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.state == _P.NEEDS_REVIEW:
+            return payment
+        if payment.state == _P.INITIATED:
+            payment, _ = transition(payment, _P.UNKNOWN, reason="no answer from the provider")
+        payment, _ = transition(payment, _P.NEEDS_REVIEW, reason=reason[:255],
+                                fields={"flagged": True, "flag_reason": reason[:255]})
+        purchase = payment.purchase
+        if purchase.state == PurchaseState.CREATED:
+            purchase, _ = transition(purchase, PurchaseState.PAYMENT_PENDING, reason="no answer from the provider")
+        purchase, changed = transition(purchase, PurchaseState.NEEDS_REVIEW, reason=reason[:255])
+        log.warning("payment %s flagged for review: %s", purchase.reference, reason)
+        if changed:
+            customer_notice_send(purchase=purchase, key="pipeline.needs_review")
+    return payment
+
+
+# -- callbacks ---------------------------------------------------------------------------------------
+
+
+def callback_store(
+    *, provider: str, kind: str, headers: Mapping[str, str], body: bytes, source_ip: str | None = None,
+) -> tuple[ProviderCallback, bool]:
+    """Keep the raw callback before anything else; an identical repeat returns the first row."""
+    digest = hashlib.sha256(b"\x00".join([provider.encode(), kind.encode(), body])).hexdigest()
+    try:
+        with transaction.atomic():
+            return ProviderCallback.objects.get_or_create(
+                dedupe_key=digest,
+                defaults={"provider": provider, "kind": kind, "headers": dict(headers),
+                          "body": body.decode("utf-8", "replace"), "source_ip": source_ip},
+            )
+    except IntegrityError:  # two deliveries at once
+        return ProviderCallback.objects.get(dedupe_key=digest), False
+
+
+def _flag_callback(callback: ProviderCallback, reason: str, payment: Payment | None = None) -> None:
+    ProviderCallback.objects.filter(pk=callback.pk).update(
+        flagged=True, flag_reason=reason[:255], processed_at=timezone.now(), payment=payment)
+    log.warning("callback %s flagged: %s", callback.pk, reason)
+
+
+def _doubt(callback: ProviderCallback, event: CallbackEvent, payment: Payment) -> str:
+    """Why this approval needs a query before we vend on it ("" when it does not)."""
+    allowlist = settings.DARAJA_CALLBACK_IP_ALLOWLIST if callback.provider == "daraja" else []
+    if allowlist and callback.source_ip not in allowlist:
+        return f"callback from unlisted address {callback.source_ip}"
+    if event.amount is None:
+        return "callback without an amount"
+    if event.phone and event.phone != payment.purchase.payer_phone:
+        return "callback phone differs from the payer"
+    return ""
+
+
+def callback_process(*, callback_id: int) -> None:
+    """Apply a stored payment callback. Unmatched or conflicting callbacks change nothing and are flagged."""
+    callback = ProviderCallback.objects.get(pk=callback_id)
+    if callback.processed_at is not None:
+        return
+    try:
+        provider = provider_named(callback.provider)
+        event = provider.parse_callback(callback.headers, callback.body.encode())
+    except (InvalidCallback, ProviderRejected) as exc:
+        _flag_callback(callback, f"unreadable callback: {exc}")
+        return
+    payment = (Payment.objects.select_related("purchase")
+               .filter(provider=callback.provider, provider_reference=event.provider_reference).first())
+    if payment is None:
+        _flag_callback(callback, "no payment with this provider reference")
+        return
+    if payment.state not in _OPEN:
+        same = event.outcome == Outcome.APPROVED and payment.state in (_P.CONFIRMED, _P.HELD) and (
+            not event.receipt or event.receipt == payment.receipt)
+        if same:
+            ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+        else:
+            _flag_callback(callback, f"callback for a payment already {payment.state}", payment)
+        return
+    if event.outcome == Outcome.APPROVED:
+        if event.amount is not None and event.amount != payment.amount_requested:
+            _flag_callback(callback, f"amount {event.amount} differs from {payment.amount_requested}", payment)
+            payment_flag_review(payment=payment, reason=f"callback amount {event.amount}, "
+                                                        f"asked {payment.amount_requested}")
+            return
+        doubt = _doubt(callback, event, payment)
+        if doubt:
+            ProviderCallback.objects.filter(pk=callback.pk).update(
+                flagged=True, flag_reason=f"{doubt}: confirmed by query", payment=payment)
+            payment_query(payment_id=payment.pk)
+        else:
+            payment_confirm(payment=payment, amount=event.amount, receipt=event.receipt, source="callback")
+    elif event.outcome == Outcome.DECLINED:
+        payment_fail(payment=payment, reason=event.failure_reason or FailureReason.UNKNOWN,
+                     message=event.provider_message)
+    ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+
+
+# -- queries, capture, release --------------------------------------------------------------------------
+
+
+def payment_query(*, payment_id: int, now: datetime | None = None) -> Payment:
+    """Ask the provider how an open payment ended; give up to staff after SWEEP_GIVE_UP_AFTER_SECONDS."""
+    now = now or timezone.now()
+    payment = Payment.objects.select_related("purchase").get(pk=payment_id)
+    if payment.state not in _OPEN:
+        return payment
+    provider = provider_named(payment.provider)
+    queryable = provider.capabilities.supports_query and (payment.provider_reference or provider.name == "waafipay")
+    result: StatusResult | None = None
+    if queryable:
+        Payment.objects.filter(pk=payment.pk).update(query_count=F("query_count") + 1)
+        try:
+            result = provider.query_status(payment.provider_reference, payment_request_for(payment.purchase))
+        except ProviderUnavailable as exc:
+            log.info("payment %s: query failed for now: %s", payment.purchase.reference, exc)
+        except ProviderRejected as exc:
+            return payment_flag_review(payment=payment, reason=f"query refused: {exc}")
+    if result is not None and result.outcome == Outcome.APPROVED:
+        return payment_confirm(payment=payment, amount=result.amount, receipt=result.receipt,
+                               provider_reference=result.provider_reference, source="query")
+    if result is not None and result.outcome == Outcome.DECLINED:
+        return payment_fail(payment=payment, reason=result.failure_reason or FailureReason.UNKNOWN,
+                            message=result.provider_message)
+    if now - payment.created_at > timedelta(seconds=settings.SWEEP_GIVE_UP_AFTER_SECONDS):
+        return payment_flag_review(payment=payment, reason="no final answer from the provider in time")
+    return payment
+
+
+def payment_capture(*, payment_id: int) -> Payment:
+    """Commit a WaafiPay hold after the token was issued. OutcomeUnknown/ProviderUnavailable propagate (retry)."""
+    payment = Payment.objects.select_related("purchase").get(pk=payment_id)
+    if payment.state != _P.HELD:
+        return payment
+    provider = provider_named(payment.provider)
+    result = provider.commit(payment.provider_reference, payment_request_for(payment.purchase))
+    with transaction.atomic():
+        if not result.ok:
+            Payment.objects.filter(pk=payment.pk).update(
+                flagged=True, flag_reason=f"commit refused: {result.provider_message}"[:255])
+            audit_record(action="payment.commit_refused", obj=payment, purchase=payment.purchase,
+                         reason=result.provider_message[:255])
+            return payment
+        payment, _ = transition(payment, _P.CONFIRMED, reason="hold committed",
+                                fields={"provider_message": result.provider_message[:255]})
+    return payment
+
+
+def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
+    """Give the money back after a final vend failure: release a hold, refund where the API allows it,
+    otherwise hand the refund to staff. The customer is told which."""
+    payment = Payment.objects.get(purchase=purchase)
+    provider = provider_named(payment.provider)
+    request = payment_request_for(purchase)
+    with transaction.atomic():
+        purchase, changed = transition(purchase, PurchaseState.REFUND_PENDING, actor=actor, reason=reason[:255])
+    if payment.state == _P.HELD:
+        result = provider.cancel(payment.provider_reference, request)  # OutcomeUnknown propagates: retry
+        if result.ok:
+            with transaction.atomic():
+                transition(payment, _P.CANCELLED, actor=actor, reason="hold released")
+                purchase, changed = transition(purchase, PurchaseState.REFUNDED, actor=actor, reason="hold released")
+                if changed:
+                    customer_notice_send(purchase=purchase, key="pipeline.vend_failed_hold")
+            return purchase
+    elif payment.state == _P.CONFIRMED and provider.capabilities.supports_refund:
+        result = provider.refund(payment.provider_reference, request)
+        if result.ok:
+            with transaction.atomic():
+                transition(payment, _P.REFUNDED, actor=actor, reason="refunded")
+                purchase, changed = transition(purchase, PurchaseState.REFUNDED, actor=actor, reason="refunded")
+                if changed:
+                    customer_notice_send(purchase=purchase, key="pipeline.refunded", currency=purchase.currency,
+                                         amount=f"{purchase.amount:.2f}")
+            return purchase
+    # M-Pesa (no refund API here) or a refused cancel/refund: staff refund it by hand.
+    with transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(flagged=True, flag_reason=f"refund by staff: {reason}"[:255])
+        audit_record(action="purchase.refund_by_staff", obj=purchase, actor=actor, reason=reason[:255])
+        if changed:
+            customer_notice_send(purchase=purchase, key="pipeline.vend_failed_refund")
+    return purchase

@@ -1,0 +1,163 @@
+"""Celery tasks of the purchase pipeline: thin (load by id, call one service), JSON arguments.
+
+Money and token tasks use acks_late (prefetch 1 is global): a worker killed mid-task leaves the message
+unacknowledged and another worker redoes it, which is safe because every service locks its rows and
+no-ops on a repeat (DESIGN rules 4-6). Retries with backoff and jitter are for transient errors only.
+The payment push runs on the "payments" queue because WaafiPay blocks while the payer types the PIN.
+"""
+
+import logging
+
+from celery import shared_task
+from celery.signals import worker_process_init, worker_ready
+from django.conf import settings
+from django.db import DatabaseError, connections
+
+from vending.payments import OutcomeUnknown, ProviderUnavailable
+from vending.sms import SmsUnavailable
+
+log = logging.getLogger(__name__)
+
+_BACKOFF = {"retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True}
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _no_database_connection_across_fork(**kwargs: object) -> None:
+    # SQLite keeps per-process file state: a pool child that inherits an open SQLite file from the worker's
+    # main process fails with "disk I/O error". Close everything so each process opens its own.
+    connections.close_all()
+
+
+@shared_task(bind=True, autoretry_for=(ProviderUnavailable,), max_retries=5,
+             soft_time_limit=settings.WAAFIPAY_TIMEOUT_SECONDS + 30, time_limit=settings.WAAFIPAY_TIMEOUT_SECONDS + 60,
+             **_BACKOFF)
+def payment_initiate_task(self, purchase_id: int) -> None:
+    # Not acks_late: a push must not be repeated by redelivery. A push lost with its worker stays
+    # INITIATED and the sweep sends it to a query or to staff.
+    from vending.models import Payment
+    from vending.services.payments import payment_fail, payment_initiate
+
+    try:
+        payment_initiate(purchase_id=purchase_id)
+    except ProviderUnavailable:
+        if self.request.retries >= self.max_retries:
+            payment = Payment.objects.get(purchase_id=purchase_id)
+            payment_fail(payment=payment, reason="provider_error", message="provider unavailable, gave up")
+            return
+        raise
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+def callback_process_task(callback_id: int) -> None:
+    from vending.services.payments import callback_process
+
+    callback_process(callback_id=callback_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+def sandbox_callback_task(provider: str, body: str, headers: dict[str, str]) -> None:
+    """A sandbox callback, delivered late like a real one, through the same store-then-process path."""
+    from vending.services.payments import callback_process, callback_store
+
+    callback, created = callback_store(provider=provider, kind="stk_callback", headers=headers, body=body.encode())
+    if created:
+        callback_process(callback_id=callback.pk)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+def payment_query_task(payment_id: int) -> None:
+    from vending.services.payments import payment_query
+
+    payment_query(payment_id=payment_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+def token_issue_task(purchase_id: int) -> None:
+    """Vend, then (on commit) capture a hold and send the token SMS. A final STS refusal refunds."""
+    from django.db import transaction
+
+    from vending.exceptions import InvalidTransition, StsError
+    from vending.models import Payment, Purchase
+    from vending.services.sms import token_sms_count, token_sms_send
+    from vending.services.tokens import token_issue
+    from vending.states import PaymentState
+
+    purchase = Purchase.objects.get(pk=purchase_id)
+    try:
+        with transaction.atomic():
+            token_issue(purchase=purchase)
+            purchase.refresh_from_db()
+            # Exactly one token SMS per vend, even when this task is redelivered after the commit.
+            if token_sms_count(purchase) == 0:
+                token_sms_send(purchase=purchase)
+            if Payment.objects.filter(purchase=purchase, state=PaymentState.HELD).exists():
+                payment_capture_task.delay_on_commit(purchase.payment.pk)
+    except InvalidTransition:
+        log.info("purchase %s not vendable now (%s)", purchase.reference, purchase.state)
+    except StsError as exc:
+        log.error("purchase %s: vend failed for good: %s", purchase.reference, exc)
+        refund_task.delay(purchase_id, f"vend failed: {exc}")
+
+
+@shared_task(acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, DatabaseError), max_retries=10,
+             **_BACKOFF)
+def payment_capture_task(payment_id: int) -> None:
+    from vending.services.payments import payment_capture
+
+    payment_capture(payment_id=payment_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, DatabaseError), max_retries=10,
+             **_BACKOFF)
+def refund_task(purchase_id: int, reason: str) -> None:
+    from vending.models import Purchase
+    from vending.services.payments import purchase_refund
+
+    purchase_refund(purchase=Purchase.objects.get(pk=purchase_id), reason=reason)
+
+
+@shared_task(autoretry_for=(SmsUnavailable, DatabaseError), max_retries=6, **_BACKOFF)
+def sms_deliver_task(sms_id: int) -> None:
+    # Not acks_late: a redelivered send could text the customer twice; a lost one is resent by the sweep.
+    from vending.services.sms import sms_deliver
+
+    sms_deliver(sms_id=sms_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+def delivery_report_process_task(callback_id: int) -> None:
+    from vending.services.sms import delivery_report_process
+
+    delivery_report_process(callback_id=callback_id)
+
+
+# -- beat sweeps (vending.sweeps holds the logic) -------------------------------------------------------
+
+
+@shared_task
+def sweep_pending_payments_task() -> int:
+    from vending.sweeps import sweep_pending_payments
+
+    return sweep_pending_payments()
+
+
+@shared_task
+def sweep_paid_not_vended_task() -> int:
+    from vending.sweeps import sweep_paid_not_vended
+
+    return sweep_paid_not_vended()
+
+
+@shared_task
+def sweep_undelivered_sms_task() -> int:
+    from vending.sweeps import sweep_undelivered_sms
+
+    return sweep_undelivered_sms()
+
+
+@shared_task
+def sweep_stuck_task() -> int:
+    from vending.sweeps import sweep_stuck
+
+    return sweep_stuck()
