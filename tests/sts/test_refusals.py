@@ -43,6 +43,9 @@ BAD = {
     "DKGA04 with a 64-bit key": (_req({"dkga": "04"}), "DKGA04"),
     "unknown ea": (_req({"ea": "08"}), "unknown ea"),
     "unknown dkga": (_req({"dkga": "03"}), "unknown dkga"),
+    "subclass as a decimal": (_req(token={"subclass": 1.0}), "subclass must be a whole number"),
+    "subclass as a bool": (_req(token={"subclass": True}), "subclass must be a whole number"),
+    "rnd as a string": (_req(token={"rnd": "5"}), "rnd must be a whole number"),
     "malformed JSON": ('{"meter": {', "malformed JSON"),
     "not a JSON object": ("[1, 2]", "object"),
 }

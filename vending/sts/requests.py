@@ -6,6 +6,7 @@ Kept apart from ``cli.py`` so tests and other callers can serve requests without
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -92,6 +93,15 @@ def _key_change(meter: dict[str, Any], config: MeterConfig, spec: dict[str, Any]
     return _result(tokens, decoder_key=old_key.hex(), new_decoder_key=new_key.hex())
 
 
+def _whole(token: dict[str, Any], name: str, default: int | None = None) -> Any:
+    """A field that must be a JSON integer (not a bool, a float or a string) when present."""
+    value = token.get(name, default)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        shown = value if isinstance(value, Decimal) else json.dumps(value)  # as the request spelled it
+        raise RequestError(f"{name} must be a whole number, not {shown}")
+    return value
+
+
 def generate(request: Any) -> dict[str, Any]:
     """Serve one ``generate`` request: ``{"meter": {...}, "token": {...}}`` → result dict."""
     request = _object(request, "the request")
@@ -100,16 +110,16 @@ def generate(request: Any) -> dict[str, Any]:
     if "key_change" in token:
         return _key_change(meter, MeterConfig.from_dict(meter), token["key_change"])
     token_class = token.get("class")
-    subclass = token.get("subclass", 0)
+    subclass = _whole(token, "subclass", 0)
     if token_class == TEST:
-        made = test_token(subclass=subclass, control=token.get("control", 0), mfr_code=token.get("mfr_code", 0))
+        made = test_token(subclass=subclass, control=_whole(token, "control", 0), mfr_code=_whole(token, "mfr_code", 0))
         return _result([made])
     if token_class not in (CREDIT, MANAGEMENT) or isinstance(token_class, bool):
         raise UnsupportedError(f"token class {token_class!r} is not supported (0 credit, 1 test, 2 management)")
     config = MeterConfig.from_dict(meter)
     key = derive_decoder_key(config)
     tid = _tid(token, config)
-    rnd = token.get("rnd", 0)
+    rnd = _whole(token, "rnd", 0)
     if token_class == CREDIT:
         made = credit_token(config, units=_units(token), tid=tid, rnd=rnd, subclass=subclass, decoder_key=key)
     else:
@@ -118,7 +128,7 @@ def generate(request: Any) -> dict[str, Any]:
             raise UnsupportedError(
                 f"management subclass {subclass!r} is not supported (0, 1, 2, 5, 6, 7, or a key_change)"
             )
-        value = token.get(name, 0 if name == "pad" else None)
+        value = _whole(token, name, 0 if name == "pad" else None)
         if value is None:
             raise RequestError(f"management subclass {subclass} needs {name}")
         made = management_token(config, subclass=subclass, value=value, tid=tid, rnd=rnd, decoder_key=key)
