@@ -1,9 +1,14 @@
 """Key change campaigns: many meters, processed in chunks by a Celery task, resumable, each meter once.
 
 Exactly once: a campaign has one item per meter (unique (campaign, meter)); a chunk locks its pending
-items (skip_locked, so two workers never take the same ones) and, in one transaction, writes the
-meters' new keys, their tokens, their audit rows and the items' final status. A worker killed
-mid-chunk rolls the whole chunk back; the next run takes the same items again.
+items and their meters (skip_locked, so parallel chunks never take the same ones) and, in one
+transaction, writes the meters' new keys, their tokens, the items' final status and one audit event
+for the chunk (every meter's before/after in it). A worker killed mid-chunk rolls the whole chunk
+back; the next run takes the same items again, and settled items are never taken again.
+
+Speed (issue 7, docs/BENCHMARKS.md): the per-meter work is only the STS arithmetic
+(campaign_plan, vending.sts.batch); the database sees a handful of statements per chunk, and
+PARALLEL_CHUNKS task chains keep both worker processes busy.
 """
 
 from collections.abc import Iterable
@@ -15,22 +20,17 @@ from django.utils import timezone
 
 from backoffice.models import KeyChangeCampaign, KeyChangeItem
 from backoffice.permissions import CHANGE_METER_KEY, require, require_reason
-from backoffice.services.key_changes import (
-    METER_FIELDS,
-    MODES,
-    NOW,
-    PRECODE,
-    AlreadyAtTarget,
-    ConfigCache,
-    KeyChangeTarget,
-    plan_key_change,
-    sms_key_change_tokens,
-)
+from backoffice.services.bulk_sql import insert_rows
+from backoffice.services.campaign_plan import MeterRow, audit_summary, plan_chunk
+from backoffice.services.key_changes import MODES, NOW, KeyChangeTarget, sms_key_change_tokens
 from vending.exceptions import VendingError
-from vending.models import AuditEvent, Meter, Token
+from vending.models import Meter, SupplyGroup, Token
 from vending.services.audit import audit_record
 
-CHUNK_SIZE = 500
+# Meters per chunk: a chunk is one transaction and one Celery task (about a second of work).
+CHUNK_SIZE = 2000
+# Chunks of one campaign running at once (one per worker process / CPU core).
+PARALLEL_CHUNKS = 2
 
 
 def campaign_start(
@@ -54,8 +54,6 @@ def campaign_start(
     ids = sorted(set(meter_ids))
     if not ids:
         raise VendingError("Choose at least one meter.")
-    from backoffice.tasks import campaign_run_task
-
     with transaction.atomic():
         campaign = KeyChangeCampaign.objects.create(
             name=name[:120] or f"Key change to {target.supply_group}", reason=reason, mode=mode, delivery=delivery,
@@ -70,20 +68,25 @@ def campaign_start(
                             "target_krn": target.supply_group.key_revision, "tariff_index": target.tariff_index,
                             "base_date": target.base_date},
                      data={"meters": len(ids), "filter": filter_description[:500]})
-        campaign_run_task.delay_on_commit(campaign.pk)
+        _enqueue(campaign.pk, len(ids))
     return campaign
+
+
+def _enqueue(campaign_id: int, pending: int) -> None:
+    """Start up to PARALLEL_CHUNKS task chains (each runs a chunk and enqueues its next) once committed."""
+    from backoffice.tasks import campaign_run_task
+
+    for _ in range(min(PARALLEL_CHUNKS, -(-pending // CHUNK_SIZE))):
+        campaign_run_task.delay_on_commit(campaign_id)
 
 
 def campaign_resume(*, actor: AbstractBaseUser, campaign: KeyChangeCampaign) -> int:
     """Enqueue the campaign again (after a stopped worker); returns the number of meters still pending."""
     require(actor, CHANGE_METER_KEY)
-    from backoffice.tasks import campaign_run_task
-
     pending = campaign.items.filter(status=KeyChangeItem.Status.PENDING).count()
     with transaction.atomic():
         audit_record(action="key_change_campaign.resumed", obj=campaign, actor=actor, data={"pending": pending})
-        if pending:
-            campaign_run_task.delay_on_commit(campaign.pk)
+        _enqueue(campaign.pk, pending)
     return pending
 
 
@@ -93,85 +96,90 @@ def _target_of(campaign: KeyChangeCampaign) -> KeyChangeTarget:
 
 
 def campaign_process_chunk(*, campaign_id: int, limit: int = CHUNK_SIZE, now: datetime | None = None) -> int:
-    """Apply the next `limit` pending meters of a campaign; return how many items were settled."""
+    """Apply the next `limit` pending meters of a campaign; return how many items were settled.
+
+    One transaction: lock the items and their meters (skip_locked: parallel chunks take disjoint
+    items), plan them in memory, then a handful of statements: grouped meter UPDATEs, one COPY of the
+    tokens, item UPDATEs per outcome and one audit event for the chunk.
+    """
     now = now or timezone.now()
     campaign = KeyChangeCampaign.objects.select_related("target_supply_group", "created_by").get(pk=campaign_id)
-    target = _target_of(campaign)
     actor = campaign.created_by
-    cache = ConfigCache()
     with transaction.atomic():
-        items = list(
-            KeyChangeItem.objects.select_for_update(skip_locked=True, of=("self", "meter"))
-            .select_related("meter", "meter__supply_group")
-            .filter(campaign=campaign, status=KeyChangeItem.Status.PENDING)
-            .order_by("pk")[:limit]
-        )
-        changed: list[Meter] = []
-        tokens: list[Token] = []
-        audits: list[AuditEvent] = []
-        sends: list[tuple[Meter, list[Token]]] = []
-        for item in items:
-            meter = item.meter
-            try:
-                plan = plan_key_change(meter=meter, target=target, mode=campaign.mode, cache=cache, actor=actor,
-                                       reason=campaign.reason)
-            except AlreadyAtTarget:
-                item.status = KeyChangeItem.Status.SKIPPED
-            except VendingError as exc:
-                item.status, item.error = KeyChangeItem.Status.FAILED, str(exc)[:255]
-            else:
-                item.status = KeyChangeItem.Status.DONE
-                meter.updated_at = now
-                changed.append(meter)
-                tokens.extend(plan.tokens)
-                if plan.tokens and campaign.delivery == KeyChangeCampaign.Delivery.SMS:
-                    sends.append((meter, plan.tokens))
-                # One audit row per meter, written in bulk; the same fields audit_record writes.
-                audits.append(AuditEvent(
-                    action="meter.key_change_precoded" if campaign.mode == PRECODE else "meter.key_changed",
-                    object_type="meter", object_id=str(meter.pk), actor=actor, actor_label=actor.get_username(),
-                    reason=campaign.reason, before=plan.before, after=plan.after,
-                    data={"campaign": campaign.pk, "mode": campaign.mode},
-                ))
-            item.processed_at = now
-        _update_grouped(Meter, changed, [f for f in METER_FIELDS if f != "updated_at"], updated_at=now)
-        Token.objects.bulk_create(tokens, batch_size=1000)
-        AuditEvent.objects.bulk_create(audits, batch_size=1000)
-        _update_grouped(KeyChangeItem, items, ["status", "error"], processed_at=now)
-        if campaign.mode == NOW:
-            for meter, meter_tokens in sends:
-                sms_key_change_tokens(meter=meter, tokens=meter_tokens)
-        _finish_if_complete(campaign, now)
-    return len(items)
+        rows = _lock_chunk(campaign, limit)
+        if not rows:
+            return 0
+        groups = SupplyGroup.objects.in_bulk({row.supply_group_id for row in rows})
+        plan = plan_chunk(rows=rows, groups=groups, target=_target_of(campaign), mode=campaign.mode)
+        for values, meter_ids in plan.meter_updates.items():
+            Meter.objects.filter(pk__in=meter_ids).update(**dict(values), updated_at=now)
+        insert_rows(Token, fields=["meter", "sequence", "token_class", "subclass", "digits"],
+                    rows=((meter_id, sequence, t.token_class, t.subclass, t.digits)
+                          for meter_id, sections in plan.tokens for sequence, t in enumerate(sections)),
+                    common={"kind": Token.Kind.KEY_CHANGE, "reason": campaign.reason[:255], "issued_by": actor.pk,
+                            "created_at": now})
+        _settle(plan.done, KeyChangeItem.Status.DONE, now)
+        _settle(plan.skipped, KeyChangeItem.Status.SKIPPED, now)
+        for reason, item_ids in plan.failed.items():
+            _settle(item_ids, KeyChangeItem.Status.FAILED, now, error=reason)
+        before, after, data = audit_summary(plan)
+        # The campaign is one staff action: one event per chunk, every meter's before/after in it.
+        audit_record(action="key_change_campaign.chunk_applied", obj=campaign, actor=actor, reason=campaign.reason,
+                     before=before, after=after, data={"mode": campaign.mode, "delivery": campaign.delivery, **data})
+        if campaign.mode == NOW and campaign.delivery == KeyChangeCampaign.Delivery.SMS:
+            _send(plan.tokens, campaign.reason, actor)
+    _finish_if_complete(campaign, now)
+    return len(rows)
 
 
-def _update_grouped(model, rows: list, fields: list[str], **common) -> None:
-    """Write `fields` of many rows as one UPDATE per distinct combination of values.
+def _lock_chunk(campaign: KeyChangeCampaign, limit: int) -> list[MeterRow]:
+    """Lock the next pending items (skipping those another chunk holds), then their meters, in pk order
+    (a vend holding a meter makes the chunk wait, never the other way round for long)."""
+    items = dict(
+        KeyChangeItem.objects.select_for_update(skip_locked=True)
+        .filter(campaign=campaign, status=KeyChangeItem.Status.PENDING)
+        .order_by("pk")
+        .values_list("meter_id", "pk")[:limit]
+    )
+    meters = (
+        Meter.objects.select_for_update()
+        .filter(pk__in=list(items))
+        .order_by("pk")
+        .values_list("pk", "drn", "pan", "key_type", "tariff_index", "key_revision", "base_date", "supply_group_id")
+    )
+    return [MeterRow(items[meter[0]], *meter) for meter in meters]
 
-    A campaign moves its meters to the same target, so a chunk is a handful of UPDATEs; Django's
-    bulk_update (one CASE per field per row) spent most of a chunk's time building SQL.
-    """
-    groups: dict[tuple, list[int]] = {}
-    for row in rows:
-        values = tuple(getattr(row, model._meta.get_field(f).attname) for f in fields)
-        groups.setdefault(values, []).append(row.pk)
-    attnames = [model._meta.get_field(f).attname for f in fields]
-    for values, pks in groups.items():
-        model.objects.filter(pk__in=pks).update(**dict(zip(attnames, values, strict=True)), **common)
+
+def _settle(item_ids: list[int], status: str, now: datetime, error: str = "") -> None:
+    if item_ids:
+        KeyChangeItem.objects.filter(pk__in=item_ids).update(status=status, error=error, processed_at=now)
+
+
+def _send(tokens: list[tuple[int, list]], reason: str, actor: AbstractBaseUser) -> None:
+    """The tokens by SMS to each changed meter's customers; a meter nobody saved is left to staff."""
+    meters = Meter.objects.in_bulk([meter_id for meter_id, _ in tokens])
+    for meter_id, sections in tokens:
+        rows = [Token(meter_id=meter_id, kind=Token.Kind.KEY_CHANGE, token_class=s.token_class, subclass=s.subclass,
+                      sequence=i, digits=s.digits, reason=reason[:255], issued_by=actor)
+                for i, s in enumerate(sections)]
+        sms_key_change_tokens(meter=meters[meter_id], tokens=rows, required=False)
 
 
 def _finish_if_complete(campaign: KeyChangeCampaign, now: datetime) -> None:
+    """Close the campaign once nothing is pending. Run after the chunk commits: two chunks finishing
+    together would each still see the other's items pending inside their own transactions."""
     if campaign.items.filter(status=KeyChangeItem.Status.PENDING).exists():
         return
-    locked = KeyChangeCampaign.objects.select_for_update().get(pk=campaign.pk)
-    if locked.finished_at is not None:
-        return
-    failed = locked.items.filter(status=KeyChangeItem.Status.FAILED).count()
-    locked.status = KeyChangeCampaign.Status.FAILED if failed else KeyChangeCampaign.Status.DONE
-    locked.finished_at = now
-    locked.save(update_fields=["status", "finished_at"])
-    audit_record(action="key_change_campaign.finished", obj=locked, actor_label="system",
-                 after={"status": locked.status}, data=campaign_progress(locked))
+    with transaction.atomic():
+        locked = KeyChangeCampaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.finished_at is not None:
+            return
+        failed = locked.items.filter(status=KeyChangeItem.Status.FAILED).exists()
+        locked.status = KeyChangeCampaign.Status.FAILED if failed else KeyChangeCampaign.Status.DONE
+        locked.finished_at = now
+        locked.save(update_fields=["status", "finished_at"])
+        audit_record(action="key_change_campaign.finished", obj=locked, actor_label="system",
+                     after={"status": locked.status}, data=campaign_progress(locked))
 
 
 def campaign_progress(campaign: KeyChangeCampaign) -> dict[str, int]:

@@ -151,11 +151,14 @@ METER_FIELDS = ["supply_group", "key_revision", "tariff_index", "base_date", "la
                 "pending_tariff_index", "pending_key_revision", "pending_base_date", "updated_at"]
 
 
-def sms_key_change_tokens(*, meter: Meter, tokens: list[Token]) -> int:
-    """The tokens two at a time ("enter A then B"), one SMS per pair, to each of the meter's customers."""
+def sms_key_change_tokens(*, meter: Meter, tokens: list[Token], required: bool = True) -> int:
+    """The tokens two at a time ("enter A then B"), one SMS per pair, to each of the meter's customers.
+
+    `required`: refuse a meter that no customer saved (one meter, staff chose SMS); a campaign passes
+    False and leaves such meters' stored tokens to staff."""
     pairs = [tokens[i : i + 2] for i in range(0, len(tokens), 2)]
     return sum(
-        sms_to_meter_customers(meter=meter, key="staff.key_change", n=n, total=len(pairs),
+        sms_to_meter_customers(meter=meter, key="staff.key_change", required=required, n=n, total=len(pairs),
                                first=pair[0].grouped, second=pair[1].grouped)
         for n, pair in enumerate(pairs, 1)
     )

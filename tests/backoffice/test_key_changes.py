@@ -106,7 +106,9 @@ def test_campaign_runs_in_chunks_with_progress_and_changes_each_meter_once(custo
     for meter in meters:
         assert Token.objects.filter(meter=meter, kind=Token.Kind.KEY_CHANGE).count() == 2
         assert Meter.objects.get(pk=meter.pk).base_date == 2014
-    assert AuditEvent.objects.filter(action="meter.key_changed", data__campaign=campaign.pk).count() == 5
+    chunks = AuditEvent.objects.filter(action="key_change_campaign.chunk_applied", object_id=str(campaign.pk))
+    assert [e.data["changed"] for e in chunks] == [2, 3]
+    assert sorted(i for e in chunks for c in e.after["configs"] for i in c["meter_ids"]) == sorted(m.pk for m in meters)
 
 
 def test_a_crashed_chunk_rolls_back_and_the_resumed_campaign_changes_each_meter_exactly_once(
@@ -114,22 +116,22 @@ def test_a_crashed_chunk_rolls_back_and_the_resumed_campaign_changes_each_meter_
     old_group, new_group = _rollover_setup()
     meters = [make_meter(supply_group=old_group, base_date=1993) for _ in range(4)]
     campaign = _campaign(custodian, meters, new_group, django_capture_on_commit_callbacks)
-    real_plan = campaigns_module.plan_key_change
-    calls = {"n": 0}
+    real_audit = campaigns_module.audit_record
 
-    def crash_on_third(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
+    def crash_after_the_writes(**kwargs):
+        # The meters, tokens and items are written by now: the worker dies before the commit.
+        if kwargs["action"] == "key_change_campaign.chunk_applied":
             raise RuntimeError("worker killed")
-        return real_plan(**kwargs)
+        return real_audit(**kwargs)
 
-    monkeypatch.setattr(campaigns_module, "plan_key_change", crash_on_third)
+    monkeypatch.setattr(campaigns_module, "audit_record", crash_after_the_writes)
     with pytest.raises(RuntimeError):
         campaign_process_chunk(campaign_id=campaign.pk, limit=10, now=now)
     assert not Token.objects.filter(kind=Token.Kind.KEY_CHANGE).exists()
     assert campaign.items.filter(status=KeyChangeItem.Status.PENDING).count() == 4
+    assert set(Meter.objects.filter(pk__in=[m.pk for m in meters]).values_list("base_date", flat=True)) == {1993}
 
-    monkeypatch.setattr(campaigns_module, "plan_key_change", real_plan)
+    monkeypatch.setattr(campaigns_module, "audit_record", real_audit)
     assert campaign_process_chunk(campaign_id=campaign.pk, limit=10, now=now) == 4
     assert Token.objects.filter(kind=Token.Kind.KEY_CHANGE).count() == 8
     assert set(campaign.items.values_list("status", flat=True)) == {KeyChangeItem.Status.DONE}
@@ -172,3 +174,89 @@ def test_a_meter_appears_once_per_campaign(custodian, django_capture_on_commit_c
 
     with pytest.raises(IntegrityError), transaction.atomic():
         KeyChangeItem.objects.create(campaign=campaign, meter=meter)
+
+
+@pytest.mark.parametrize(("dkga", "ea"), [("02", "07"), ("04", "11")])
+def test_campaign_tokens_are_accepted_by_the_meter_and_the_next_vend_fits_the_new_key(
+        custodian, now, django_capture_on_commit_callbacks, dkga, ea):
+    old_group, new_group = _rollover_setup(dkga, ea)
+    meters = [make_meter(supply_group=old_group, base_date=1993, last_tid=16_000_000, tariff_index=3)
+              for _ in range(3)]
+    physical = {m.pk: VirtualMeter(meter_config(meter=m)) for m in meters}
+    campaign = _campaign(custodian, meters, new_group, django_capture_on_commit_callbacks)
+    campaign_process_chunk(campaign_id=campaign.pk, now=now)
+
+    for meter in meters:
+        tokens = Token.objects.filter(meter=meter, kind=Token.Kind.KEY_CHANGE).order_by("sequence")
+        assert [t.subclass for t in tokens] == [3, 4, 8, 9][: len(tokens)]
+        assert all(t.issued_by == custodian and t.reason == "TID roll-over" for t in tokens)
+        for token in tokens:
+            assert physical[meter.pk].enter(token.digits).accepted
+        meter.refresh_from_db()
+        # What the pipeline would have set applying the same change (vending.services.tokens._issue_locked).
+        assert (meter.supply_group, meter.key_revision, meter.tariff_index, meter.base_date, meter.last_tid) == (
+            new_group, 2, 3, 2014, None)
+        assert not meter.has_pending_key_change
+        credit = credit_token(meter_config(meter=meter), units=50, tid=next_tid(now, 2014, meter.last_tid))
+        assert physical[meter.pk].enter(credit.digits).units_added == 50
+
+
+def test_a_precoded_campaign_sets_what_the_pipeline_applies_at_the_next_vend(custodian, now,
+                                                                             django_capture_on_commit_callbacks):
+    old_group, new_group = _rollover_setup()
+    meter = make_meter(supply_group=old_group, base_date=1993, tariff_index=4)
+    with django_capture_on_commit_callbacks(execute=False):
+        campaign = campaign_start(actor=custodian, meter_ids=[meter.pk], name="pre", reason="roll-over",
+                                  mode="precode", delivery="none",
+                                  target=KeyChangeTarget(supply_group=new_group, tariff_index=9))
+    campaign_process_chunk(campaign_id=campaign.pk, now=now)
+    meter.refresh_from_db()
+    assert (meter.supply_group, meter.base_date) == (old_group, 1993)
+    assert (meter.pending_supply_group, meter.pending_tariff_index, meter.pending_key_revision,
+            meter.pending_base_date) == (new_group, 9, 2, 2014)
+    event = AuditEvent.objects.get(action="key_change_campaign.chunk_applied")
+    assert event.actor == custodian and event.reason == "roll-over" and event.data["mode"] == "precode"
+    assert event.before["configs"] == [{"sgc": old_group.sgc, "krn": 1, "ti": 4, "base_date": 1993,
+                                        "meter_ids": [meter.pk]}]
+    assert event.after["configs"][0]["ti"] == 9 and event.after["configs"][0]["base_date"] == 2014
+
+
+def test_a_large_campaign_runs_parallel_chunk_chains(custodian, django_capture_on_commit_callbacks, monkeypatch):
+    _, new_group = _rollover_setup()
+    meters = [make_meter() for _ in range(5)]
+    monkeypatch.setattr(campaigns_module, "CHUNK_SIZE", 2)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        campaign_start(actor=custodian, meter_ids=[m.pk for m in meters], name="big", mode="now", delivery="none",
+                       reason="roll-over", target=KeyChangeTarget(supply_group=new_group))
+    assert len(callbacks) == campaigns_module.PARALLEL_CHUNKS == 2
+
+
+def test_campaign_sms_goes_to_saved_customers_and_a_meter_nobody_saved_keeps_its_tokens(
+        custodian, now, django_capture_on_commit_callbacks):
+    old_group, new_group = _rollover_setup()
+    saved, unsaved = make_meter(supply_group=old_group, base_date=1993), make_meter(supply_group=old_group,
+                                                                                  base_date=1993)
+    customer = make_customer()
+    CustomerMeter.objects.create(customer=customer, meter=saved)
+    with django_capture_on_commit_callbacks(execute=False):
+        campaign = campaign_start(actor=custodian, meter_ids=[saved.pk, unsaved.pk], name="sms", mode="now",
+                                  delivery="sms", reason="roll-over", target=KeyChangeTarget(supply_group=new_group))
+    assert campaign_process_chunk(campaign_id=campaign.pk, now=now) == 2
+    assert SmsMessage.objects.filter(phone=customer.phone).count() == 1  # one pair: "enter A then B"
+    assert Token.objects.filter(meter=unsaved, kind=Token.Kind.KEY_CHANGE).count() == 2
+    assert set(campaign.items.values_list("status", flat=True)) == {KeyChangeItem.Status.DONE}
+
+
+def test_a_meter_the_engine_refuses_fails_alone(custodian, now, django_capture_on_commit_callbacks):
+    old_group, new_group = _rollover_setup()
+    bad, good = make_meter(supply_group=old_group, base_date=1993), make_meter(supply_group=old_group,
+                                                                              base_date=1993)
+    Meter.objects.filter(pk=bad.pk).update(pan="600727" + "0" * 12)  # a PAN with a wrong check digit
+    campaign = _campaign(custodian, [bad, good], new_group, django_capture_on_commit_callbacks)
+    campaign_process_chunk(campaign_id=campaign.pk, now=now)
+    statuses = dict(campaign.items.values_list("meter_id", "status"))
+    assert statuses == {bad.pk: "failed", good.pk: "done"}
+    assert campaign.items.get(meter=bad).error.startswith("the STS engine refused")
+    assert Meter.objects.get(pk=bad.pk).base_date == 1993
+    event = AuditEvent.objects.get(action="key_change_campaign.chunk_applied")
+    assert event.data["failed"] == {str(bad.pk): campaign.items.get(meter=bad).error}
