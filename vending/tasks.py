@@ -4,14 +4,21 @@ Money and token tasks use acks_late (prefetch 1 is global): a worker killed mid-
 unacknowledged and another worker redoes it, which is safe because every service locks its rows and
 no-ops on a repeat (DESIGN rules 4-6). Retries with backoff and jitter are for transient errors only.
 The payment push runs on the "payments" queue because WaafiPay blocks while the payer types the PIN.
+
+One task per purchase on the hot path: the task that applies the payment's outcome (callback, query,
+push) also vends in the same transaction (`payment_confirm`) and sends the token SMS right after the
+commit (`sms_send`). `token_issue_task` and `sms_deliver_task` are the fallbacks (sweeps, retries,
+sends from web requests). A worker lost between that commit and the send leaves the row queued and
+the purchase VENDED: the undelivered-SMS sweep sends it again (a redelivered task finds the payment
+confirmed and does nothing, so the customer is never texted twice by redelivery).
 """
 
 import logging
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, close_old_connections, connections
 
 from vending.payments import OutcomeUnknown, ProviderUnavailable
 from vending.sms import SmsUnavailable
@@ -27,6 +34,18 @@ def _no_database_connection_across_fork(**kwargs: object) -> None:
     # SQLite keeps per-process file state: a pool child that inherits an open SQLite file from the worker's
     # main process fails with "disk I/O error". Close everything so each process opens its own.
     connections.close_all()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _database_connections_like_a_request(task=None, **kwargs: object) -> None:
+    # CELERY_DB_REUSE_MAX keeps Celery from closing the connection around every task; this closes it
+    # when Django would at the end of a request: older than CONN_MAX_AGE, broken by an error, or (with
+    # CONN_HEALTH_CHECKS) found unusable on first use. Eager tasks run inside the caller's transaction:
+    # leave those alone.
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    close_old_connections()
 
 
 @shared_task(bind=True, autoretry_for=(ProviderUnavailable,), max_retries=5,
@@ -60,9 +79,10 @@ def sandbox_callback_task(provider: str, body: str, headers: dict[str, str]) -> 
     """A sandbox callback, delivered late like a real one, through the same store-then-process path."""
     from vending.services.payments import callback_process, callback_store
 
-    callback, created = callback_store(provider=provider, kind="stk_callback", headers=headers, body=body.encode())
-    if created:
-        callback_process(callback_id=callback.pk)
+    callback, _ = callback_store(provider=provider, kind="stk_callback", headers=headers, body=body.encode())
+    # Processed even when already stored: a redelivery after a crash mid-vend finds the row stored but
+    # not processed (the vend rolled back). A processed row is a no-op.
+    callback_process(callback_id=callback.pk)
 
 
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)

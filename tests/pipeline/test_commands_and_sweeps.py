@@ -68,9 +68,17 @@ def test_undelivered_token_sms_is_resent_by_the_sweep_then_left_for_staff(kenya_
 
 
 def test_paid_but_not_vended_is_vended_by_the_sweep(kenya_meter, monkeypatch, django_capture_on_commit_callbacks):
-    from vending import tasks
+    from django.db import OperationalError
 
-    monkeypatch.setattr(tasks.token_issue_task, "delay_on_commit", lambda purchase_id: None)  # the vend got lost
+    from vending import tasks
+    from vending.services import tokens
+
+    def database_gone(**kwargs):
+        raise OperationalError("connection lost mid-vend")
+
+    # The vend inside the confirmation fails for now, and the task that should retry it is lost.
+    monkeypatch.setattr(tokens, "token_issue_locked", database_gone)
+    monkeypatch.setattr(tasks.token_issue_task, "delay_on_commit", lambda purchase_id: None)
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter)
     assert purchase.state == PurchaseState.PAID
     monkeypatch.undo()

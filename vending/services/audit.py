@@ -19,18 +19,22 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    purchase_id: int | None = None,
 ) -> AuditEvent:
+    """Append one event. `purchase_id` may stand in for `purchase` when only the id is at hand (no query)."""
     if actor is not None and actor_label == "system":
         actor_label = actor.get_username()
     if purchase is None and isinstance(obj, Purchase):
         purchase = obj
+    if purchase is not None:
+        purchase_id = purchase.pk
     return AuditEvent.objects.create(
         action=action,
         object_type=obj._meta.model_name,
         object_id=str(obj.pk),
         actor=actor,
         actor_label=actor_label[:80],
-        purchase=purchase,
+        purchase_id=purchase_id,
         reason=reason,
         before=before or {},
         after=after or {},

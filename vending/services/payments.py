@@ -1,7 +1,8 @@
 """Money in: push the prompt, take callbacks and query answers, confirm, fail, capture, release.
 
 Every outcome lands in one of three functions: `payment_confirm`, `payment_fail`, `payment_flag_review`.
-They lock the rows, no-op on a repeat, and enqueue the next step on commit (vend, SMS). A provider's
+They lock the rows and no-op on a repeat; a confirmation vends in its own transaction and the SMS
+goes out after the commit (`payment_confirm`, `sms_send`). A provider's
 answer is never trusted on its own when in doubt (PROTOCOLS 3.7): amount mismatch → review, never
 vended; unknown sender IP, missing amount or a different phone → query the provider first.
 """
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -133,11 +134,17 @@ def payment_confirm(
     *, payment: Payment, amount: Decimal | None, receipt: str = "", provider_reference: str = "",
     source: str, now: datetime | None = None,
 ) -> Payment:
-    """The money is there (or held). Checks the amount, moves payment and purchase, enqueues the vend."""
-    from vending.tasks import token_issue_task
+    """The money is there (or held). Checks the amount, moves payment and purchase, and vends at once.
 
-    with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    The vend (TID, token, token SMS rows) happens in this same transaction: one commit for the whole
+    purchase, so a crash leaves either nothing or everything, and a redelivered task simply finds the
+    payment confirmed. The SMS goes out after the commit (`sms_send`).
+    """
+    # No savepoint when called inside a transaction (a callback's): nothing here is rolled back on its
+    # own except through the inner savepoints below; any other error undoes the caller's work as well.
+    with transaction.atomic(savepoint=False):
+        # Payment and purchase rows locked together, in one query (the join is locked as a whole).
+        payment = Payment.objects.select_for_update().select_related("purchase").get(pk=payment.pk)
         if payment.state in (_P.CONFIRMED, _P.HELD, _P.NEEDS_REVIEW, _P.CANCELLED, _P.REFUNDED):
             return payment  # a duplicate or a late answer: the first outcome stands
         if amount is not None and amount != payment.amount_requested:
@@ -150,16 +157,50 @@ def payment_confirm(
             fields["receipt"] = receipt[:64]
         if provider_reference:
             fields["provider_reference"] = provider_reference[:64]
+        purchase = payment.purchase
         try:
             with transaction.atomic():
                 payment, _ = transition(payment, _P.HELD if holds else _P.CONFIRMED, reason=f"confirmed by {source}",
-                                        fields=fields)
+                                        fields=fields, locked=True)
         except IntegrityError:
             # Another payment already carries this receipt or reference: a replay onto the wrong row.
             return payment_flag_review(payment=payment, reason=f"receipt or reference already used ({source})")
-        transition(payment.purchase, PurchaseState.PAID, reason=f"paid ({source})")
-        token_issue_task.delay_on_commit(payment.purchase_id)
+        purchase, changed = transition(purchase, PurchaseState.PAID, reason=f"paid ({source})", locked=True)
+        if changed:
+            _vend_paid(payment=payment, purchase=purchase, now=now or timezone.now())
+        elif purchase.state == PurchaseState.PAID:  # paid before, not vended: the checking path
+            from vending.tasks import token_issue_task
+
+            token_issue_task.delay_on_commit(purchase.pk)
     return payment
+
+
+def _vend_paid(*, payment: Payment, purchase: Purchase, now: datetime) -> None:
+    """Vend the purchase just paid, inside the confirming transaction; capture a hold after the commit.
+
+    The vend has a savepoint of its own: if it fails, the payment stays confirmed. A refusal by the STS
+    engine is final (refund); anything else leaves the vend to `token_issue_task` (and to the sweep).
+    """
+    from vending.exceptions import StsError
+    from vending.services.sms import token_sms_send
+    from vending.services.tokens import token_issue_locked
+    from vending.tasks import payment_capture_task, refund_task, token_issue_task
+
+    try:
+        with transaction.atomic():
+            tokens = token_issue_locked(purchase=purchase, now=now)
+            token_sms_send(purchase=purchase, tokens=tokens)
+    except StsError as exc:
+        log.error("purchase %s: vend failed for good: %s", purchase.reference, exc)
+        reason = f"vend failed: {exc}"
+        transaction.on_commit(lambda: refund_task.delay(purchase.pk, reason))
+        return
+    except DatabaseError:
+        log.exception("purchase %s: vend failed for now; left to token_issue_task", purchase.reference)
+        token_issue_task.delay_on_commit(purchase.pk)
+        return
+    if payment.state == _P.HELD:
+        payment_capture_task.delay_on_commit(payment.pk)
 
 
 def payment_fail(*, payment: Payment, reason: str, message: str = "") -> Payment:
@@ -274,7 +315,10 @@ def callback_process(*, callback_id: int) -> None:
                 flagged=True, flag_reason=f"{doubt}: confirmed by query", payment=payment)
             payment_query(payment_id=payment.pk)
         else:
-            payment_confirm(payment=payment, amount=event.amount, receipt=event.receipt, source="callback")
+            with transaction.atomic():  # confirmation, vend and this callback's mark: one commit
+                payment_confirm(payment=payment, amount=event.amount, receipt=event.receipt, source="callback")
+                ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+            return
     elif event.outcome == Outcome.DECLINED:
         payment_fail(payment=payment, reason=event.failure_reason or FailureReason.UNKNOWN,
                      message=event.provider_message)

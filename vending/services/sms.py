@@ -1,8 +1,10 @@
 """Outbound SMS: store, send from a task, follow delivery reports; and the token SMS text.
 
-`sms_send` only writes rows; the send happens in `sms_deliver` (a Celery task, after commit). A message
-longer than one SMS is split into GSM-7 parts of at most 160 characters, one row per part, each
-numbered so the customer reads them in order.
+`sms_send` only writes rows; the send happens in `sms_deliver` once the transaction commits. Inside a
+Celery task (a vend, a callback) that is right after the commit, in the same task: no second task per
+message. Elsewhere (a web request) it is `sms_deliver_task`; a send that fails for now is always handed
+to that task, which retries with backoff. A message longer than one SMS is split into GSM-7 parts of at
+most 160 characters, one row per part, each numbered so the customer reads them in order.
 """
 
 import logging
@@ -45,11 +47,9 @@ def sms_parts(text: str) -> list[str]:
 def sms_send(
     *, phone: str, text: str, purchase: Purchase | None = None, language: str = "en"
 ) -> list[SmsMessage]:
-    """Queue `text` to `phone` (E.164); the rows are sent by a task once the transaction commits."""
-    from vending.tasks import sms_deliver_task
-
+    """Queue `text` to `phone` (E.164); the rows are sent once the transaction commits."""
     sender_name = get_sender(settings).name
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # plain inserts: nothing to roll back partially
         rows = [
             SmsMessage.objects.create(
                 direction=SmsMessage.Direction.OUTBOUND, phone=phone, text=part, provider=sender_name,
@@ -57,14 +57,38 @@ def sms_send(
             )
             for part in sms_parts(text)
         ]
-        for row in rows:
-            sms_deliver_task.delay_on_commit(row.pk)
+        transaction.on_commit(lambda: _deliver_after_commit(rows))
     return rows
+
+
+def _in_celery_task() -> bool:
+    from celery import current_task
+
+    return bool(current_task) and not current_task.request.called_directly
+
+
+def _deliver_after_commit(rows: list[SmsMessage]) -> None:
+    """Send the committed rows: here when running in a worker's task, else (or on a failure) from a task."""
+    from vending.tasks import sms_deliver_task
+
+    if not _in_celery_task():
+        for row in rows:
+            sms_deliver_task.delay(row.pk)
+        return
+    for row in rows:
+        try:
+            _deliver_row(row)  # the row as just committed by this task: no need to read it again
+        except Exception as exc:  # the gateway or the database, for now: the task retries with backoff
+            log.warning("sms %s: send failed here (%s), handed to the retrying task", row.pk, type(exc).__name__)
+            sms_deliver_task.apply_async(args=[row.pk], countdown=2)
 
 
 def sms_deliver(*, sms_id: int) -> SmsMessage:
     """Send one queued row through the configured sender. A row already past QUEUED is left alone."""
-    sms = SmsMessage.objects.get(pk=sms_id)
+    return _deliver_row(SmsMessage.objects.get(pk=sms_id))
+
+
+def _deliver_row(sms: SmsMessage) -> SmsMessage:
     if sms.status != SmsState.QUEUED:
         return sms
     sender = get_sender(settings)
@@ -168,10 +192,15 @@ def token_sms_text(*, purchase: Purchase, tokens: list[Token]) -> str:
     return i18n.render("pipeline.token", lang, breakdown=_breakdown(purchase.quote or {}, lang), **values)
 
 
-def token_sms_send(*, purchase: Purchase, phone: str | None = None) -> list[SmsMessage]:
-    """Send (or send again) the purchase's token SMS and remember which rows carry it."""
-    tokens = list(purchase.tokens.all())
-    with transaction.atomic():
+def token_sms_send(
+    *, purchase: Purchase, phone: str | None = None, tokens: list[Token] | None = None
+) -> list[SmsMessage]:
+    """Send (or send again) the purchase's token SMS and remember which rows carry it.
+
+    `tokens` saves a query when the caller has just issued them (the vend)."""
+    if tokens is None:
+        tokens = list(purchase.tokens.all())
+    with transaction.atomic(savepoint=False):
         rows = sms_send(phone=phone or purchase.payer_phone, text=token_sms_text(purchase=purchase, tokens=tokens),
                         purchase=purchase, language=purchase.language)
         audit_record(action=TOKEN_SMS_ACTION, obj=purchase, data={"sms_ids": [r.pk for r in rows]})

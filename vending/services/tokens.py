@@ -53,17 +53,27 @@ def token_issue(*, purchase: Purchase, now: datetime | None = None) -> list[Toke
             return _ordered(existing)
         if purchase.state != PurchaseState.PAID:
             raise InvalidTransition(f"purchase {purchase.reference} is {purchase.state}, not paid")
-        meter = Meter.objects.select_for_update(of=("self",)).select_related(
-            "supply_group", "pending_supply_group").get(pk=purchase.meter_id)
-        _pause_for_tests()
-        units = int(purchase.quote["units"])
-        try:
-            tokens = _issue_locked(purchase=purchase, meter=meter, units=units, now=now)
-        except EngineError as exc:
-            raise StsError(f"the STS engine refused: {exc}") from exc
-        transition(purchase, PurchaseState.VENDED, reason="token issued",
-                   data={"tid": tokens[-1].tid, "units": str(tokens[-1].units),
-                         "key_change_tokens": len(tokens) - 1})
+        return token_issue_locked(purchase=purchase, now=now)
+
+
+def token_issue_locked(*, purchase: Purchase, now: datetime) -> list[Token]:
+    """Issue the tokens of a PAID purchase whose row the caller locked in the current transaction (and
+    which has no credit token yet: a PAID purchase never has one). Moves it to VENDED.
+
+    This is the vend inside `payment_confirm`, so money in, token and token SMS commit together.
+    """
+    meter = Meter.objects.select_for_update(of=("self",)).select_related(
+        "supply_group", "pending_supply_group").get(pk=purchase.meter_id)
+    purchase.meter = meter  # the token SMS shows the DRN: no second read of the meter
+    _pause_for_tests()
+    units = int(purchase.quote["units"])
+    try:
+        tokens = _issue_locked(purchase=purchase, meter=meter, units=units, now=now)
+    except EngineError as exc:
+        raise StsError(f"the STS engine refused: {exc}") from exc
+    transition(purchase, PurchaseState.VENDED, reason="token issued", locked=True,
+               data={"tid": tokens[-1].tid, "units": str(tokens[-1].units),
+                     "key_change_tokens": len(tokens) - 1})
     return tokens
 
 
@@ -101,7 +111,8 @@ def _issue_locked(*, purchase: Purchase, meter: Meter, units: int, now: datetime
                          decoder_key=derive_decoder_key(config))
     _check(checker, token.digits, expect_units=units)
     meter.last_tid = tid
-    meter.save()
+    # A plain vend changes only the TID memory; a key change moved the meter's key fields as well.
+    meter.save(update_fields=None if issued else ["last_tid", "updated_at"])
     issued.append(Token(purchase=purchase, meter=meter, kind=Token.Kind.CREDIT, token_class=token.token_class,
                         subclass=token.subclass, sequence=len(issued), tid=tid,
                         units=units_to_kwh(units), digits=token.digits))

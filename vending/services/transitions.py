@@ -20,12 +20,16 @@ _TABLES: dict[type[models.Model], tuple[str, dict[str, frozenset[str]]]] = {
     Payment: ("state", PAYMENT_TRANSITIONS),
     SmsMessage: ("status", SMS_TRANSITIONS),
 }
+# `auto_now` columns are only refreshed by save() when named in update_fields.
+_AUTO_NOW: dict[type[models.Model], tuple[str, ...]] = {
+    model: tuple(f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)) for model in _TABLES
+}
 
 
-def _purchase_of(obj: models.Model) -> Purchase | None:
+def _purchase_id_of(obj: models.Model) -> int | None:
     if isinstance(obj, Purchase):
-        return obj
-    return getattr(obj, "purchase", None)
+        return obj.pk
+    return getattr(obj, "purchase_id", None)  # the id, not the related row: no extra query
 
 
 def transition(
@@ -37,32 +41,42 @@ def transition(
     reason: str = "",
     fields: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    locked: bool = False,
 ) -> tuple[M, bool]:
     """Move `obj` to `target`; return the locked, refreshed row and whether anything changed.
 
     `fields` are other attributes to set in the same write (e.g. a failure reason); they are applied
     only when the state actually changes, so a replay never overwrites the first outcome.
+    `locked=True` says the caller already selected `obj` FOR UPDATE in the current transaction, so the
+    row is used as it is instead of being read (and locked) again.
     """
     field_name, table = _TABLES[type(obj)]
-    with transaction.atomic():
-        locked = type(obj).objects.select_for_update().get(pk=obj.pk)
-        current = getattr(locked, field_name)
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("transition(locked=True) outside the transaction that locked the row")
+    # No savepoint: nothing below needs a partial rollback. A refused move raises only after the block,
+    # so it never dooms the caller's transaction; a database error dooms it as it would anyway.
+    with transaction.atomic(savepoint=False):
+        row = obj if locked else type(obj).objects.select_for_update().get(pk=obj.pk)
+        current = getattr(row, field_name)
         if current == target:
-            return locked, False
-        check_transition(table, current, target)
-        setattr(locked, field_name, target)
-        for name, value in (fields or {}).items():
-            setattr(locked, name, value)
-        locked.save()
-        audit_record(
-            action=f"{type(obj)._meta.model_name}.{target}",
-            obj=locked,
-            actor=actor,
-            actor_label=actor_label,
-            purchase=_purchase_of(locked),
-            reason=reason,
-            before={field_name: current},
-            after={field_name: target, **{k: str(v) for k, v in (fields or {}).items()}},
-            data=data,
-        )
-    return locked, True
+            return row, False
+        allowed = target in table.get(current, frozenset())
+        if allowed:
+            setattr(row, field_name, target)
+            for name, value in (fields or {}).items():
+                setattr(row, name, value)
+            row.save(update_fields=[field_name, *(fields or {}), *_AUTO_NOW[type(obj)]])
+            audit_record(
+                action=f"{type(obj)._meta.model_name}.{target}",
+                obj=row,
+                actor=actor,
+                actor_label=actor_label,
+                purchase_id=_purchase_id_of(row),
+                reason=reason,
+                before={field_name: current},
+                after={field_name: target, **{k: str(v) for k, v in (fields or {}).items()}},
+                data=data,
+            )
+    if not allowed:
+        check_transition(table, current, target)  # raises InvalidTransition with the table's wording
+    return row, True
