@@ -15,7 +15,8 @@ latency p50/p95/p99 for the measured window only.
         .venv/bin/python bench/ussd_load.py --sessions 200 --duration 30
 
 The database named in DATABASE_URL is created if missing, migrated and seeded (seed_demo + bench customers);
-the Redis database in REDIS_URL is flushed: both are the bench's own, never the development ones.
+the Redis database in REDIS_URL is flushed: both are the bench's own, never the development ones. gunicorn
+runs with bench/ussd_settings.py: koronto's settings, unchanged unless an experiment flag asks otherwise.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 SERVICE_CODE = "*384*44135#"
 FIRST_PHONE = 254710000000  # +25471xxxxxxx: Safaricom numbers, one bench customer each
 ANSWERS = ("1", "1", "500", "1")
-APPROVE = "END Approve the M-Pesa prompt for KES 500"
+APPROVE = "END Approve the M-Pesa prompt for KES 500"  # the last reply of every dialogue
 
 
 def _ensure_database(url: str) -> None:
@@ -55,8 +56,9 @@ def _ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _prepare(customers: int, redis_url: str) -> str:
-    """Migrate, seed the demo utilities and `customers` bench customers with two saved meters; returns the secret."""
+def _prepare(customers: int, meters: int, redis_url: str) -> str:
+    """Migrate, seed the demo utilities, `meters` Kenyan meters and `customers` bench customers (two saved meters
+    each, spread so no meter gathers more than a realistic month of purchases); returns the webhook secret."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -64,21 +66,73 @@ def _prepare(customers: int, redis_url: str) -> str:
     import redis
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
 
-    from vending.models import Customer, CustomerMeter, Meter
+    from vending.meter_numbers import derive_pan
+    from vending.models import Customer, CustomerMeter, Meter, Tariff
+    from vending.sts.identity import luhn_check_digit
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, staff_password="bench-only-password")
     redis.Redis.from_url(redis_url).flushdb()
-    home, shop = Meter.objects.get(drn="04123456784"), Meter.objects.get(drn="04123456792")
+    with connection.cursor() as cursor:  # the bench's own database: start each run without old purchases
+        cursor.execute("TRUNCATE vending_auditevent, vending_payment, vending_providercallback, vending_token, "
+                       "vending_smsmessage, vending_purchase CASCADE")
+    template = Meter.objects.get(drn="04123456784")
+    tariff = Tariff.objects.get(pk=template.tariff_id)
+    drns = [(p := f"{9_000_000_000 + n:010d}") + luhn_check_digit(p) for n in range(meters)]
+    Meter.objects.bulk_create(
+        [Meter(drn=drn, pan=derive_pan(drn), supply_group_id=template.supply_group_id, tariff=tariff,
+               key_revision=template.key_revision, base_date=template.base_date, label_name=f"Bench {n}")
+         for n, drn in enumerate(drns)],
+        ignore_conflicts=True, batch_size=2000,
+    )
+    meter_ids = list(Meter.objects.filter(drn__in=drns).order_by("drn").values_list("pk", flat=True))
     phones = [f"+{FIRST_PHONE + n}" for n in range(customers)]
     Customer.objects.bulk_create([Customer(phone=p) for p in phones], ignore_conflicts=True, batch_size=2000)
-    ids = Customer.objects.filter(phone__in=phones).values_list("pk", flat=True)
+    ids = Customer.objects.filter(phone__in=phones).order_by("phone").values_list("pk", flat=True)
+    CustomerMeter.objects.filter(customer_id__in=ids).delete()
     CustomerMeter.objects.bulk_create(
-        [CustomerMeter(customer_id=pk, meter=m, alias=a) for pk in ids for m, a in ((home, "Home"), (shop, "Shop"))],
-        ignore_conflicts=True, batch_size=4000,
+        [CustomerMeter(customer_id=pk, meter_id=meter_ids[(n + k) % len(meter_ids)], alias=alias)
+         for n, pk in enumerate(ids) for k, alias in enumerate(("Home", "Shop"))],
+        batch_size=4000,
     )
+    with connection.cursor() as cursor:  # fresh statistics, so the planner uses the indexes from the start
+        cursor.execute("ANALYZE")
     return settings.WEBHOOK_SECRET
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by `pids` (from /proc; vanished processes count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
+
+
+def _server_pids(master: int, database: str) -> dict[str, list[int]]:
+    """The gunicorn workers under `master`, and the Postgres backends connected to `database`."""
+    workers, backends = [], []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+            workers.append(int(entry.name))
+        elif cmdline.startswith("postgres: ") and f" {database} " in cmdline:
+            backends.append(int(entry.name))
+    return {"gunicorn": workers, "postgres": backends}
 
 
 class Connection:
@@ -183,7 +237,19 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
                 counts["dialogues"] += 1
         connection.close()
 
-    await asyncio.gather(*(session(n) for n in range(args.sessions)))
+    cpu: dict[str, float] = {}
+
+    async def sample_cpu() -> None:
+        # CPU seconds spent in the measured window by the server (workers, database backends) and this client:
+        # a per-hop cost that holds even when other jobs share the machine and wall-clock rates swing.
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        pids = _server_pids(args.server_pid, args.database)
+        before = {name: _cpu_seconds(p) for name, p in pids.items()} | {"client": time.process_time()}
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        after = {name: _cpu_seconds(p) for name, p in pids.items()} | {"client": time.process_time()}
+        cpu.update({name: after[name] - before[name] for name in before})
+
+    await asyncio.gather(sample_cpu(), *(session(n) for n in range(args.sessions)))
     latencies.sort()
 
     def pct(p: float, values: list[float] = latencies) -> float:
@@ -195,12 +261,13 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
 
     return {
         "sessions": args.sessions, "target_rate": args.rate or "max",
-        "gunicorn": f"{args.workers} workers x {args.threads} threads (gthread)",
+        "gunicorn": f"{args.workers} {args.worker_class} workers x {args.threads} threads",
         "duration_s": args.duration, "hops": counts["hops"], "hops_per_s": round(counts["hops"] / args.duration, 1),
         "dialogues_per_s": round(counts["dialogues"] / args.duration, 1), "errors": counts["errors"],
         "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(latencies[-1] * 1000, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1), "dialogues_started": counts["all_dialogues"],
         "per_hop": per_hop,
+        "cpu_ms_per_hop": {name: round(seconds * 1000 / max(counts["hops"], 1), 2) for name, seconds in cpu.items()},
     }
 
 
@@ -222,10 +289,16 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30, help="measured seconds")
     parser.add_argument("--rate", type=float, default=0, help="offered hops/s over all sessions (0: no pauses)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds driven but not measured")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--customers", type=int, default=50_000, help="bench customers (one phone each)")
+    parser.add_argument("--meters", type=int, default=5_000, help="meters the customers' purchases spread over")
     parser.add_argument("--port", type=int, default=18_905)
+    parser.add_argument("--no-health-checks", action="store_true",
+                        help="experiment: CONN_HEALTH_CHECKS off in the server (bench/ussd_settings.py)")
+    parser.add_argument("--server-side-binding", action="store_true",
+                        help="experiment: psycopg server-side binding, prepared statements (bench/ussd_settings.py)")
     args = parser.parse_args()
     db_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not db_url.startswith("postgres") or not redis_url:
@@ -233,21 +306,34 @@ def main() -> int:
         return 2
     os.environ.update({"LOG_LEVEL": "WARNING", "USSD_SERVICE_CODES": SERVICE_CODE})
     _ensure_database(db_url)
-    secret = _prepare(args.customers, redis_url)
+    secret = _prepare(args.customers, args.meters, redis_url)
 
     from vending.models import Purchase
 
     run_id = f"{int(time.time())}"
     before = Purchase.objects.count()
+    server_env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "bench.ussd_settings",
+        "USSD_BENCH_NO_HEALTH_CHECKS": "1" if args.no_health_checks else "0",
+        "USSD_BENCH_SERVER_SIDE_BINDING": "1" if args.server_side_binding else "0",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
-         "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads), "--backlog", "2048",
+         "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
          "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+        cwd=ROOT, env=server_env, start_new_session=True,
     )
+    args.server_pid, args.database = server.pid, urlsplit(db_url).path.lstrip("/")
     try:
         _wait_for(f"http://127.0.0.1:{args.port}/healthz", 30)
+        load_before = os.getloadavg()[0]
         result = asyncio.run(_drive(args, secret, run_id))
+        result["experiments"] = [name for name, on in (("no-health-checks", args.no_health_checks),
+                                                         ("server-side-binding", args.server_side_binding)) if on]
+        result["loadavg_1min_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        server_ms = result["cpu_ms_per_hop"].get("gunicorn", 0) + result["cpu_ms_per_hop"].get("postgres", 0)
+        # What two dedicated cores could serve if the server alone used them (no client, no neighbours).
+        result["server_capacity_hops_per_s_on_2_cores"] = round(2000 / server_ms) if server_ms else None
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -259,7 +345,10 @@ def main() -> int:
     print(f"{result['sessions']} sessions at rate {result['target_rate']}, {result['gunicorn']}: "
           f"{result['hops_per_s']} hops/s "
           f"({result['dialogues_per_s']} purchase dialogues/s), p50 {result['p50_ms']} ms, "
-          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}")
+          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}; "
+          f"server CPU {result['cpu_ms_per_hop']} ms/hop → ~{result['server_capacity_hops_per_s_on_2_cores']} hops/s "
+          f"on 2 dedicated cores; load average {result['loadavg_1min_before_after']}"
+          + (f"; experiments {result['experiments']}" if result["experiments"] else ""))
     return 0 if result["errors"] == 0 else 1
 
 

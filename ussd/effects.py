@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -55,30 +56,66 @@ from vending.services.customers import (
 logger = logging.getLogger(__name__)
 
 PURCHASES_PER_HOUR = "ussd-purchases"
+_SAVED = "saved"  # DatabaseReader.reads: the saved-meters snapshot
 
 
 class DatabaseReader:
-    """The machine's `Reader` for one phone, answered from the database (each read at most once per hop)."""
+    """The machine's `Reader` for one phone, answered from the database (each read at most once per hop).
 
-    def __init__(self, *, phone: str, customer_id: int, now: datetime) -> None:
+    `reads` is the session's memo (sessions.Session.reads): the saved meters, with what a buyer's pick needs
+    to know about each (status, currency, amount range), are read once per session, on the hop that first
+    needs them, and later hops of the same session use that snapshot instead of querying again. The snapshot
+    is for menus only: the quote re-reads the meter, and purchase_create checks its status again, so a
+    meter blocked a few seconds into a session is still refused. `perform` drops the snapshot when this
+    session saves or removes a meter.
+    """
+
+    def __init__(self, *, phone: str, customer_id: int, now: datetime, reads: dict[str, Any] | None = None) -> None:
         self.phone = phone
         self.customer_id = customer_id
         self.now = now
-        self._saved: list[SavedMeter] | None = None
+        self.reads: dict[str, Any] = {} if reads is None else reads
+        self._saved: dict[str, tuple[SavedMeter, MeterInfo]] | None = None
         self._meters: dict[str, Meter | None] = {}
 
     def _meter(self, drn: str) -> Meter | None:
         if drn not in self._meters:
-            self._meters[drn] = Meter.objects.select_related("tariff").filter(drn=drn).first()
+            try:
+                self._meters[drn] = Meter.objects.select_related("tariff").get(drn=drn)
+            except Meter.DoesNotExist:
+                self._meters[drn] = None
         return self._meters[drn]
 
-    def saved_meters(self) -> Sequence[SavedMeter]:
+    def _saved_meters(self) -> dict[str, tuple[SavedMeter, MeterInfo]]:
         if self._saved is None:
-            rows = CustomerMeter.objects.filter(customer_id=self.customer_id).select_related("meter")
-            self._saved = [SavedMeter(drn=r.meter.drn, alias=r.alias, label=r.meter.label_name) for r in rows]
+            rows = self.reads.get(_SAVED)
+            if not isinstance(rows, list):
+                # Values, not model rows, and ordered without the default ordering's join to the customer.
+                rows = [
+                    [drn, alias, label, status == Meter.Status.ACTIVE, currency, str(low), str(high)]
+                    for drn, alias, label, status, currency, low, high in (
+                        CustomerMeter.objects.filter(customer_id=self.customer_id).order_by("created_at", "pk")
+                        .values_list("meter__drn", "alias", "meter__label_name", "meter__status",
+                                     "meter__tariff__currency", "meter__tariff__min_purchase",
+                                     "meter__tariff__max_purchase"))
+                ]
+                self.reads[_SAVED] = rows
+            self._saved = {
+                drn: (SavedMeter(drn=drn, alias=alias, label=label),
+                      MeterInfo(drn=drn, label=label, active=active, currency=currency, min_amount=low,
+                                max_amount=high))
+                for drn, alias, label, active, currency, low, high in rows
+            }
         return self._saved
 
+    def saved_meters(self) -> Sequence[SavedMeter]:
+        return [saved for saved, _info in self._saved_meters().values()]
+
     def find_meter(self, drn: str) -> MeterInfo | None:
+        if self._saved is not None or _SAVED in self.reads:
+            known = self._saved_meters().get(drn)
+            if known is not None:  # one of the customer's meters, read earlier in this session
+                return known[1]
         meter = self._meter(drn)
         if meter is None:
             return None
@@ -146,10 +183,16 @@ def purchase_limit() -> ratelimit.Limit:
 
 
 def perform(
-    effects: Iterable[Effect], *, phone: str, customer_id: int, session_id: str, lang: str, now: datetime
+    effects: Iterable[Effect], *, phone: str, customer_id: int, session_id: str, lang: str, now: datetime,
+    reads: dict[str, Any] | None = None,
 ) -> str | None:
-    """Run the step's effects in order; return customer text to show instead of the step's reply if one failed."""
+    """Run the step's effects in order; return customer text to show instead of the step's reply if one failed.
+
+    `reads` is the session's DatabaseReader memo: a change to the saved meters makes its snapshot stale.
+    """
     for effect in effects:
+        if reads is not None and isinstance(effect, SaveMeter | RemoveMeter):
+            reads.pop(_SAVED, None)
         try:
             _perform_one(effect, phone=phone, customer_id=customer_id, session_id=session_id, lang=lang, now=now)
         except VendingError as exc:
@@ -162,9 +205,10 @@ def perform(
 
 def _perform_one(effect: Effect, *, phone: str, customer_id: int, session_id: str, lang: str, now: datetime) -> None:
     if isinstance(effect, CreatePurchase):
-        meter = Meter.objects.select_related("tariff").filter(drn=effect.drn).first()
-        if meter is None:
-            raise UnknownMeter(effect.drn)
+        try:
+            meter = Meter.objects.select_related("tariff").get(drn=effect.drn)
+        except Meter.DoesNotExist as exc:
+            raise UnknownMeter(effect.drn) from exc
         # An aggregator's retry of this hop never gets here (the session replays its reply), and a repeat
         # that does (a lost session) finds the first purchase by its idempotency key.
         if not ratelimit.hit(purchase_limit(), phone, now_seconds=now.timestamp()):

@@ -188,11 +188,6 @@ class Step:
     state: dict[str, Any]
     effects: tuple[Effect, ...] = ()
 
-    @property
-    def body(self) -> str:
-        """The text without the CON/END prefix, for gateways that carry the end flag elsewhere."""
-        return self.reply[4:]
-
 
 # --- Screens ---------------------------------------------------------------------------------------
 
@@ -287,7 +282,8 @@ class ListScreen(Screen):
             if page + 1 < len(pages):
                 return Go(self.name, {**ctx.data, "page": page + 1})
             return Retry("ussd.err.choice")
-        if text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(items):
+        # isascii: "¹" and "٣" are str.isdigit() but not keypad digits (and int() refuses the first).
+        if text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= len(items):
             return self.choose(ctx, items[int(text) - 1].value)
         return Retry("ussd.err.choice")
 
@@ -420,10 +416,6 @@ def _con(body: str) -> str:
 def _end(body: str) -> str:
     return "END " + fit_body(body)
 
-
-def end_reply(key: str, lang: str, **values: object) -> str:
-    """An END reply outside the conversation (wrong service code, rate limit, errors)."""
-    return _end(render(key, lang, **values))
 
 
 

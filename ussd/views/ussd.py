@@ -86,16 +86,16 @@ def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:
             return True, render("ussd.dial_limit", known or "en")
         customer = customer_get_or_create(phone=phone)
         session = sessions.Session(customer_id=customer.pk)
-        reader = effects.DatabaseReader(phone=phone, customer_id=customer.pk, now=at)
+        reader = effects.DatabaseReader(phone=phone, customer_id=customer.pk, now=at, reads=session.reads)
         step = machine.start(lang=customer.language, reader=reader, resumable=sessions.resumable(place, now=at))
     else:
-        reader = effects.DatabaseReader(phone=phone, customer_id=session.customer_id, now=at)
+        reader = effects.DatabaseReader(phone=phone, customer_id=session.customer_id, now=at, reads=session.reads)
         step = machine.step(session.machine, hop_input(hop.text, session.last_text), reader)
 
     reply, end = step.reply, step.end
     failure = effects.perform(
         step.effects, phone=phone, customer_id=session.customer_id, session_id=hop.session_id,
-        lang=step.state["lang"], now=at,
+        lang=step.state["lang"], now=at, reads=session.reads,
     )
     if failure is not None:
         reply, end = "END " + machine.fit_body(failure), True
