@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from vending.models import Meter, MeterDebt, SupplyGroup, Tariff, TariffBlock, Utility
-from vending.services.keys import supply_group_set_vending_key
 from vending.services.customers import customer_get_or_create, customer_save_meter, meter_register
+from vending.services.keys import supply_group_set_vending_key
 
 KENYA_METERS = [
     ("04123456784", "Wanjiku Home", "Kilimani, Nairobi", 2014),
