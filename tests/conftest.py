@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from config.celery import app as celery_app
+
 
 def pytest_sessionstart(session):
     if os.environ.get("KORONTO_REQUIRE_SERVICES") != "1":
@@ -21,3 +23,16 @@ def pytest_sessionstart(session):
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         pytest.exit(f"Redis at {settings.REDIS_URL} cannot be reached: {exc}", returncode=3)
+
+
+@pytest.fixture
+def eager(settings):
+    """Tasks run inline; a countdown is ignored, so the sandbox's callbacks arrive at once."""
+    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    for name in ("DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY",
+                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY", "AT_USERNAME", "AT_API_KEY"):
+        setattr(settings, name, "")
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before

@@ -6,22 +6,12 @@ from django.utils.html import format_html, format_html_join
 from backoffice import permissions as perms
 from backoffice.models import KeyChangeCampaign, KeyChangeItem
 from backoffice.services.campaigns import campaign_progress, campaign_resume
+from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 
 
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(KeyChangeCampaign)
-class KeyChangeCampaignAdmin(ReadOnlyModelAdmin):
+class KeyChangeCampaignAdmin(ReadOnlyAdmin):
     list_display = ["name", "created_at", "created_by", "mode", "target_supply_group", "status", "progress_text"]
     list_filter = ["status", "mode"]
     fields = ["name", "reason", "mode", "delivery", "target_supply_group", "target_tariff_index", "target_base_date",

@@ -14,9 +14,10 @@ from backoffice.admin.pages import page
 from backoffice.models import Dashboard, Lookup
 from backoffice.reports import TABLES, bars, daily_series
 from backoffice.story import find_by_number
+from vending.admin.base import ReadOnlyAdmin
 
 
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(ReadOnlyAdmin):
     """An admin entry that is one page, not a table (the model has no rows)."""
 
     permission: str = ""
@@ -26,15 +27,6 @@ class PageAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Dashboard)

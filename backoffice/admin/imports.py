@@ -3,12 +3,12 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
-from backoffice.admin.campaigns import ReadOnlyModelAdmin
 from backoffice.models import MeterImport
+from vending.admin.base import ReadOnlyAdmin
 
 
 @admin.register(MeterImport)
-class MeterImportAdmin(ReadOnlyModelAdmin):
+class MeterImportAdmin(ReadOnlyAdmin):
     list_display = ["file_name", "created_at", "created_by", "created_count", "existing_count", "error_count"]
     fields = ["file_name", "created_by", "created_at", "created_count", "existing_count", "error_count", "rows"]
     readonly_fields = fields

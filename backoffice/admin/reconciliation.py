@@ -7,17 +7,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from backoffice import permissions as perms
-from backoffice.admin.campaigns import ReadOnlyModelAdmin
 from backoffice.admin.forms import ResolveForm, StatementUploadForm
 from backoffice.admin.pages import page
 from backoffice.models import ReconciliationLine, ReconciliationStatement
 from backoffice.reconciliation import MPESA_COLUMNS, WAAFIPAY_COLUMNS
 from backoffice.services.reconcile import mismatch_resolve, statement_upload
+from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 
 
 @admin.register(ReconciliationStatement)
-class ReconciliationStatementAdmin(ReadOnlyModelAdmin):
+class ReconciliationStatementAdmin(ReadOnlyAdmin):
     list_display = ["file_name", "source", "uploaded_at", "uploaded_by", "period_start", "period_end", "summary"]
     list_filter = ["source"]
     fields = ["source", "file_name", "uploaded_by", "uploaded_at", "period_start", "period_end", "summary",

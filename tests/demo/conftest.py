@@ -1,4 +1,4 @@
-"""Demo test set-up: the seeded demo data, eager Celery (the pipeline's fixture), a clean wallet registry."""
+"""Demo test set-up: the seeded demo data, eager Celery (the root conftest's fixture), a clean wallet registry."""
 
 from io import StringIO
 
@@ -7,7 +7,6 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from demo import interactive
-from tests.pipeline.conftest import eager  # noqa: F401  (tasks inline, sandbox and console SMS)
 from ussd import sessions
 
 DEMO_PHONE = "+254711000111"

@@ -4,21 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from config.celery import app as celery_app
 from tests.factories import make_customer, make_flat_tariff, make_meter, make_supply_group, make_utility
-
-
-@pytest.fixture
-def eager(settings):
-    """Tasks run inline; a countdown is ignored, so the sandbox's callbacks arrive at once."""
-    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    for name in ("DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY",
-                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY", "AT_USERNAME", "AT_API_KEY"):
-        setattr(settings, name, "")
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
 
 
 @pytest.fixture

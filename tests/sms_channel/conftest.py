@@ -40,17 +40,8 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture
-def eager_tasks(settings):
-    """Tasks run inline on commit (a countdown is ignored); sandbox payments and the console SMS sender."""
-    from config.celery import app
-
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    for name in ("DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY",
-                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY", "AT_USERNAME", "AT_API_KEY"):
-        setattr(settings, name, "")
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+def eager_tasks(eager):
+    """Tasks run inline on commit (the root conftest's `eager`): sandbox payments, console SMS sender."""
 
 
 @pytest.fixture

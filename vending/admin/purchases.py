@@ -16,6 +16,7 @@ from backoffice.admin.forms import ReasonForm
 from backoffice.admin.pages import action_form, applying, page, report_error
 from backoffice.services.support import staff_purchase_refund, staff_token_reprint, staff_token_resend
 from backoffice.story import purchase_story
+from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 from vending.models import Payment, ProviderCallback, Purchase, SmsMessage, Token
 
@@ -23,19 +24,6 @@ from vending.models import Payment, ProviderCallback, Purchase, SmsMessage, Toke
 def masked_digits(token: Token) -> str:
     """Token digits stay hidden in lists; the audited reprint shows them."""
     return f"•••• •••• •••• •••• {token.digits[-4:]}"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money and token records are written by services, never typed in."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PaymentInline(admin.StackedInline):
