@@ -35,21 +35,11 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+from benchdb import ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
 
 
 def _start_fake_at() -> tuple[subprocess.Popen, str]:
@@ -235,7 +225,7 @@ def main() -> int:
     if not db_url.startswith("postgres") or not redis_url:
         print("set DATABASE_URL=postgres://... and REDIS_URL=redis://... (see the docstring)", file=sys.stderr)
         return 2
-    _ensure_database(db_url)
+    ensure_database(db_url)
 
     from fakes.africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME
 

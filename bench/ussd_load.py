@@ -39,21 +39,12 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchdb import ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
+
 SERVICE_CODE = "*384*44135#"
 FIRST_PHONE = 254710000000  # +25471xxxxxxx: Safaricom numbers, one bench customer each
 ANSWERS = ("1", "1", "500", "1")
 APPROVE = "END Approve the M-Pesa prompt for KES 500"  # the last reply of every dialogue
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _prepare(customers: int, meters: int, redis_url: str) -> str:
@@ -305,7 +296,7 @@ def main() -> int:
         print("set DATABASE_URL=postgres://... and REDIS_URL=redis://... (see the docstring)", file=sys.stderr)
         return 2
     os.environ.update({"LOG_LEVEL": "WARNING", "USSD_SERVICE_CODES": SERVICE_CODE})
-    _ensure_database(db_url)
+    ensure_database(db_url)
     secret = _prepare(args.customers, args.meters, redis_url)
 
     from vending.models import Purchase

@@ -102,16 +102,22 @@ def test_two_vends_in_one_minute_take_successive_tids(kenya_meter):
     assert token_issue(purchase=later, now=now + timedelta(hours=1))[-1].tid == tids[0] + 60
 
 
-def test_pending_key_change_tokens_come_first_in_the_same_sms(db, django_capture_on_commit_callbacks):
+def _meter_with_pending_rollover(sgc: str) -> Meter:
+    """A base-1993 meter whose next vend must carry the key change to KRN 2, base date 2014."""
     from tests.factories import make_flat_tariff, make_supply_group, make_utility
 
     utility = make_utility()
-    old = make_supply_group(utility, base_date=1993, sgc="600675", key_revision=1)
-    new = make_supply_group(utility, base_date=2014, sgc="600675", key_revision=2)
+    old = make_supply_group(utility, base_date=1993, sgc=sgc, key_revision=1)
+    new = make_supply_group(utility, base_date=2014, sgc=sgc, key_revision=2)
     meter = make_meter(supply_group=old, tariff=make_flat_tariff(utility))
     Meter.objects.filter(pk=meter.pk).update(pending_supply_group=new, pending_key_revision=2,
                                              pending_base_date=2014)
     meter.refresh_from_db()
+    return meter
+
+
+def test_pending_key_change_tokens_come_first_in_the_same_sms(db, django_capture_on_commit_callbacks):
+    meter = _meter_with_pending_rollover("600675")
 
     purchase = buy(django_capture_on_commit_callbacks, meter, amount="500")
 
@@ -153,15 +159,7 @@ def test_somali_purchase_on_evc_plus_sandbox(somali_meter, django_capture_on_com
 
 def test_second_purchase_before_the_key_change_is_typed_still_vends(db, django_capture_on_commit_callbacks):
     """The check before storing a token uses the configuration on record, not what the customer has typed."""
-    from tests.factories import make_flat_tariff, make_supply_group, make_utility
-
-    utility = make_utility()
-    old = make_supply_group(utility, base_date=1993, sgc="600676", key_revision=1)
-    new = make_supply_group(utility, base_date=2014, sgc="600676", key_revision=2)
-    meter = make_meter(supply_group=old, tariff=make_flat_tariff(utility))
-    Meter.objects.filter(pk=meter.pk).update(pending_supply_group=new, pending_key_revision=2,
-                                             pending_base_date=2014)
-    meter.refresh_from_db()
+    meter = _meter_with_pending_rollover("600676")
 
     first = buy(django_capture_on_commit_callbacks, meter, amount="500")
     second = buy(django_capture_on_commit_callbacks, meter, amount="200")
