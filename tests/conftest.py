@@ -1,5 +1,6 @@
 """Test-wide set-up: with KORONTO_REQUIRE_SERVICES=1 (CI), refuse to run on anything but Postgres and Redis."""
 
+import itertools
 import os
 
 import pytest
@@ -36,3 +37,21 @@ def eager(settings):
         setattr(settings, name, "")
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
+
+
+
+_rate_limit_caches = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _private_rate_limits(monkeypatch):
+    """Each test counts rate-limit hits in a cache of its own.
+
+    The counters otherwise live in the shared cache (Redis in CI) for an hour, so one test's
+    purchases from a demo phone would rate-limit the next test that buys from the same phone.
+    """
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from vending import ratelimit
+
+    monkeypatch.setattr(ratelimit, "cache", LocMemCache(f"ratelimit-test-{next(_rate_limit_caches)}", {}))
