@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from vending.models import Payment, ProviderCallback, Purchase
+from vending.models.choices import Wallet
 from vending.payments import (
     CallbackEvent,
     FailureReason,
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 
 _P = PaymentState
 _OPEN = frozenset({_P.INITIATED, _P.PENDING, _P.UNKNOWN})
-_WALLET_NAMES = {"mpesa": "M-Pesa", "evcplus": "EVC Plus", "zaad": "Zaad", "sahal": "Sahal"}
 _PROVIDER_WALLET = {"daraja": "mpesa", "waafipay": "evcplus"}
 
 
@@ -218,7 +218,7 @@ def payment_fail(*, payment: Payment, reason: str, message: str = "") -> Payment
 
             customer_notice_send(purchase=purchase, key=failure_text_key(str(reason)),
                                  ussd=settings.USSD_SERVICE_CODES[0],
-                                 wallet=_WALLET_NAMES.get(purchase.wallet, purchase.wallet))
+                                 wallet=dict(Wallet.choices).get(purchase.wallet, purchase.wallet))
     return payment
 
 
