@@ -79,6 +79,8 @@ def make_purchase(meter: Meter | None = None, *, amount: str = "100", wallet: st
         "payer_phone": "+254711000111", "currency": meter.tariff.currency,
     }
     values.update(fields)
+    # As purchase_create does: the quote's fixed charge is also kept as a column.
+    values.setdefault("fixed_charge", Decimal(str(values.get("quote", {}).get("fixed_charge") or "0")))
     return Purchase.objects.create(meter=meter, wallet=wallet, amount=Decimal(amount), **values)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -42,21 +42,25 @@ from vending.exceptions import (
     VendingError,
 )
 from vending.i18n import render
-from vending.models import Customer, CustomerMeter, Meter, Purchase
+from vending.models import Customer, Meter, Purchase
 from vending.models.choices import Channel, wallets_for_currency
+from vending.selectors.customers import saved_meters_of
 from vending.selectors.history import last_tokens_for_phone, recent_purchases_for_phone
-from vending.selectors.quotes import purchase_quote
+from vending.selectors.meters import meter_for_purchase
+from vending.selectors.quotes import ShownQuote, purchase_quote_for_drn
 from vending.services.customers import (
     TooManySavedMeters,
     customer_remove_meter,
     customer_save_meter,
     customer_set_language,
 )
+from vending.tariffs import Quote
 
 logger = logging.getLogger(__name__)
 
 PURCHASES_PER_HOUR = "ussd-purchases"
 _SAVED = "saved"  # DatabaseReader.reads: the saved-meters snapshot
+_SHOWN_QUOTE = "quote"  # DatabaseReader.reads: the last quote shown in this session
 
 
 class DatabaseReader:
@@ -90,14 +94,10 @@ class DatabaseReader:
         if self._saved is None:
             rows = self.reads.get(_SAVED)
             if not isinstance(rows, list):
-                # Values, not model rows, and ordered without the default ordering's join to the customer.
                 rows = [
-                    [drn, alias, label, status == Meter.Status.ACTIVE, currency, str(low), str(high)]
-                    for drn, alias, label, status, currency, low, high in (
-                        CustomerMeter.objects.filter(customer_id=self.customer_id).order_by("created_at", "pk")
-                        .values_list("meter__drn", "alias", "meter__label_name", "meter__status",
-                                     "meter__tariff__currency", "meter__tariff__min_purchase",
-                                     "meter__tariff__max_purchase"))
+                    [row.drn, row.alias, row.label, row.active, row.currency, str(row.min_purchase),
+                     str(row.max_purchase)]
+                    for row in saved_meters_of(customer_id=self.customer_id)
                 ]
                 self.reads[_SAVED] = rows
             self._saved = {
@@ -126,14 +126,15 @@ class DatabaseReader:
         )
 
     def quote(self, drn: str, amount: str) -> QuoteInfo | QuoteRefused | None:
-        meter = self._meter(drn)
-        if meter is None:
-            return None
         try:
-            quote = purchase_quote(meter=meter, amount=Decimal(amount), now=self.now)
+            quote = purchase_quote_for_drn(drn=drn, amount=Decimal(amount), now=self.now)
         except AmountOutOfRange as exc:
             key = getattr(exc, "message_key", None)
             return QuoteRefused(key, dict(getattr(exc, "message_values", {}))) if key else None
+        if quote is None:
+            return None
+        # Kept for the confirm hop: the purchase carries the quote the customer is about to confirm.
+        self.reads[_SHOWN_QUOTE] = {"drn": drn, "at": self.now.timestamp(), "quote": quote.to_dict()}
         return QuoteInfo(
             amount=f"{quote.amount:f}", currency=quote.currency, kwh=f"{quote.kwh:f}", vat=f"{quote.vat:f}",
             fixed_charge=f"{quote.fixed_charge:f}", debt_recovery=f"{quote.debt_recovery:f}",
@@ -194,7 +195,8 @@ def perform(
         if reads is not None and isinstance(effect, SaveMeter | RemoveMeter):
             reads.pop(_SAVED, None)
         try:
-            _perform_one(effect, phone=phone, customer_id=customer_id, session_id=session_id, lang=lang, now=now)
+            _perform_one(effect, phone=phone, customer_id=customer_id, session_id=session_id, lang=lang, now=now,
+                         reads=reads or {})
         except VendingError as exc:
             logger.info("ussd effect %s refused: %s", type(effect).__name__, exc.code)
             if isinstance(effect, SaveMeter) and effect.best_effort:
@@ -203,12 +205,13 @@ def perform(
     return None
 
 
-def _perform_one(effect: Effect, *, phone: str, customer_id: int, session_id: str, lang: str, now: datetime) -> None:
+def _perform_one(
+    effect: Effect, *, phone: str, customer_id: int, session_id: str, lang: str, now: datetime, reads: dict[str, Any]
+) -> None:
     if isinstance(effect, CreatePurchase):
-        try:
-            meter = Meter.objects.select_related("tariff").get(drn=effect.drn)
-        except Meter.DoesNotExist as exc:
-            raise UnknownMeter(effect.drn) from exc
+        meter = meter_for_purchase(drn=effect.drn)
+        if meter is None:
+            raise UnknownMeter(effect.drn)
         # An aggregator's retry of this hop never gets here (the session replays its reply), and a repeat
         # that does (a lost session) finds the first purchase by its idempotency key.
         if not ratelimit.hit(purchase_limit(), phone, now_seconds=now.timestamp()):
@@ -220,6 +223,7 @@ def _perform_one(effect: Effect, *, phone: str, customer_id: int, session_id: st
             amount=Decimal(effect.amount), idempotency_key=idempotency_key(session_id),
             # Only its id is needed to link the purchase: no query for the row.
             customer=Customer(pk=customer_id, phone=phone), language=lang, now=now,
+            shown_quote=shown_quote(reads),
         )
     elif isinstance(effect, SaveMeter):
         meter = Meter.objects.filter(drn=effect.drn).first()
@@ -241,6 +245,18 @@ def _perform_one(effect: Effect, *, phone: str, customer_id: int, session_id: st
         token_resend(purchase=purchase, phone=phone)
     else:  # pragma: no cover - a new effect type without a runner is a programming error
         raise TypeError(f"no runner for {effect!r}")
+
+
+def shown_quote(reads: dict[str, Any]) -> ShownQuote | None:
+    """The quote this session last showed (DatabaseReader.quote), if one was; purchase_create checks it fits."""
+    shown = reads.get(_SHOWN_QUOTE)
+    if not isinstance(shown, dict):
+        return None
+    try:
+        return ShownQuote(drn=shown["drn"], quote=Quote.from_dict(shown["quote"]),
+                          quoted_at=datetime.fromtimestamp(float(shown["at"]), tz=UTC))
+    except (KeyError, TypeError, ValueError, ArithmeticError):  # a record from another version: quote afresh
+        return None
 
 
 # The one place USSD turns an error into words on the screen (DESIGN.md rule 9).

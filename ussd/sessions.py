@@ -8,9 +8,8 @@ Two records:
   pick up again. Ended sessions clear it.
 
 Every hop reads both records in one round trip and writes them in one more. With Django's RedisCache the
-records go through the cache's own redis-py client as plain JSON strings (one MGET, one pipelined SET/DEL):
-Django's cache API builds a new client object on every call and pickles every value, which cost more than
-the round trips themselves. Any other cache backend (the file cache of a development machine) goes
+records go through the cache's own redis-py client as plain JSON strings (one MGET, one pipelined SET/DEL;
+vending/rediscache.py says why). Any other cache backend (the file cache of a development machine) goes
 through the Django cache API; both paths use the same keys, so `cache.delete(_place_key(phone))` works.
 """
 
@@ -18,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+
+from vending.rediscache import raw_client
 
 _PREFIX = "ussd:v2"  # v2: raw JSON values in Redis (v1 was pickled by Django's cache API)
 
@@ -73,26 +73,10 @@ def _place_key(phone: str) -> str:
     return f"{_PREFIX}:place:{_digest(phone)}"
 
 
-# One redis-py client per Django Redis cache client (Django's cache objects are per thread): built once,
-# sharing that cache's connection pool.
-_redis_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
-def _redis() -> Any | None:
-    """The redis-py client behind the default cache when it is Django's RedisCache, else None."""
-    backend = getattr(cache, "_cache", None)  # RedisCache's RedisCacheClient; other backends lack it
-    if backend is None or not hasattr(backend, "get_client"):
-        return None
-    client = _redis_clients.get(backend)
-    if client is None:
-        client = _redis_clients[backend] = backend.get_client(write=True)
-    return client
-
-
 def load(session_id: str, phone: str) -> tuple[Session | None, str | None]:
     """The session, if any, and the phone's last place (raw, for `resumable`), in one round trip."""
     session_key, place_key = _session_key(session_id, phone), _place_key(phone)
-    client = _redis()
+    client = raw_client(cache)
     if client is not None:
         raw, place = client.mget([cache.make_key(session_key), cache.make_key(place_key)])
     else:
@@ -114,7 +98,7 @@ def save(session_id: str, phone: str, session: Session, *, now: datetime) -> Non
         if state.get("screen") == "resume":  # offered but not yet taken: keep the place it offers
             state = state.get("data", {}).get("saved", state)
         place = json.dumps({"at": now.timestamp(), "state": state}, separators=(",", ":"))
-    client = _redis()
+    client = raw_client(cache)
     if client is not None:
         pipe = client.pipeline(transaction=False)
         pipe.set(cache.make_key(session_key), session.to_json(), ex=ttl)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from vending.rediscache import raw_client
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -19,11 +21,21 @@ def hit(limit: Limit, subject: str, *, now_seconds: float) -> bool:
     """Count one hit for `subject`; return False when the limit is already used up in this window."""
     window = int(now_seconds // limit.window_seconds)
     key = f"ratelimit:{limit.name}:{subject}:{window}"
-    # add() is atomic: it only creates the counter if absent, so two processes never both reset it.
-    cache.add(key, 0, timeout=limit.window_seconds + 5)
+    ttl = limit.window_seconds + 5
+    client = raw_client(cache)
+    if client is not None:
+        # One round trip, run atomically (MULTI/EXEC): create the counter with its expiry if absent, then
+        # count. Atomic, so the counter cannot expire between the two and come back without an expiry.
+        raw_key = cache.make_key(key)
+        pipe = client.pipeline(transaction=True)
+        pipe.set(raw_key, 0, ex=ttl, nx=True)
+        pipe.incr(raw_key)
+        count = pipe.execute()[1]
+        return count <= limit.max_hits
+    cache.add(key, 0, timeout=ttl)
     try:
         count = cache.incr(key)
     except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=limit.window_seconds + 5)
+        cache.add(key, 1, timeout=ttl)
         count = 1
     return count <= limit.max_hits

@@ -1,5 +1,6 @@
 """A purchase from creation to a token the virtual meter accepts, on the sandbox and console SMS."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -173,3 +174,45 @@ def test_second_purchase_before_the_key_change_is_typed_still_vends(db, django_c
     assert meter_enter(meter=meter, token=first.tokens.get(kind=Token.Kind.CREDIT).digits).display == "Accept"
     result = meter_enter(meter=meter, token=second.tokens.get(kind=Token.Kind.CREDIT).digits)
     assert result.display == "Accept" and result.message.endswith("credit 35.0 kWh")
+
+
+def test_repeat_after_the_meter_was_blocked_still_returns_the_first_purchase(kenya_meter):
+    first = purchase_create(channel="sms", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
+                            amount=Decimal("100"), idempotency_key="sms:AT-1")
+    Meter.objects.filter(pk=kenya_meter.pk).update(status=Meter.Status.BLOCKED)
+    kenya_meter.refresh_from_db()
+    again = purchase_create(channel="sms", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
+                            amount=Decimal("100"), idempotency_key="sms:AT-1")
+    assert again.pk == first.pk and Purchase.objects.count() == 1
+
+
+def _shown(meter, *, amount="100", quoted_at, units_shown=7):
+    """A quote as a customer saw it, with units the tariff would not give today (so reuse is visible)."""
+    from vending.selectors.quotes import ShownQuote, purchase_quote
+
+    seen = purchase_quote(meter=meter, amount=Decimal(amount), now=quoted_at)
+    return ShownQuote(drn=meter.drn, quote=replace(seen, kwh=Decimal(units_shown) / 10, units=units_shown),
+                      quoted_at=quoted_at)
+
+
+def _create(meter, shown, *, now, amount="100"):
+    return purchase_create(channel="ussd", meter=meter, payer_phone="+254711000111", wallet="mpesa",
+                           amount=Decimal(amount), idempotency_key=f"ussd:{now.timestamp()}", now=now,
+                           shown_quote=shown)
+
+
+def test_the_quote_the_customer_confirmed_is_the_one_bought(kenya_meter):
+    quoted_at = datetime(2026, 3, 4, 10, 30, tzinfo=UTC)
+    purchase = _create(kenya_meter, _shown(kenya_meter, quoted_at=quoted_at), now=quoted_at + timedelta(seconds=40))
+    assert purchase.quote["units"] == 7
+
+
+@pytest.mark.parametrize("why", ["too old", "last month", "another amount", "another meter"])
+def test_a_quote_that_no_longer_fits_is_quoted_afresh(kenya_meter, why):
+    quoted_at = datetime(2026, 3, 31, 20, 50, tzinfo=UTC)  # 23:50 in Nairobi: the month ends at 21:00 UTC
+    now = {"too old": quoted_at + timedelta(minutes=11), "last month": quoted_at + timedelta(minutes=10)}.get(
+        why, quoted_at + timedelta(seconds=30))
+    shown = _shown(make_meter(tariff=kenya_meter.tariff) if why == "another meter" else kenya_meter,
+                   amount="200" if why == "another amount" else "100", quoted_at=quoted_at)
+    purchase = _create(kenya_meter, shown, now=now)
+    assert purchase.quote["units"] == 50  # KES 100 at KES 20/kWh, as quoted now

@@ -75,7 +75,7 @@ def test_month_boundary_is_the_local_nairobi_midnight():
     make_credit_token(meter, units="5.0", created_at=datetime(2026, 2, 28, 20, 55, tzinfo=UTC))  # 23:55 28 Feb local
     make_credit_token(meter, units="7.0", created_at=datetime(2026, 3, 31, 21, 0, tzinfo=UTC))  # 00:00 1 Apr local
     assert local_month_bounds(now) == (at(2026, 3, 1, 0), at(2026, 4, 1, 0))
-    assert month_to_date(meter=meter, currency="KES", now=now).kwh_bought == D("3.0")
+    assert month_to_date(meter=meter, now=now).kwh_bought == D("3.0")
 
 
 def test_december_rolls_into_january():

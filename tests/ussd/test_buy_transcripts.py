@@ -168,3 +168,18 @@ def test_swahili_purchase_with_a_typed_meter(swahili_phone, world, clock):
     assert swahili_phone.send("1") == end(
         "Kubali ombi la M-Pesa la KES 1000 kwenye simu yako. Tokeni itakuja kwa SMS.")
     assert Purchase.objects.get().language == "sw"
+
+
+def test_the_units_on_the_confirm_screen_are_the_units_bought(phone, world, clock):
+    from tests.factories import make_credit_token
+
+    meter = world["ke"]["04123456784"]
+    shown = purchase_quote(meter=meter, amount=Decimal("500"), now=clock.now)
+    phone.dial()
+    for answer in ("1", "1"):
+        phone.send(answer)
+    assert f"= {shown.kwh} kWh" in phone.send("500")
+    make_credit_token(meter, units="150")  # bought elsewhere while this customer reads: a dearer block now
+    assert purchase_quote(meter=meter, amount=Decimal("500"), now=clock.now).kwh != shown.kwh
+    phone.send("1")
+    assert Purchase.objects.get().quote["kwh"] == f"{shown.kwh:f}"

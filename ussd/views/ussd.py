@@ -24,7 +24,7 @@ from ussd import effects, machine, sessions
 from ussd.gateways import AFRICAS_TALKING, BadHop, Gateway, Hop
 from vending import phones, ratelimit
 from vending.i18n import render
-from vending.models import Customer
+from vending.selectors.customers import customer_by_phone
 from vending.services.customers import customer_get_or_create
 
 logger = logging.getLogger(__name__)
@@ -81,13 +81,16 @@ def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:
         return True, session.last_reply[4:]
 
     if session is None:
+        known = customer_by_phone(phone=phone)
         if not ratelimit.hit(dial_limit(), phone, now_seconds=at.timestamp()):
-            known = Customer.objects.filter(phone=phone).values_list("language", flat=True).first()
-            return True, render("ussd.dial_limit", known or "en")
-        customer = customer_get_or_create(phone=phone)
-        session = sessions.Session(customer_id=customer.pk)
-        reader = effects.DatabaseReader(phone=phone, customer_id=customer.pk, now=at, reads=session.reads)
-        step = machine.start(lang=customer.language, reader=reader, resumable=sessions.resumable(place, now=at))
+            return True, render("ussd.dial_limit", known[1] if known else "en")
+        if known is None:
+            customer = customer_get_or_create(phone=phone)
+            known = customer.pk, customer.language
+        customer_id, language = known
+        session = sessions.Session(customer_id=customer_id)
+        reader = effects.DatabaseReader(phone=phone, customer_id=customer_id, now=at, reads=session.reads)
+        step = machine.start(lang=language, reader=reader, resumable=sessions.resumable(place, now=at))
     else:
         reader = effects.DatabaseReader(phone=phone, customer_id=session.customer_id, now=at, reads=session.reads)
         step = machine.step(session.machine, hop_input(hop.text, session.last_text), reader)

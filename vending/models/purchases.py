@@ -28,6 +28,9 @@ class Purchase(models.Model):
     )
     # The quote the customer confirmed (units, charges), as the tariff maths returned it.
     quote = models.JSONField(default=dict, blank=True)
+    # The quote's monthly fixed charge again, as a column: "has a paid purchase this month taken it?" is
+    # asked by every quote (vending/selectors/quotes.py), in plain SQL.
+    fixed_charge = models.DecimalField(max_digits=12, decimal_places=2, default=0, editable=False)
     failure_reason = models.CharField(max_length=40, blank=True)
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

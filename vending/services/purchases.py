@@ -15,12 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vending import phones
-from vending.exceptions import AmountOutOfRange, MeterBlocked, UnsupportedWallet
+from vending.exceptions import AmountOutOfRange, MeterBlocked, UnsupportedWallet, VendingError
 from vending.models import Customer, Meter, Payment, Purchase
 from vending.models.choices import WALLET_CURRENCIES, Wallet
-from vending.selectors.quotes import purchase_quote
+from vending.selectors.quotes import ShownQuote, purchase_quote
 from vending.services.audit import audit_record
 from vending.services.payments import provider_for_wallet
+from vending.tariffs import Quote
 
 # No 0/O or 1/I: references are read aloud and typed from SMS.
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -53,25 +54,28 @@ def purchase_create(
     language: str = "en",
     created_by: AbstractBaseUser | None = None,
     now: datetime | None = None,
+    shown_quote: ShownQuote | None = None,
 ) -> Purchase:
     """Validate and record a purchase, then enqueue the payment push on commit.
 
     The same `idempotency_key` returns the first purchase unchanged (no second push). Raises
     MeterBlocked, UnsupportedWallet or AmountOutOfRange with a message a customer understands.
+    `shown_quote` is the quote the customer just confirmed: while it is honoured (same meter, amount and
+    month, a few minutes old) the purchase carries exactly the units they were shown; otherwise, or
+    without one, the purchase is quoted afresh.
     """
     from vending.tasks import payment_initiate_task
 
-    first = Purchase.objects.filter(idempotency_key=idempotency_key).first()
-    if first is not None:
-        return first
     now = now or timezone.now()
     amount = Decimal(amount)
     try:
-        payer = phones.normalise(payer_phone)
-    except phones.InvalidPhoneNumber as exc:
-        raise UnsupportedWallet("This phone number cannot pay. Check the number and try again.") from exc
-    _validate(meter=meter, wallet=wallet, amount=amount)
-    quote = purchase_quote(meter=meter, amount=amount, now=now)  # AmountOutOfRange with the reason
+        payer, quote = _checked(meter=meter, payer_phone=payer_phone, wallet=wallet, amount=amount, now=now,
+                                shown_quote=shown_quote)
+    except VendingError:
+        first = _first_with_key(idempotency_key)
+        if first is not None:  # a repeat of a request that was fine the first time: its answer stands
+            return first
+        raise
     provider = provider_for_wallet(wallet)
     for _attempt in range(5):
         try:
@@ -80,7 +84,7 @@ def purchase_create(
                     reference=new_reference(), idempotency_key=idempotency_key, channel=channel, meter=meter,
                     customer=customer, payer_phone=payer, wallet=wallet, amount=amount,
                     currency=meter.tariff.currency, language=language, quote=quote.to_dict(),
-                    created_by=created_by,
+                    fixed_charge=quote.fixed_charge, created_by=created_by,
                 )
                 Payment.objects.create(purchase=purchase, provider=provider.name, amount_requested=amount)
                 audit_record(action="purchase.created", obj=purchase, actor=created_by,
@@ -91,8 +95,28 @@ def purchase_create(
                     args=[p.pk], countdown=settings.PURCHASE_PUSH_COUNTDOWN_SECONDS))
             return purchase
         except IntegrityError:
-            first = Purchase.objects.filter(idempotency_key=idempotency_key).first()
+            # The idempotency key is unique: a repeat (or the same request twice at once) lands here, and
+            # the first one wins. Looking the key up only now keeps a query off every first request.
+            first = _first_with_key(idempotency_key)
             if first is not None:
-                return first  # the same request, twice at once: the first one wins
+                return first
             # otherwise a reference collision (1 in 32^10): draw again
     raise IntegrityError("could not allocate a purchase reference")
+
+
+def _checked(
+    *, meter: Meter, payer_phone: str, wallet: str, amount: Decimal, now: datetime, shown_quote: ShownQuote | None
+) -> tuple[str, Quote]:
+    """The payer's normalised number and the purchase's quote, or the VendingError a customer should see."""
+    try:
+        payer = phones.normalise(payer_phone)
+    except phones.InvalidPhoneNumber as exc:
+        raise UnsupportedWallet("This phone number cannot pay. Check the number and try again.") from exc
+    _validate(meter=meter, wallet=wallet, amount=amount)
+    honoured = shown_quote.honoured_for(meter=meter, amount=amount, now=now) if shown_quote else None
+    # AmountOutOfRange with the reason when quoted afresh
+    return payer, honoured or purchase_quote(meter=meter, amount=amount, now=now)
+
+
+def _first_with_key(idempotency_key: str) -> Purchase | None:
+    return Purchase.objects.filter(idempotency_key=idempotency_key).first()
