@@ -17,7 +17,7 @@ from tests.factories import (
 )
 from vending.exceptions import AmountOutOfRange
 from vending.models import MeterDebt, Purchase
-from vending.selectors.quotes import local_month_bounds, month_to_date, purchase_quote, tariff_spec_for
+from vending.selectors.quotes import local_month_bounds, month_to_date, purchase_quote
 from vending.tariffs import BlockUse, Quote
 
 pytestmark = pytest.mark.django_db
@@ -129,12 +129,6 @@ def test_debt_is_the_sum_of_the_meters_balances_in_the_tariff_currency():
     # $10: fixed 2.00 → 8.00; 10 % is 0.80 but only 0.50 is owed → 0.50.
     q = purchase_quote(meter=meter, amount=D("10"), now=at(2026, 3, 15))
     assert q.debt_recovery == D("0.50")
-
-
-def test_tariff_spec_reads_blocks_in_threshold_order():
-    spec = tariff_spec_for(kenya_meter().tariff)
-    assert spec.kind == "blocks" and spec.price_per_kwh is None
-    assert spec.blocks == ((D("30.00"), D("12.2300")), (D("100.00"), D("16.5400")), (None, D("19.0800")))
 
 
 def test_quote_survives_the_purchase_json_field():

@@ -6,7 +6,7 @@ The calendar month is the local month (settings.TIME_ZONE) of `now`:
   (paid, vended, delivered), that took a positive fixed charge;
 - debt: the sum of the meter's MeterDebt balances in the tariff's currency.
 
-The tariff and all three are read in one SQL statement (plus the blocks of a block tariff). It is written
+The tariff, its blocks and all three are read in one SQL statement. It is written
 out rather than built with the ORM because a quote is on the path of every USSD and SMS purchase: the
 ORM took about 2 ms of CPU to build this one query (with subqueries) on every hop, more than the
 database took to answer it (docs/BENCHMARKS.md, USSD). The SQL is plain SQL that SQLite and Postgres
@@ -80,16 +80,10 @@ def month_to_date(*, meter: Meter, now: datetime) -> MonthToDate:
     return inputs[1]
 
 
-def tariff_spec_for(tariff: Tariff) -> TariffSpec:
-    return _spec(tariff.pk, tariff.currency, tariff.kind, tariff.price_per_kwh, tariff.vat_percent,
-                 tariff.fixed_monthly_charge, tariff.debt_recovery_percent, tariff.min_purchase,
-                 tariff.max_purchase)
-
-
 # Only model table names and a column from the fixed tuple below are formatted in; values are parameters.
 _QUOTE_INPUTS_SQL = f"""
-SELECT t.id, t.currency, t.kind, t.price_per_kwh, t.vat_percent, t.fixed_monthly_charge,
-       t.debt_recovery_percent, t.min_purchase, t.max_purchase,
+SELECT t.currency, t.kind, t.price_per_kwh, t.vat_percent, t.fixed_monthly_charge, t.debt_recovery_percent,
+       t.min_purchase, t.max_purchase,
        (SELECT SUM(k.units) FROM {Token._meta.db_table} k
          WHERE k.meter_id = m.id AND k.kind = %s AND k.created_at >= %s AND k.created_at < %s),
        (SELECT SUM(d.balance) FROM {MeterDebt._meta.db_table} d
@@ -97,11 +91,13 @@ SELECT t.id, t.currency, t.kind, t.price_per_kwh, t.vat_percent, t.fixed_monthly
        CASE WHEN EXISTS (
          SELECT 1 FROM {Purchase._meta.db_table} p
           WHERE p.meter_id = m.id AND p.state IN (%s, %s, %s) AND p.created_at >= %s AND p.created_at < %s
-            AND p.fixed_charge > 0) THEN 1 ELSE 0 END
-  FROM {Meter._meta.db_table} m JOIN {Tariff._meta.db_table} t ON t.id = m.tariff_id
+            AND p.fixed_charge > 0) THEN 1 ELSE 0 END,
+       b.up_to_kwh, b.price_per_kwh
+  FROM {Meter._meta.db_table} m
+  JOIN {Tariff._meta.db_table} t ON t.id = m.tariff_id
+  LEFT JOIN {TariffBlock._meta.db_table} b ON b.tariff_id = t.id
  WHERE m.{{column}} = %s
-"""  # noqa: S608
-_BLOCKS_SQL = f"SELECT up_to_kwh, price_per_kwh FROM {TariffBlock._meta.db_table} WHERE tariff_id = %s"  # noqa: S608
+"""  # noqa: S608 - one row per block of the tariff (one row, without a block, for a flat tariff)
 _QUOTE_INPUTS_BY = {column: _QUOTE_INPUTS_SQL.format(column=column) for column in ("id", "drn")}
 
 
@@ -110,37 +106,29 @@ def _quote_inputs(*, column: str, key: Any, now: datetime) -> tuple[TariffSpec, 
     with connection.cursor() as cursor:
         cursor.execute(_QUOTE_INPUTS_BY[column],
                        [Token.Kind.CREDIT, start, end, *_PAID_OR_FURTHER, start, end, key])
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    *tariff, kwh, debt, fixed_charge_paid = row
-    month = MonthToDate(kwh_bought=decimal_column(kwh, 1) or Decimal(0), fixed_charge_paid=bool(fixed_charge_paid),
-                        debt_balance=decimal_column(debt, 2) or Decimal(0))
-    return _spec(*tariff), month
-
-
-def _spec(
-    tariff_id: int, currency: str, kind: str, price_per_kwh: Any, vat_percent: Any, fixed_monthly_charge: Any,
-    debt_recovery_percent: Any, min_purchase: Any, max_purchase: Any,
-) -> TariffSpec:
-    blocks: tuple[tuple[Decimal | None, Decimal], ...] = ()
-    if kind == Tariff.Kind.BLOCKS:
-        with connection.cursor() as cursor:
-            cursor.execute(_BLOCKS_SQL, [tariff_id])
-            rows = [(decimal_column(up_to, 2), decimal_column(price, 4)) for up_to, price in cursor.fetchall()]
-        # Thresholds in order, the open block (no threshold) last.
-        blocks = tuple(sorted(rows, key=lambda b: (b[0] is None, b[0] or Decimal(0))))  # type: ignore[misc]
-    return TariffSpec(
+    currency, kind, price, vat, fixed, debt_percent, low, high, kwh, debt, fixed_charge_paid, *_block = rows[0]
+    blocks = sorted(  # thresholds in order, the open block (no threshold) last
+        ((decimal_column(up_to, 2), decimal_column(block_price, 4)) for *_, up_to, block_price in rows
+         if block_price is not None),
+        key=lambda block: (block[0] is None, block[0] or Decimal(0)),
+    )
+    spec = TariffSpec(
         currency=currency,
         kind=kind,
-        price_per_kwh=decimal_column(price_per_kwh, 4) if kind == Tariff.Kind.FLAT else None,
-        blocks=blocks,
-        vat_percent=decimal_column(vat_percent, 2),
-        fixed_monthly_charge=decimal_column(fixed_monthly_charge, 2),
-        debt_recovery_percent=decimal_column(debt_recovery_percent, 2),
-        min_purchase=decimal_column(min_purchase, 2),
-        max_purchase=decimal_column(max_purchase, 2),
+        price_per_kwh=decimal_column(price, 4) if kind == Tariff.Kind.FLAT else None,
+        blocks=tuple(blocks) if kind == Tariff.Kind.BLOCKS else (),
+        vat_percent=decimal_column(vat, 2),
+        fixed_monthly_charge=decimal_column(fixed, 2),
+        debt_recovery_percent=decimal_column(debt_percent, 2),
+        min_purchase=decimal_column(low, 2),
+        max_purchase=decimal_column(high, 2),
     )
+    month = MonthToDate(kwh_bought=decimal_column(kwh, 1) or Decimal(0), fixed_charge_paid=bool(fixed_charge_paid),
+                        debt_balance=decimal_column(debt, 2) or Decimal(0))
+    return spec, month
 
 
 def local_month_bounds(now: datetime) -> tuple[datetime, datetime]:
