@@ -325,8 +325,9 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=200, help="concurrent USSD sessions")
     parser.add_argument("--duration", type=float, default=30, help="measured seconds")
     parser.add_argument("--rate", type=float, default=0, help="offered hops/s over all sessions (0: no pauses)")
-    parser.add_argument("--warmup", type=float, default=5, help="seconds driven but not measured")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--warmup", type=float, default=10,
+                        help="seconds driven but not measured (cold processes, first connections and queries)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
                         help="sync: one request at a time per worker, all workers taking connections from one "
