@@ -31,11 +31,12 @@ def hit(limit: Limit, subject: str, *, now_seconds: float) -> bool:
         pipe.set(raw_key, 0, ex=ttl, nx=True)
         pipe.incr(raw_key)
         count = pipe.execute()[1]
-        return count <= limit.max_hits
-    cache.add(key, 0, timeout=ttl)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=ttl)
-        count = 1
+    else:
+        # add() is atomic: it only creates the counter if absent, so two processes never both reset it.
+        cache.add(key, 0, timeout=ttl)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.add(key, 1, timeout=ttl)
+            count = 1
     return count <= limit.max_hits

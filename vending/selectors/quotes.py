@@ -57,10 +57,7 @@ class ShownQuote:
 
 def purchase_quote(*, meter: Meter, amount: Decimal, now: datetime) -> Quote:
     """Raises vending.exceptions.AmountOutOfRange with a customer-readable reason."""
-    inputs = _quote_inputs(column="id", key=meter.pk, now=now)
-    if inputs is None:
-        raise Meter.DoesNotExist(meter.pk)
-    spec, month = inputs
+    spec, month = _inputs_of(meter=meter, now=now)
     return quote(tariff=spec, amount=amount, month=month)
 
 
@@ -74,10 +71,14 @@ def purchase_quote_for_drn(*, drn: str, amount: Decimal, now: datetime) -> Quote
 
 
 def month_to_date(*, meter: Meter, now: datetime) -> MonthToDate:
+    return _inputs_of(meter=meter, now=now)[1]
+
+
+def _inputs_of(*, meter: Meter, now: datetime) -> tuple[TariffSpec, MonthToDate]:
     inputs = _quote_inputs(column="id", key=meter.pk, now=now)
     if inputs is None:
         raise Meter.DoesNotExist(meter.pk)
-    return inputs[1]
+    return inputs
 
 
 # Only model table names and a column from the fixed tuple below are formatted in; values are parameters.
