@@ -187,7 +187,7 @@ class Connection:
             try:
                 exchange.transport.write(request)  # type: ignore[union-attr]
                 status, body, closing = await exchange.reply
-            except (ConnectionError, AttributeError):
+            except ConnectionError:
                 self.close()
                 if attempt == 2:
                     raise
@@ -248,7 +248,7 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
                 t0 = time.perf_counter()
                 try:
                     status, reply = await connection.post(request)
-                except (OSError, asyncio.IncompleteReadError, ValueError):
+                except (OSError, ValueError):  # ConnectionError is an OSError
                     status, reply = 0, ""
                 t1 = time.perf_counter()
                 expected = APPROVE if hop == len(ANSWERS) else "CON "
