@@ -217,6 +217,7 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
     measure_from = start + args.warmup
     stop_at = measure_from + args.duration
     latencies: list[float] = []
+    by_window: dict[int, list[float]] = {}  # p99 per 5 s of the measured window: is the tail steady or a burst?
     by_hop: dict[int, list[float]] = {hop: [] for hop in range(len(ANSWERS) + 1)}
     counts = {"hops": 0, "dialogues": 0, "errors": 0, "all_dialogues": 0}
 
@@ -255,6 +256,7 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
                 good = status == 200 and reply.startswith(expected)
                 if measure_from <= t0 and t1 <= stop_at:
                     latencies.append(t1 - t0)
+                    by_window.setdefault(int((t0 - measure_from) // 5), []).append(t1 - t0)
                     by_hop[hop].append(t1 - t0)
                     counts["hops"] += 1
                     counts["errors"] += not good
@@ -295,6 +297,7 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
         "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(latencies[-1] * 1000, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1), "dialogues_started": counts["all_dialogues"],
         "per_hop": per_hop,
+        "p99_ms_by_5s": [pct(99, sorted(by_window[w])) for w in sorted(by_window)],
         "cpu_ms_per_hop": {name: round(seconds * 1000 / max(counts["hops"], 1), 2) for name, seconds in cpu.items()},
     }
 
@@ -337,8 +340,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18_905)
     parser.add_argument("--no-health-checks", action="store_true",
                         help="experiment: CONN_HEALTH_CHECKS off in the server (bench/ussd_settings.py)")
-    parser.add_argument("--server-side-binding", action="store_true",
-                        help="experiment: psycopg server-side binding, prepared statements (bench/ussd_settings.py)")
+    parser.add_argument("--no-prepared-statements", action="store_true",
+                        help="experiment: DB_PREPARED_STATEMENTS=0, Postgres plans every statement every time")
     args = parser.parse_args()
     db_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not db_url.startswith("postgres") or not redis_url:
@@ -355,7 +358,7 @@ def main() -> int:
     server_env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "bench.ussd_settings",
         "USSD_BENCH_NO_HEALTH_CHECKS": "1" if args.no_health_checks else "0",
-        "USSD_BENCH_SERVER_SIDE_BINDING": "1" if args.server_side_binding else "0",
+        "DB_PREPARED_STATEMENTS": "0" if args.no_prepared_statements else "1",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
@@ -369,7 +372,7 @@ def main() -> int:
         load_before = os.getloadavg()[0]
         result = _run_client(_drive(args, secret, run_id))
         result["experiments"] = [name for name, on in (("no-health-checks", args.no_health_checks),
-                                                         ("server-side-binding", args.server_side_binding)) if on]
+                                                         ("no-prepared-statements", args.no_prepared_statements)) if on]
         result["loadavg_1min_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         server_ms = result["cpu_ms_per_hop"].get("gunicorn", 0) + result["cpu_ms_per_hop"].get("postgres", 0)
         # What two dedicated cores could serve if the server alone used them (no client, no neighbours).

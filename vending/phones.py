@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -66,6 +67,9 @@ def _parse_valid(text: str, region: str | None) -> phonenumbers.PhoneNumber | No
     return number if phonenumbers.is_valid_number(number) else None
 
 
+# Every USSD hop and SMS carries the sender's number, and libphonenumber takes tens of microseconds to parse
+# one: parse each distinct number once per process. Invalid input raises and is not cached.
+@lru_cache(maxsize=16384)
 def normalise(raw: str, default_region: str = DEFAULT_REGION) -> str:
     """Return ``raw`` as E.164 (``+2547...``) or raise InvalidPhoneNumber.
 
@@ -113,9 +117,7 @@ def detect_network(
     table: Mapping[str, Mapping[str, Sequence[str | None]]] | None = None,
 ) -> NetworkInfo | None:
     """Network and wallet hint for a normalised number; None when no prefix matches."""
-    number = phonenumbers.parse(normalise(e164), None)
-    country = str(number.country_code)
-    national = phonenumbers.national_significant_number(number)
+    country, national = _country_and_national(normalise(e164))
     prefixes = (table if table is not None else DEFAULT_WALLET_PREFIXES).get(country, {})
     for length in range(len(national), 0, -1):
         entry = prefixes.get(national[:length])
@@ -123,6 +125,12 @@ def detect_network(
             network, wallet = entry[0], entry[1]
             return NetworkInfo(country_code=country, network=str(network), wallet=wallet or None)
     return None
+
+
+@lru_cache(maxsize=16384)
+def _country_and_national(e164: str) -> tuple[str, str]:
+    number = phonenumbers.parse(e164, None)
+    return str(number.country_code), phonenumbers.national_significant_number(number)
 
 
 PrefixTable = Mapping[str, Mapping[str, Sequence[str | None]]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import lru_cache
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,10 +32,6 @@ logger = logging.getLogger(__name__)
 def now() -> datetime:
     """The view's clock; tests replace it to move time instead of waiting."""
     return timezone.now()
-
-
-# Every hop of a session carries the same number: parse it once per process, not once per hop.
-normalise_phone = lru_cache(maxsize=8192)(phones.normalise)
 
 
 def dial_limit() -> ratelimit.Limit:
@@ -69,7 +64,7 @@ def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:
     if hop.service_code not in settings.USSD_SERVICE_CODES:
         return True, render("ussd.bad_code", "en")
     try:
-        phone = normalise_phone(hop.phone)
+        phone = phones.normalise(hop.phone)
     except phones.InvalidPhoneNumber:
         return True, render("ussd.error", "en")
 
