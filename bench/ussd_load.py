@@ -18,8 +18,8 @@ measured window only, with the CPU the server used per hop.
         .venv/bin/python bench/ussd_load.py --sessions 200 --duration 30 --rate 500
 
 The database named in DATABASE_URL is created if missing, migrated and seeded (seed_demo, bench customers and
-three months of purchase history);
-the Redis database in REDIS_URL is flushed: both are the bench's own, never the development ones. gunicorn
+three months of purchase history); the Redis database in REDIS_URL is flushed: both are the bench's own,
+never the development ones. gunicorn
 runs with bench/ussd_settings.py: koronto's settings, unchanged unless an experiment flag asks otherwise.
 """
 
