@@ -19,8 +19,8 @@ measured window only, with the CPU the server used per hop.
 
 The database named in DATABASE_URL is created if missing, migrated and seeded (seed_demo, bench customers and
 three months of purchase history); the Redis database in REDIS_URL is flushed: both are the bench's own,
-never the development ones. gunicorn
-runs with bench/ussd_settings.py: koronto's settings, unchanged unless an experiment flag asks otherwise.
+never the development ones. gunicorn runs with bench/ussd_settings.py: koronto's settings, unchanged unless
+an experiment flag asks otherwise.
 """
 
 from __future__ import annotations

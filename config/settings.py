@@ -126,7 +126,7 @@ else:
         if env.bool("DB_PREPARED_STATEMENTS", default=True):
             # Server-side binding lets psycopg prepare a statement the fifth time a connection runs it, so
             # Postgres stops planning the hot statements (the quote, the saved meters, a purchase's inserts) on
-            # every request: planning was most of Postgres's CPU per USSD hop (docs/BENCHMARKS.md, USSD).
+            # every request: Postgres's CPU per USSD hop halves (docs/BENCHMARKS.md, USSD).
             # Behind a transaction-pooling PgBouncer older than 1.21, set DB_PREPARED_STATEMENTS=0.
             DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
