@@ -179,7 +179,8 @@ def test_the_units_on_the_confirm_screen_are_the_units_bought(phone, world, cloc
     for answer in ("1", "1"):
         phone.send(answer)
     assert f"= {shown.kwh} kWh" in phone.send("500")
-    make_credit_token(meter, units="150")  # bought elsewhere while this customer reads: a dearer block now
+    # Bought elsewhere while this customer reads (at the test clock): a dearer block now.
+    make_credit_token(meter, units="150", created_at=clock.now)
     assert purchase_quote(meter=meter, amount=Decimal("500"), now=clock.now).kwh != shown.kwh
     phone.send("1")
     assert Purchase.objects.get().quote["kwh"] == f"{shown.kwh:f}"
