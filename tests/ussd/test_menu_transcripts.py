@@ -57,7 +57,7 @@ def test_my_meters_paginates_with_98_more(phone, world):
     phone.dial()
     screen = phone.send("2")
     pages, seen = [screen], []
-    while "\n98 More\n" in screen:
+    while "\n98 Next\n" in screen:
         screen = phone.send("98")
         pages.append(screen)
     for page in pages:
@@ -120,7 +120,7 @@ def test_purchase_status_lists_the_last_purchases_and_where_each_stands(phone, w
     assert screen.startswith("CON Your last purchases:\n1. ")
     while True:
         seen += [line.split(". ", 1)[1] for line in screen.split("\n") if line[:1].isdigit() and ". " in line]
-        if "\n98 More\n" not in screen:
+        if "\n98 Next\n" not in screen:
             break
         screen = phone.send("98")
     assert seen == expected
