@@ -102,9 +102,8 @@ def format_from_config(name: str, entry: Mapping[str, Any]) -> Format:
             if not isinstance(value, Mapping):
                 raise FormatError(f"USSD gateway {name!r}: echo maps reply fields to request fields")
             value = {str(k): str(v) for k, v in value.items()}
-        elif attr not in ("continue_value", "end_value"):
-            if not isinstance(value, str):
-                raise FormatError(f"USSD gateway {name!r}: {key} must be a field name (text)")
+        elif attr not in ("continue_value", "end_value") and not isinstance(value, str):
+            raise FormatError(f"USSD gateway {name!r}: {key} must be a field name (text)")
         changes[attr] = value
     fmt = replace(DEFAULTS[encoding], **changes)
     for required in ("session_id", "phone", "type", "message", "flag"):
