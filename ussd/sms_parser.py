@@ -112,9 +112,10 @@ KEYWORDS: dict[str, tuple[CommandName, str]] = {
 
 WALLET_WORDS: dict[str, str] = {
     "MPESA": "mpesa", "EVC": "evcplus", "EVCPLUS": "evcplus", "ZAAD": "zaad", "SAHAL": "sahal",
+    "EDAHAB": "edahab", "DAHAB": "edahab",
 }
 # Wallets people name that we do not take: a clear "unknown wallet" beats reading them as a meter name.
-OTHER_WALLET_WORDS = frozenset({"AIRTEL", "AIRTELMONEY", "TKASH", "EDAHAB", "EBIRR", "PREMIER", "MYCASH"})
+OTHER_WALLET_WORDS = frozenset({"AIRTEL", "AIRTELMONEY", "TKASH", "EBIRR", "PREMIER", "MYCASH"})
 
 CURRENCY_WORDS = frozenset({"KES", "KSH", "KSHS", "SH", "SHS", "SHILLINGS", "USD", "DOLLAR", "DOLLARS", "SLSH",
                             "SLS", "$"})
