@@ -65,7 +65,7 @@ SLOW_DOWN_NOTICES = Limit("sms_slow_down_notice", max_hits=1, window_seconds=360
 BUYS_PER_HOUR = Limit("sms_buys", max_hits=5, window_seconds=3600)
 
 # How each wallet is written in a command (and in our examples).
-WALLET_KEYWORDS = {"mpesa": "MPESA", "evcplus": "EVC", "zaad": "ZAAD", "sahal": "SAHAL"}
+WALLET_KEYWORDS = {"mpesa": "MPESA", "evcplus": "EVC", "zaad": "ZAAD", "sahal": "SAHAL", "edahab": "EDAHAB"}
 _IN_PROGRESS = (PurchaseState.CREATED, PurchaseState.PAYMENT_PENDING, PurchaseState.PAID)
 _NAME_CHARS = 20  # meter names shown in a reply are cut so every reply fits one SMS
 
