@@ -44,12 +44,14 @@ class Session:
     origin: str = ""  # the session id this dialogue was resumed from ("" when it was not resumed)
     offered: str = ""  # the session id of the place offered on the resume screen
     timed_out_at: float = 0.0  # when the gateway said the network dropped this session (0: never)
+    last_notice: str = ""  # Hop.request_key of the last release/timeout notice (a repeat is not recorded twice)
 
     def to_json(self) -> str:
         return json.dumps(
             {"customer_id": self.customer_id, "last_text": self.last_text, "last_reply": self.last_reply,
              "ended": self.ended, "machine": self.machine, "reads": self.reads, "last_key": self.last_key,
-             "origin": self.origin, "offered": self.offered, "timed_out_at": self.timed_out_at},
+             "origin": self.origin, "offered": self.offered, "timed_out_at": self.timed_out_at,
+             "last_notice": self.last_notice},
             separators=(",", ":"),
         )
 

@@ -160,6 +160,10 @@ def notice(hop: Hop, session: sessions.Session | None, *, phone: str, at: dateti
     if session is None:
         logger.info("USSD %s for a session we do not hold", hop.kind)
         return True, ""
+    key = hop.request_key or f"{hop.kind}:"
+    if key == session.last_notice:
+        return True, ""  # the same notice again: recorded once
+    session.last_notice = key
     screen = str(session.machine.get("screen", ""))
     if hop.kind == HopKind.TIMEOUT:
         session.timed_out_at = at.timestamp()
