@@ -56,6 +56,7 @@ from vending.services.sms import sms_send
 from vending.services.tokens import token_resend
 from vending.services.transitions import transition
 from vending.states import PurchaseState, SmsState
+from vending.sms.gsm7 import transliterate
 from vending.tariffs import Quote, format_money
 
 log = logging.getLogger(__name__)
@@ -188,11 +189,16 @@ def sms_command_reply(*, text: str, phone: str, message_id: str, now: datetime) 
 # --- customer text for errors: the one place ----------------------------------------------------------
 
 
+MAX_QUOTED = 24  # characters of the customer's words quoted back in a reply
+
+
 def parse_error_text(error: ParseError, lang: str) -> str:
     key = f"sms.err.{error.field}.{error.reason}"
     if error.command is None or key not in i18n.keys(i18n.DEFAULT_LANGUAGE):
         return i18n.render("sms.unknown", lang)
-    return i18n.render(key, lang, example=_example(error.command, lang))
+    # The customer's own words, quoted back: GSM-7 and short, so the reply stays one SMS.
+    words = " ".join(transliterate(error.words).split())[:MAX_QUOTED]
+    return i18n.render(key, lang, example=_example(error.command, lang), words=words)
 
 
 def _example(command: CommandName, lang: str) -> str:

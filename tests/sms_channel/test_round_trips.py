@@ -373,3 +373,16 @@ def test_a_very_long_message_id_still_makes_one_purchase(at):
     at.post(form)
     purchase = Purchase.objects.get()
     assert purchase.idempotency_key.startswith("sms:#") and len(purchase.idempotency_key) <= 80
+
+
+@SPEAKERS
+def test_a_buy_signed_off_with_emoji_is_a_purchase(at, who):
+    at.send(who.phone, f"{who.kw['buy']} {who.drn} {who.amount} ⚡🙏")
+    assert Purchase.objects.get().amount == Decimal(who.amount)
+
+
+@SPEAKERS
+def test_words_after_a_buy_are_quoted_back(at, who):
+    reply = at.send(who.phone, f"{who.kw['buy']} {who.drn} {who.amount} asap pretty please")
+    assert reply == who.render("sms.err.amount.extra", words="asap pretty please", example=who.example("buy"))
+    assert not Purchase.objects.exists()
