@@ -148,8 +148,7 @@
 
   function showPrompt(p) {
     prompt = p;
-    show("prompt",
-      `${p.wallet_name}\nPay ${p.currency} ${p.amount} to ${p.merchant}?\nRef ${p.reference}\nEnter PIN:`,
+    show("prompt", p.texts.ask,
       { input: "", password: true, maxLength: p.pin_length, placeholder: "PIN", left: "OK", right: "Cancel" });
   }
 
@@ -166,7 +165,7 @@
     const pin = input.value;
     if (approve && !new RegExp(`^\\d{${p.pin_length}}$`).test(pin)) {
       showPrompt(p);
-      errorLine.textContent = `Enter your ${p.pin_length}-digit PIN`;
+      errorLine.textContent = p.texts.pin_hint;
       return;
     }
     answered.add(p.id);
@@ -184,12 +183,8 @@
     } catch (err) {
       answer = "error";
     }
-    const texts = {
-      approved: `${p.wallet_name}: ${p.currency} ${p.amount} paid to ${p.merchant}.\nYour token will come by SMS.`,
-      wrong_pin: `${p.wallet_name}: wrong PIN.\nThe payment was declined.`,
-      declined: `${p.wallet_name}: payment cancelled.`,
-      error: "The request could not be completed.",
-    };
+    // The prompt's words come from the server, in the payer's language (demo/texts.py).
+    const texts = { ...p.texts, error: "The request could not be completed." };
     notice(texts[answer] || texts.error);
   }
 
