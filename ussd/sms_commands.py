@@ -55,8 +55,8 @@ from vending.services.purchases import purchase_create
 from vending.services.sms import sms_send
 from vending.services.tokens import token_resend
 from vending.services.transitions import transition
-from vending.states import PurchaseState, SmsState
 from vending.sms.gsm7 import transliterate
+from vending.states import PurchaseState, SmsState
 from vending.tariffs import Quote, format_money
 
 log = logging.getLogger(__name__)

@@ -203,3 +203,10 @@ def test_the_pin_prompt_speaks_the_payers_language(client, django_capture_on_com
     [prompt] = client.get(reverse("demo-wallet"), {"phone": DEMO_PHONE}).json()["prompts"]
     assert ask in prompt["texts"]["ask"] and prompt["texts"]["pin_hint"] == hint
     assert "Pay" not in prompt["texts"]["ask"] and "PIN" in prompt["texts"]["wrong_pin"]
+
+
+def test_the_page_can_speak_the_json_gateway(client):
+    config = client.get(reverse("demo-simulator"), {"phone": "+252611000111", "gateway": "json"}).context["config"]
+    assert (config["ussdGateway"], config["ussdUrl"]) == ("json", f"/hooks/ussd/json/{settings.WEBHOOK_SECRET}/")
+    unknown = client.get(reverse("demo-simulator"), {"gateway": "nosuch"}).context["config"]
+    assert unknown["ussdGateway"] == "africastalking"

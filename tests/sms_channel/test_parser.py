@@ -219,7 +219,9 @@ def test_any_command_shaped_text_gives_a_command_or_a_parse_error(words, sep):
         assert result.amount > 0 and (result.meter.drn or result.meter.alias)
 
 
-@pytest.mark.parametrize("text", ["BUY 04123456784 100 ⚡🙏", "BUY 04123456784 100 👍🏽", "⚡ BUY 04123456784 100 EVC 🙏"])
+@pytest.mark.parametrize("text", [
+    "BUY 04123456784 100 ⚡🙏", "BUY 04123456784 100 👍🏽", "⚡ BUY 04123456784 100 EVC 🙏",
+])
 def test_emoji_are_decoration_not_words(text):
     result = parse(text)
     assert isinstance(result, Command), result
