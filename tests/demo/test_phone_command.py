@@ -79,6 +79,7 @@ def test_a_somali_phone_dials_through_the_json_gateway():
     output = out.getvalue()
     purchase = Purchase.objects.get(payer_phone="+252611000111")
     token = purchase.tokens.get(kind=Token.Kind.CREDIT)
-    assert (purchase.state, purchase.wallet, purchase.meter.drn) == (PurchaseState.DELIVERED, "evcplus", "0100000000016")
+    assert (purchase.state, purchase.wallet, purchase.meter.drn) == (
+        PurchaseState.DELIVERED, "evcplus", "0100000000016")
     assert "| Iibso: dooro mitir" in output and "| 1. EVC Plus" in output
     assert f"Token {token.grouped}" in output
