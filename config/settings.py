@@ -6,6 +6,7 @@ SMS backend. Setting KORONTO_ENV=production turns the safety checks on: a missin
 vending-key encryption key stops start-up with a message saying which one.
 """
 
+import json as _json
 from pathlib import Path
 
 import environ
@@ -253,7 +254,11 @@ USSD_DIALS_PER_HOUR = env.int("USSD_DIALS_PER_HOUR", default=30)
 USSD_PURCHASES_PER_HOUR = env.int("USSD_PURCHASES_PER_HOUR", default=5)
 # USSD gateway formats beyond the built-in africastalking, json and xml (docs/GATEWAYS.md): a JSON object
 # of gateway name -> field names and flag values, served at /hooks/ussd/<name>/<WEBHOOK_SECRET>/.
-USSD_GATEWAY_FORMATS = env.json("USSD_GATEWAY_FORMATS", default={})
+_USSD_GATEWAY_FORMATS = env.str("USSD_GATEWAY_FORMATS", default="").strip()
+try:
+    USSD_GATEWAY_FORMATS = _json.loads(_USSD_GATEWAY_FORMATS) if _USSD_GATEWAY_FORMATS else {}
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"USSD_GATEWAY_FORMATS is not valid JSON: {_exc}") from _exc
 SMS_SHORTCODE = env.str("SMS_SHORTCODE", default="44135")
 DEFAULT_COUNTRY = env.str("DEFAULT_COUNTRY", default="KE")
 
