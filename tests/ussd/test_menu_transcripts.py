@@ -3,7 +3,10 @@
 import itertools
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.factories import make_meter, make_purchase
+from tests.ussd.conftest import Phone
 from tests.ussd.screens import HOME, NAV, con, end, home
 from vending.models import Customer, CustomerMeter, SmsMessage, Token
 from vending.services.customers import customer_save_meter
@@ -146,3 +149,19 @@ def test_language_is_remembered_per_customer(phone, world, clock):
     phone.send("5")
     assert phone.send("1") == HOME
     assert Customer.objects.get(phone="+254711000111").language == "en"
+
+
+@pytest.mark.parametrize("lang", ["en", "so", "sw"])
+def test_a_payment_the_payer_cancelled_is_not_listed_as_failed(client, world, clock, lang):
+    from vending.i18n import render
+
+    number = {"en": "+254711000111", "so": "+252611000111", "sw": "+254722000222"}[lang]
+    shop = world["ke"]["04123456792"]
+    make_purchase(shop, amount="100", payer_phone=number, state="payment_failed", failure_reason="cancelled")
+    make_purchase(shop, amount="200", payer_phone=number, state="payment_failed", failure_reason="insufficient_funds")
+    phone = Phone(client, number)
+    phone.dial()
+    screen = phone.send("4")
+    assert f"KES 100: {render('ussd.state.payment_cancelled', lang)}" in screen
+    assert f"KES 200: {render('ussd.state.payment_failed', lang)}" in screen
+    assert render("ussd.state.payment_cancelled", lang) != render("ussd.state.payment_failed", lang)
