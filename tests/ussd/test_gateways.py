@@ -271,3 +271,18 @@ def test_an_empty_amount_asks_for_the_amount(transport, world, clock):
     phone.send("1")
     phone.send("1")
     assert phone.send("").text.startswith(so("ussd.err.amount_empty") + "\n")
+
+
+def test_the_worked_example_of_docs_gateways_md(settings, transport, world, clock):
+    # The "Adding an operator" example of docs/GATEWAYS.md, as written there.
+    example = {"format": "json", "session_id": "SessionId", "phone": "Mobile", "service_code": "ServiceCode",
+               "input": "Message", "type": "Type", "sequence": "Sequence",
+               "types": {"begin": ["Initiation"], "answer": ["Response"], "release": ["Release"],
+                         "timeout": ["Timeout"]},
+               "message": "Message", "flag": "Type", "continue": "Response", "end": "Release", "echo": {}}
+    settings.USSD_GATEWAY_FORMATS = {"hormuud": example}
+    phone = handset("hormuud", transport, fmt=format_from_config("hormuud", example))
+    assert phone.dial().text.startswith(so("ussd.home.title"))
+    assert phone.send("1").text.startswith(so("ussd.buy.pick_meter"))
+    assert phone.timeout().end
+    assert AuditEvent.objects.filter(action="ussd.network_timeout").exists()
