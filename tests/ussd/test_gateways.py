@@ -286,3 +286,18 @@ def test_the_worked_example_of_docs_gateways_md(settings, transport, world, cloc
     assert phone.send("1").text.startswith(so("ussd.buy.pick_meter"))
     assert phone.timeout().end
     assert AuditEvent.objects.filter(action="ussd.network_timeout").exists()
+
+
+def test_declining_the_resume_offer_starts_a_dialogue_of_its_own(transport, world, clock):
+    phone = handset("json", transport)
+    buy_to_confirm(phone)
+    dropped = phone.session_id
+    phone.timeout()
+    clock.advance(seconds=30)
+    assert phone.dial().text == so("ussd.resume")
+    assert phone.send("7").text.startswith(so("ussd.err.choice"))  # a slip on the offer is not a yes
+    phone.send("2")  # no: start again
+    for answer in ("1", "1", "10", "1"):
+        phone.send(answer)
+    assert phone.send("1").end
+    assert Purchase.objects.get().idempotency_key == f"ussd:{phone.session_id}" != f"ussd:{dropped}"

@@ -134,7 +134,8 @@ def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:
         answer = hop_input(hop.text, session.last_text) if hop.cumulative else hop.text
         was_offer = session.machine.get("screen") == machine.RESUME
         step = machine.step(session.machine, answer, reader)
-        if was_offer and step.state.get("screen") != machine.HOME and not step.end and session.offered:
+        resumed = step.state.get("screen") not in (machine.HOME, machine.RESUME) and not step.end
+        if was_offer and resumed and session.offered:
             session.origin = session.offered  # resumed: this is the dropped session's dialogue, carried on
 
     reply, end = step.reply, step.end
