@@ -6,6 +6,7 @@ SMS backend. Setting KORONTO_ENV=production turns the safety checks on: a missin
 vending-key encryption key stops start-up with a message saying which one.
 """
 
+import json as _json
 from pathlib import Path
 
 import environ
@@ -251,6 +252,13 @@ USSD_RESUME_WINDOW_SECONDS = env.int("USSD_RESUME_WINDOW_SECONDS", default=120)
 # Per phone number, per hour: dials (new USSD sessions) and purchases confirmed over USSD.
 USSD_DIALS_PER_HOUR = env.int("USSD_DIALS_PER_HOUR", default=30)
 USSD_PURCHASES_PER_HOUR = env.int("USSD_PURCHASES_PER_HOUR", default=5)
+# USSD gateway formats beyond the built-in africastalking, json and xml (docs/GATEWAYS.md): a JSON object
+# of gateway name -> field names and flag values, served at /hooks/ussd/<name>/<WEBHOOK_SECRET>/.
+_USSD_GATEWAY_FORMATS = env.str("USSD_GATEWAY_FORMATS", default="").strip()
+try:
+    USSD_GATEWAY_FORMATS = _json.loads(_USSD_GATEWAY_FORMATS) if _USSD_GATEWAY_FORMATS else {}
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"USSD_GATEWAY_FORMATS is not valid JSON: {_exc}") from _exc
 SMS_SHORTCODE = env.str("SMS_SHORTCODE", default="44135")
 DEFAULT_COUNTRY = env.str("DEFAULT_COUNTRY", default="KE")
 
@@ -276,6 +284,12 @@ WAAFIPAY_API_USER_ID = env.str("WAAFIPAY_API_USER_ID", default="")
 WAAFIPAY_API_KEY = env.str("WAAFIPAY_API_KEY", default="")
 WAAFIPAY_TIMEOUT_SECONDS = env.float("WAAFIPAY_TIMEOUT_SECONDS", default=180.0)
 SANDBOX_APPROVE_DELAY_SECONDS = env.float("SANDBOX_APPROVE_DELAY_SECONDS", default=2.0)
+# e-Dahab (Somtel / Dahabshiil; USD and SLSH), docs/GATEWAYS.md: unset = the sandbox pays for "edahab".
+EDAHAB_BASE_URL = env.str("EDAHAB_BASE_URL", default="https://edahab.net/api/api")
+EDAHAB_API_KEY = env.str("EDAHAB_API_KEY", default="")
+EDAHAB_API_SECRET = env.str("EDAHAB_API_SECRET", default="")
+EDAHAB_AGENT_CODE = env.str("EDAHAB_AGENT_CODE", default="")
+EDAHAB_TIMEOUT_SECONDS = env.float("EDAHAB_TIMEOUT_SECONDS", default=60.0)
 
 
 def _check_integration(name: str, values: dict[str, str]) -> None:
@@ -303,6 +317,10 @@ _check_integration(
         "WAAFIPAY_API_USER_ID": WAAFIPAY_API_USER_ID,
         "WAAFIPAY_API_KEY": WAAFIPAY_API_KEY,
     },
+)
+_check_integration(
+    "e-Dahab",
+    {"EDAHAB_API_KEY": EDAHAB_API_KEY, "EDAHAB_API_SECRET": EDAHAB_API_SECRET, "EDAHAB_AGENT_CODE": EDAHAB_AGENT_CODE},
 )
 
 # --- Sweeps (Celery beat) ---------------------------------------------------------------------------

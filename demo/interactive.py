@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from demo import texts as _texts  # noqa: F401  (registers the prompt's words)
+from vending.i18n import render
 from vending.models import Payment
 from vending.payments import FailureReason, Outcome, SimulatedCallback
 
@@ -35,7 +37,8 @@ PROMPT_SECONDS = 90
 DEMO_PIN = "1234"
 PIN_LENGTH = 4
 _JSON_HEADERS = {"Content-Type": "application/json"}
-_WALLET_NAMES = {"mpesa": "M-PESA", "evcplus": "EVC Plus", "zaad": "Zaad", "sahal": "Sahal"}
+_WALLET_NAMES = {"mpesa": "M-PESA", "evcplus": "EVC Plus", "zaad": "Zaad", "sahal": "Sahal", "edahab": "eDahab"}
+PROMPT_TEXTS = ("ask", "pin_hint", "approved", "wrong_pin", "declined")
 
 
 class PromptNotFound(LookupError):
@@ -59,13 +62,18 @@ class WalletPrompt:
     created_at: float
     # The callbacks the sandbox would have delivered on its own: what "approve" sends.
     bodies: tuple[str, ...]
+    language: str = "en"  # the purchase's: the prompt speaks the payer's language
 
     def public(self) -> dict[str, object]:
         """What the page may show: no provider reference, no callback bodies."""
+        wallet_name = _WALLET_NAMES.get(self.wallet, self.wallet)
+        values = {"wallet": wallet_name, "currency": self.currency, "amount": self.amount,
+                  "merchant": self.merchant, "ref": self.id, "length": PIN_LENGTH}
         return {
-            "id": self.id, "wallet": self.wallet, "wallet_name": _WALLET_NAMES.get(self.wallet, self.wallet),
+            "id": self.id, "wallet": self.wallet, "wallet_name": wallet_name,
             "amount": self.amount, "currency": self.currency, "merchant": self.merchant,
-            "reference": self.id, "pin_length": PIN_LENGTH,
+            "reference": self.id, "pin_length": PIN_LENGTH, "language": self.language,
+            "texts": {key: render(f"demo.wallet.{key}", self.language, **values) for key in PROMPT_TEXTS},
         }
 
 
@@ -112,7 +120,7 @@ def wallet_prompt_hold(
         id=purchase.reference, phone=purchase.payer_phone, provider=provider,
         provider_reference=payment.provider_reference, wallet=purchase.wallet, amount=f"{purchase.amount:.2f}",
         currency=purchase.currency, merchant=purchase.meter.supply_group.utility.name, created_at=time.time(),
-        bodies=tuple(callback.body.decode() for callback in callbacks),
+        bodies=tuple(callback.body.decode() for callback in callbacks), language=purchase.language,
     )
     transaction.on_commit(lambda: _store(prompt))
     return ()

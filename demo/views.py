@@ -29,6 +29,9 @@ from vending.services.virtual_meters import meter_enter
 DEFAULT_PHONE = "+254711000111"
 POLL_MILLISECONDS = 1500
 SANDBOX_NETWORK_CODE = "99999"  # what Africa's Talking's own simulator sends (PROTOCOLS.md §1.1)
+# The USSD gateway formats the page can speak: Africa's Talking, or an operator contract in the built-in
+# `json` format (Hubtel/Nalo style, docs/GATEWAYS.md), the way a Somali operator's gateway would call us.
+GATEWAYS = [("africastalking", "Africa's Talking (form, CON/END)"), ("json", "Operator JSON gateway")]
 KEYPAD = [("1", ""), ("2", "abc"), ("3", "def"), ("4", "ghi"), ("5", "jkl"), ("6", "mno"),
           ("7", "pqrs"), ("8", "tuv"), ("9", "wxyz"), ("*", ""), ("0", "+"), ("#", "")]
 
@@ -70,12 +73,17 @@ def simulator(request: HttpRequest) -> HttpResponse:
     known = selectors.demo_phones()
     phone = _phone(request.GET.get("phone")) or (DEFAULT_PHONE if DEFAULT_PHONE in known or not known else known[0])
     secret = settings.WEBHOOK_SECRET
+    gateway = request.GET.get("gateway", "africastalking")
+    gateway = gateway if gateway in dict(GATEWAYS) else "africastalking"
+    ussd_url = (reverse("ussd-callback", kwargs={"secret": secret}) if gateway == "africastalking"
+                else reverse("ussd-gateway", kwargs={"gateway": gateway, "secret": secret}))
     config = {
         "phone": phone,
         "serviceCode": settings.USSD_SERVICE_CODES[0],
         "shortcode": settings.SMS_SHORTCODE,
         "networkCode": SANDBOX_NETWORK_CODE,
-        "ussdUrl": reverse("ussd-callback", kwargs={"secret": secret}),
+        "ussdGateway": gateway,
+        "ussdUrl": ussd_url,
         "smsUrl": reverse("sms-inbound", kwargs={"secret": secret}),
         "inboxUrl": reverse("demo-inbox"),
         "walletUrl": reverse("demo-wallet"),
@@ -91,6 +99,8 @@ def simulator(request: HttpRequest) -> HttpResponse:
         "demo_pin": interactive.DEMO_PIN,
         "keypad": KEYPAD,
         "config": config,
+        "gateways": GATEWAYS,
+        "gateway": gateway,
     }
     return render(request, "demo/simulator.html", context)
 

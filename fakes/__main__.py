@@ -1,6 +1,7 @@
 """Run a fake on the command line: ``python -m fakes daraja --port 8101``.
 
-Fakes: ``daraja`` (default port 8101), ``waafipay`` (8102), ``africastalking`` (8103). Point the settings at
+Fakes: ``daraja`` (default port 8101), ``waafipay`` (8102), ``africastalking`` (8103), ``edahab`` (8104; its
+``--delay`` approves each invoice that many seconds after it is issued). Point the settings at
 them, e.g. ``DARAJA_BASE_URL=http://127.0.0.1:8101`` with the fake's demo credentials printed at start.
 """
 
@@ -11,9 +12,10 @@ import sys
 
 from .africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME, FakeAfricasTalking
 from .daraja import FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, FAKE_PASSKEY, FAKE_SHORTCODE, FakeDaraja
+from .edahab import FAKE_EDAHAB_AGENT, FAKE_EDAHAB_API_KEY, FAKE_EDAHAB_SECRET, FakeEdahab
 from .waafipay import FAKE_API_KEY, FAKE_API_USER_ID, FAKE_MERCHANT_UID, FakeWaafiPay
 
-DEFAULT_PORTS = {"daraja": 8101, "waafipay": 8102, "africastalking": 8103}
+DEFAULT_PORTS = {"daraja": 8101, "waafipay": 8102, "africastalking": 8103, "edahab": 8104}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = {"WAAFIPAY_MERCHANT_UID": FAKE_MERCHANT_UID, "WAAFIPAY_API_USER_ID": FAKE_API_USER_ID,
                     "WAAFIPAY_API_KEY": FAKE_API_KEY}
         base_name = "WAAFIPAY_BASE_URL"
+    elif args.fake == "edahab":
+        server = FakeEdahab(args.host, port, approve_after=args.delay, verbose=args.verbose)
+        settings = {"EDAHAB_API_KEY": FAKE_EDAHAB_API_KEY, "EDAHAB_API_SECRET": FAKE_EDAHAB_SECRET,
+                    "EDAHAB_AGENT_CODE": FAKE_EDAHAB_AGENT}
+        base_name = "EDAHAB_BASE_URL"
     else:
         server = FakeAfricasTalking(args.host, port, dlr_url=args.dlr_url, dlr_delay=args.delay,
                                     verbose=args.verbose)

@@ -39,7 +39,8 @@ def eager(settings):
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     for name in ("DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY",
-                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY", "AT_USERNAME", "AT_API_KEY"):
+                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY", "AT_USERNAME", "AT_API_KEY",
+                 "EDAHAB_API_KEY", "EDAHAB_API_SECRET", "EDAHAB_AGENT_CODE"):
         setattr(settings, name, "")
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before

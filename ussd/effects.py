@@ -163,11 +163,18 @@ class DatabaseReader:
         return [
             PurchaseInfo(
                 reference=p.reference, amount=f"{p.amount:f}", currency=p.currency,
-                meter_name=aliases.get(p.meter.drn) or p.meter.label_name, state=p.state,
+                meter_name=aliases.get(p.meter.drn) or p.meter.label_name, state=_shown_state(p),
                 date=timezone.localtime(p.created_at).strftime("%d/%m %H:%M"),
             )
             for p in recent_purchases_for_phone(phone=self.phone)
         ]
+
+
+def _shown_state(purchase: Purchase) -> str:
+    """The state as the customer should read it: a payment they declined themselves is not a failure."""
+    if purchase.state == "payment_failed" and purchase.failure_reason == "cancelled":
+        return "payment_cancelled"
+    return purchase.state
 
 
 # --- Effects ---------------------------------------------------------------------------------------------

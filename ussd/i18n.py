@@ -9,6 +9,7 @@ from vending.i18n import register
 STATES = (
     "created", "payment_pending", "paid", "vended", "delivered", "payment_failed",
     "needs_review", "refund_pending", "refunded", "cancelled",
+    "payment_cancelled",  # not a state: a payment_failed purchase whose payer said no (effects.py)
 )
 
 EN = {
@@ -19,7 +20,7 @@ EN = {
     "ussd.home.status": "Purchase status",
     "ussd.home.language": "Language",
     "ussd.nav": "0 Back 00 Home",
-    "ussd.more": "98 More",
+    "ussd.more": "98 Next",
     "ussd.err.choice": "Please choose from the list.",
     "ussd.err.meter_digits": "A meter number has digits only.",
     "ussd.err.meter_length": "A meter number has 11 or 13 digits.",
@@ -27,6 +28,10 @@ EN = {
     "ussd.err.meter_unknown": "We do not know that meter. Please check it.",
     "ussd.err.meter_blocked": "This meter cannot buy now. Call your utility.",
     "ussd.err.amount_number": "Enter the amount in numbers.",
+    "ussd.err.amount_empty": "Please type the amount.",
+    "ussd.err.meter_empty": "Please type the meter number.",
+    "ussd.err.name_empty": "Please type a name.",
+    "ussd.session_ended": "Your last session had ended. Start again:",
     "ussd.err.whole_amount": "Enter a whole amount, without cents.",
     "ussd.err.amount_range": "The amount must be {currency} {min} to {max}.",
     "ussd.err.quote": "We cannot price this amount now. Try another.",
@@ -85,6 +90,7 @@ EN = {
     "ussd.state.refund_pending": "Refund in progress",
     "ussd.state.refunded": "Refunded",
     "ussd.state.cancelled": "Cancelled",
+    "ussd.state.payment_cancelled": "You cancelled the payment",
 }
 
 SO = {
@@ -95,7 +101,7 @@ SO = {
     "ussd.home.status": "Xaaladda iibka",
     "ussd.home.language": "Luqadda",
     "ussd.nav": "0 Dib 00 Hoyga",
-    "ussd.more": "98 Kuwa kale",
+    "ussd.more": "98 Bogga xiga",
     "ussd.err.choice": "Fadlan ka dooro liiska.",
     "ussd.err.meter_digits": "Lambarka mitirku waa tiro keliya.",
     "ussd.err.meter_length": "Lambarka mitirku waa 11 ama 13 tiro.",
@@ -103,6 +109,10 @@ SO = {
     "ussd.err.meter_unknown": "Mitirkan lama yaqaan. Fadlan hubi.",
     "ussd.err.meter_blocked": "Mitirkan waa la xannibay. La xiriir shirkadda.",
     "ussd.err.amount_number": "Geli lacagta oo tiro ah.",
+    "ussd.err.amount_empty": "Fadlan qor lacagta.",
+    "ussd.err.meter_empty": "Fadlan qor lambarka mitirka.",
+    "ussd.err.name_empty": "Fadlan qor magac.",
+    "ussd.session_ended": "Fadhigii hore wuu dhammaaday. Bilow mar kale:",
     "ussd.err.whole_amount": "Geli lacag dhan, aan jajab lahayn.",
     "ussd.err.amount_range": "Lacagtu waa {currency} {min} ilaa {max}.",
     "ussd.err.quote": "Lacagtan hadda lama qiimeyn karo. Isku day mid kale.",
@@ -161,6 +171,7 @@ SO = {
     "ussd.state.refund_pending": "Lacag celin ayaa socota",
     "ussd.state.refunded": "Lacagta waa la celiyay",
     "ussd.state.cancelled": "Waa la joojiyay",
+    "ussd.state.payment_cancelled": "Lacag bixinta waad joojisay",
 }
 
 SW = {
@@ -171,7 +182,7 @@ SW = {
     "ussd.home.status": "Hali ya ununuzi",
     "ussd.home.language": "Lugha",
     "ussd.nav": "0 Rudi 00 Mwanzo",
-    "ussd.more": "98 Zaidi",
+    "ussd.more": "98 Ukurasa ujao",
     "ussd.err.choice": "Tafadhali chagua kwenye orodha.",
     "ussd.err.meter_digits": "Namba ya mita ni tarakimu tu.",
     "ussd.err.meter_length": "Namba ya mita ina tarakimu 11 au 13.",
@@ -179,6 +190,10 @@ SW = {
     "ussd.err.meter_unknown": "Hatuijui mita hiyo. Tafadhali iangalie.",
     "ussd.err.meter_blocked": "Mita hii imezuiwa. Piga simu kwa kampuni.",
     "ussd.err.amount_number": "Weka kiasi kwa tarakimu.",
+    "ussd.err.amount_empty": "Tafadhali andika kiasi.",
+    "ussd.err.meter_empty": "Tafadhali andika namba ya mita.",
+    "ussd.err.name_empty": "Tafadhali andika jina.",
+    "ussd.session_ended": "Kipindi chako kilikwisha. Anza upya:",
     "ussd.err.whole_amount": "Weka kiasi kamili, bila senti.",
     "ussd.err.amount_range": "Kiasi ni {currency} {min} hadi {max}.",
     "ussd.err.quote": "Hatuwezi kukokotoa kiasi hiki sasa. Jaribu kingine.",
@@ -237,6 +252,7 @@ SW = {
     "ussd.state.refund_pending": "Marejesho yanaendelea",
     "ussd.state.refunded": "Pesa imerejeshwa",
     "ussd.state.cancelled": "Imeghairiwa",
+    "ussd.state.payment_cancelled": "Ulighairi malipo",
 }
 
 register({"en": EN, "so": SO, "sw": SW})

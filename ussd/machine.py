@@ -26,7 +26,8 @@ MORE_KEY = "98"
 MAX_BAD_INPUTS = 3
 MAX_ITEMS_PER_PAGE = 7
 MAX_STACK = 12
-SCREEN_LIMIT = 160  # characters per screen body, CON/END included (PROTOCOLS.md §1.2)
+SCREEN_LIMIT = 160  # characters per screen, CON/END included (PROTOCOLS.md §1.2; the tightest gateway)
+SESSION_ENDED = "ussd.session_ended"
 MAX_INPUT_LENGTH = 64  # anything longer is not an answer to any of our questions
 
 
@@ -183,7 +184,7 @@ Outcome = Go | Retry | Finish
 
 @dataclass(frozen=True)
 class Step:
-    reply: str  # the whole body, starting "CON " or "END "
+    reply: str  # the screen's text; the gateway adapter renders "continue" or "end" from `end`
     end: bool
     state: dict[str, Any]
     effects: tuple[Effect, ...] = ()
@@ -216,6 +217,8 @@ class Screen:
     show_nav = True  # the "0 Back 00 Home" line
     # Every reason the handler may give for a re-prompt (tests/ussd/test_screens_fit.py renders each one).
     notes: tuple[str, ...] = ("ussd.err.choice",)
+    # The re-prompt for an empty answer (the customer pressed send without typing): one of `notes`.
+    empty_note = "ussd.err.choice"
 
     def render(self, ctx: Ctx) -> str:
         raise NotImplementedError
@@ -329,13 +332,20 @@ def new_state(lang: str, screen_name: str = HOME, data: Mapping[str, Any] | None
     return {"screen": screen_name, "data": dict(data or {}), "stack": [], "lang": lang, "bad": 0}
 
 
-def start(*, lang: str, reader: Reader, resumable: Mapping[str, Any] | None = None) -> Step:
-    """The first screen of a dial: home, or the offer to go back to where a dropped session stopped."""
+def start(
+    *, lang: str, reader: Reader, resumable: Mapping[str, Any] | None = None, note: str = "",
+) -> Step:
+    """The first screen of a dial: home, or the offer to go back to where a dropped session stopped.
+
+    `note` is a message key shown on top of that first screen (SESSION_ENDED: the customer answered a
+    screen of a session that had already expired, so this is a fresh start and they should know it).
+    """
     if resumable and resumable.get("screen") not in (None, HOME, RESUME):
         state = new_state(lang, RESUME, {"saved": dict(resumable)})
     else:
         state = new_state(lang)
-    return Step(reply=_con(_render(state, reader)), end=False, state=state)
+    text = render(note, lang) if note else ""
+    return Step(reply=_con(_render(state, reader, note=text)), end=False, state=state)
 
 
 def step(state: Mapping[str, Any], text: str, reader: Reader) -> Step:
@@ -353,7 +363,7 @@ def step(state: Mapping[str, Any], text: str, reader: Reader) -> Step:
 
     ctx = Ctx(lang=current["lang"], data=current["data"], reader=reader)
     screen_now = REGISTRY[current["screen"]]
-    outcome = screen_now.handle(ctx, text) if text else Retry("ussd.err.choice")
+    outcome = screen_now.handle(ctx, text) if text else Retry(screen_now.empty_note)
     if isinstance(outcome, Retry) and outcome.reason not in screen_now.notes:
         outcome = Retry("ussd.err.choice")  # only reasons the screen was sized (and tested) for
     if isinstance(outcome, Retry):
@@ -409,12 +419,14 @@ def fit_body(body: str) -> str:
     return body if len(body) <= SCREEN_LIMIT - 4 else body[: SCREEN_LIMIT - 4]
 
 
+# A screen and an ending are both just fitted text here: how "continue" and "end" are written on the wire
+# (CON/END prefixes, a JSON flag, an XML type) is the gateway adapter's business (ussd/gateways/).
 def _con(body: str) -> str:
-    return "CON " + fit_body(body)
+    return fit_body(body)
 
 
 def _end(body: str) -> str:
-    return "END " + fit_body(body)
+    return fit_body(body)
 
 
 

@@ -2,10 +2,13 @@
 
 Two records:
 - the session, keyed by sessionId and phone: the machine's state, the customer, what earlier hops read
-  (`reads`, see ussd/effects.py), and the last hop's text and reply (an aggregator retrying a hop gets the
-  same reply, and the machine does not run twice);
+  (`reads`, see ussd/effects.py), the input history (`last_text`: the gateway's own for Africa's Talking,
+  kept here for gateways that send only the latest input), and the last request's key and reply (a
+  gateway repeating a request gets the same reply, and the machine does not run twice);
 - the phone's last place, keyed by phone: what a new dial from that phone within the resume window may
-  pick up again. Ended sessions clear it.
+  pick up again, with the session id it came from (a resumed purchase keeps that session's idempotency
+  key, so a confirm that reached us from the dropped session and one from the resumed session are one
+  purchase). Ended sessions clear it; a network timeout does not.
 
 Every hop reads both records in one round trip and writes them in one more. With Django's RedisCache the
 records go through the cache's own redis-py client as plain JSON strings (one MGET, one pipelined SET/DEL;
@@ -37,11 +40,18 @@ class Session:
     ended: bool = False
     machine: dict[str, Any] = field(default_factory=dict)
     reads: dict[str, Any] = field(default_factory=dict)  # earlier hops' reads kept for later ones (effects.py)
+    last_key: str = ""  # Hop.request_key of the last request answered
+    origin: str = ""  # the session id this dialogue was resumed from ("" when it was not resumed)
+    offered: str = ""  # the session id of the place offered on the resume screen
+    timed_out_at: float = 0.0  # when the gateway said the network dropped this session (0: never)
+    last_notice: str = ""  # Hop.request_key of the last release/timeout notice (a repeat is not recorded twice)
 
     def to_json(self) -> str:
         return json.dumps(
             {"customer_id": self.customer_id, "last_text": self.last_text, "last_reply": self.last_reply,
-             "ended": self.ended, "machine": self.machine, "reads": self.reads},
+             "ended": self.ended, "machine": self.machine, "reads": self.reads, "last_key": self.last_key,
+             "origin": self.origin, "offered": self.offered, "timed_out_at": self.timed_out_at,
+             "last_notice": self.last_notice},
             separators=(",", ":"),
         )
 
@@ -94,10 +104,11 @@ def save(session_id: str, phone: str, session: Session, *, now: datetime) -> Non
     ttl = settings.USSD_SESSION_TTL_SECONDS
     place = None
     if not session.ended:
-        state = session.machine
+        state, origin = session.machine, session.origin or session_id
         if state.get("screen") == "resume":  # offered but not yet taken: keep the place it offers
             state = state.get("data", {}).get("saved", state)
-        place = json.dumps({"at": now.timestamp(), "state": state}, separators=(",", ":"))
+            origin = session.offered or origin
+        place = json.dumps({"at": now.timestamp(), "state": state, "session": origin}, separators=(",", ":"))
     client = raw_client(cache)
     if client is not None:
         pipe = client.pipeline(transaction=False)
@@ -118,15 +129,26 @@ def save(session_id: str, phone: str, session: Session, *, now: datetime) -> Non
 
 def resumable(place: str | None, *, now: datetime) -> dict[str, Any] | None:
     """The machine state a new dial may resume (`place` from `load`), if the last one dropped within the window."""
-    raw = place
+    found = _place(place, now=now)
+    return found[0] if found else None
+
+
+def place_session(place: str | None, *, now: datetime) -> str:
+    """The session id a resumable place came from ("" if none, or from a version that did not record it)."""
+    found = _place(place, now=now)
+    return found[1] if found else ""
+
+
+def _place(raw: str | None, *, now: datetime) -> tuple[dict[str, Any], str] | None:
     if not raw:
         return None
     try:
         place = json.loads(raw)
         age = now.timestamp() - float(place["at"])
         state = place["state"]
-    except (TypeError, ValueError, KeyError):
+        origin = str(place.get("session", ""))
+    except (TypeError, ValueError, KeyError, AttributeError):
         return None
     if not 0 <= age <= settings.USSD_RESUME_WINDOW_SECONDS or not isinstance(state, dict):
         return None
-    return state
+    return state, origin

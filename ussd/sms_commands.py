@@ -55,6 +55,7 @@ from vending.services.purchases import purchase_create
 from vending.services.sms import sms_send
 from vending.services.tokens import token_resend
 from vending.services.transitions import transition
+from vending.sms.gsm7 import transliterate
 from vending.states import PurchaseState, SmsState
 from vending.tariffs import Quote, format_money
 
@@ -65,7 +66,7 @@ SLOW_DOWN_NOTICES = Limit("sms_slow_down_notice", max_hits=1, window_seconds=360
 BUYS_PER_HOUR = Limit("sms_buys", max_hits=5, window_seconds=3600)
 
 # How each wallet is written in a command (and in our examples).
-WALLET_KEYWORDS = {"mpesa": "MPESA", "evcplus": "EVC", "zaad": "ZAAD", "sahal": "SAHAL"}
+WALLET_KEYWORDS = {"mpesa": "MPESA", "evcplus": "EVC", "zaad": "ZAAD", "sahal": "SAHAL", "edahab": "EDAHAB"}
 _IN_PROGRESS = (PurchaseState.CREATED, PurchaseState.PAYMENT_PENDING, PurchaseState.PAID)
 _NAME_CHARS = 20  # meter names shown in a reply are cut so every reply fits one SMS
 
@@ -188,11 +189,16 @@ def sms_command_reply(*, text: str, phone: str, message_id: str, now: datetime) 
 # --- customer text for errors: the one place ----------------------------------------------------------
 
 
+MAX_QUOTED = 24  # characters of the customer's words quoted back in a reply
+
+
 def parse_error_text(error: ParseError, lang: str) -> str:
     key = f"sms.err.{error.field}.{error.reason}"
     if error.command is None or key not in i18n.keys(i18n.DEFAULT_LANGUAGE):
         return i18n.render("sms.unknown", lang)
-    return i18n.render(key, lang, example=_example(error.command, lang))
+    # The customer's own words, quoted back: GSM-7 and short, so the reply stays one SMS.
+    words = " ".join(transliterate(error.words).split())[:MAX_QUOTED]
+    return i18n.render(key, lang, example=_example(error.command, lang), words=words)
 
 
 def _example(command: CommandName, lang: str) -> str:

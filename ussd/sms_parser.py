@@ -23,6 +23,7 @@ Keywords (the help texts list them per language; English keywords work whatever 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -60,6 +61,7 @@ class Reason(StrEnum):
     FORMAT = "format"  # an amount or reference we cannot read
     ZERO = "zero"
     TOO_LONG = "too_long"
+    EXTRA = "extra"  # words after a complete command that we cannot place (ParseError.words names them)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class ParseError:
     reason: Reason
     command: CommandName | None = None
     keyword_language: str | None = None
+    words: str = ""  # Reason.EXTRA: the words we did not understand, as the customer typed them
 
 
 # --- vocabulary -----------------------------------------------------------------------------------
@@ -112,9 +115,10 @@ KEYWORDS: dict[str, tuple[CommandName, str]] = {
 
 WALLET_WORDS: dict[str, str] = {
     "MPESA": "mpesa", "EVC": "evcplus", "EVCPLUS": "evcplus", "ZAAD": "zaad", "SAHAL": "sahal",
+    "EDAHAB": "edahab", "DAHAB": "edahab",
 }
 # Wallets people name that we do not take: a clear "unknown wallet" beats reading them as a meter name.
-OTHER_WALLET_WORDS = frozenset({"AIRTEL", "AIRTELMONEY", "TKASH", "EDAHAB", "EBIRR", "PREMIER", "MYCASH"})
+OTHER_WALLET_WORDS = frozenset({"AIRTEL", "AIRTELMONEY", "TKASH", "EBIRR", "PREMIER", "MYCASH"})
 
 CURRENCY_WORDS = frozenset({"KES", "KSH", "KSHS", "SH", "SHS", "SHILLINGS", "USD", "DOLLAR", "DOLLARS", "SLSH",
                             "SLS", "$"})
@@ -154,8 +158,14 @@ def parse(text: str) -> Command | ParseError:
     return parser(rest, name, lang)
 
 
+def _is_decoration(ch: str) -> bool:
+    # Emoji, pictographs and their joiners (⚡🙏, 👍🏽): how people sign off, never part of a command.
+    return unicodedata.category(ch) in ("So", "Sk", "Cs", "Co", "Me") or ch in "\ufe0f\ufe0e\u200d"
+
+
 def tokenise(text: str) -> list[str]:
-    text = re.sub(r"/[-=]", " ", text or "")  # "500/-" and "500/=" are Kenyan ways of writing shillings
+    text = "".join(" " if _is_decoration(ch) else ch for ch in (text or ""))
+    text = re.sub(r"/[-=]", " ", text)  # "500/-" and "500/=" are Kenyan ways of writing shillings
     tokens: list[str] = []
     for raw in _SPLIT.split(text):
         for part in _split_commas(raw):
@@ -332,6 +342,9 @@ def _parse_buy(rest: list[str], name: CommandName, lang: str) -> Command | Parse
         first, meter = reversed_order
         return Command(name, lang, meter=meter, amount=first, wallet=wallet)
     if isinstance(amount, Reason):
+        extra = _trailing_words(tokens)
+        if extra:  # "BUY 0412… 500 for my mother": a whole command, then words we cannot place
+            return ParseError(Field.AMOUNT, Reason.EXTRA, name, lang, words=extra)
         if len(tokens) == 1 and _is_number_like(last) and len(_digits(last)) >= 8:
             return error(Field.AMOUNT, Reason.MISSING)  # a meter number (even a mistyped one) and no amount
         if whole_is_meter or (not _is_number_like(last) and not _has_digit(" ".join(tokens))):
@@ -347,6 +360,17 @@ def _parse_buy(rest: list[str], name: CommandName, lang: str) -> Command | Parse
     if isinstance(meter, Reason):
         return error(Field.AMOUNT, Reason.MISSING) if whole_is_meter else error(Field.METER, meter)
     return Command(name, lang, meter=meter, amount=amount, wallet=wallet)
+
+
+def _trailing_words(tokens: list[str]) -> str:
+    """Two or more words after "meter amount" (one word there is read as a wallet we do not take)."""
+    for cut in range(len(tokens) - 2, 1, -1):
+        head, tail = tokens[:cut], tokens[cut:]
+        if any(_is_number_like(t) or _has_digit(t) for t in tail):
+            continue
+        if isinstance(parse_amount(head[-1]), Decimal) and isinstance(parse_meter(head[:-1]), MeterRef):
+            return " ".join(tail)
+    return ""
 
 
 def _amount_first(tokens: list[str]) -> tuple[Decimal, MeterRef] | None:

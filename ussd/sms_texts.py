@@ -12,7 +12,7 @@ EXAMPLE_DRN = "01234567897"
 
 _EN = {
     "sms.help": (
-        "Koronto SMS: BUY meter amount [MPESA/EVC/ZAAD/SAHAL], TOKEN [meter], METERS, ADD meter name, "
+        "Koronto SMS: BUY meter amount [MPESA/EVC/ZAAD/SAHAL/EDAHAB], TOKEN [meter], METERS, ADD meter name, "
         "REMOVE meter, STATUS [ref], LANG EN/SO/SW"
     ),
     "sms.unknown": "Sorry, we did not understand. To buy send BUY 01234567897 500 (meter, amount). Send HELP for more.",
@@ -32,7 +32,8 @@ _EN = {
     "sms.err.amount.missing": "Please add the amount after the meter number. Send e.g. {example}",
     "sms.err.amount.format": "We could not read the amount. Write it in digits, e.g. {example}",
     "sms.err.amount.zero": "The amount must be more than 0. Send e.g. {example}",
-    "sms.err.wallet.unknown": "We take MPESA, EVC, ZAAD and SAHAL. Put the wallet last, e.g. {example} MPESA",
+    "sms.err.wallet.unknown": "We take MPESA, EVC, ZAAD, SAHAL and EDAHAB. Put the wallet last, e.g. {example} MPESA",
+    "sms.err.amount.extra": 'We did not understand "{words}". Send the meter, the amount and a wallet, e.g. {example}',
     "sms.err.language.missing": "Send LANG EN for English, LANG SO for Somali or LANG SW for Swahili.",
     "sms.err.language.unknown": "Send LANG EN for English, LANG SO for Somali or LANG SW for Swahili.",
     "sms.err.reference.format": "Send STATUS for your last purchase, or STATUS and the reference, e.g. {example}",
@@ -78,7 +79,7 @@ _EN = {
 
 _SO = {
     "sms.help": (
-        "Koronto SMS: IIBSO mitir lacag [EVC/ZAAD/SAHAL], KOODH [mitir], MITIRO, KUDAR mitir magac, "
+        "Koronto SMS: IIBSO mitir lacag [EVC/ZAAD/SAHAL/EDAHAB], KOODH [mitir], MITIRO, KUDAR mitir magac, "
         "KASAAR mitir, XAALAD [tix], LUQAD SO/EN/SW"
     ),
     "sms.unknown": (
@@ -101,7 +102,10 @@ _SO = {
     "sms.err.amount.missing": "Fadlan ku dar lacagta lambarka mitirka kadib. Tusaale: {example}",
     "sms.err.amount.format": "Lacagta lama akhrin karo. U qor tiro ahaan, tusaale: {example}",
     "sms.err.amount.zero": "Lacagtu waa inay ka badnaataa 0. Tusaale: {example}",
-    "sms.err.wallet.unknown": "Waxaan qaadanaa EVC, ZAAD, SAHAL iyo MPESA. Qor dhamaadka, tusaale: {example} EVC",
+    "sms.err.wallet.unknown": (
+        "Waxaan qaadanaa EVC, ZAAD, SAHAL, EDAHAB iyo MPESA. Qor dhamaadka, tusaale: {example} EVC"
+    ),
+    "sms.err.amount.extra": 'Ma fahmin "{words}". Soo dir mitirka, lacagta iyo boorsada, tusaale: {example}',
     "sms.err.language.missing": "Dir LUQAD SO (Soomaali), LUQAD EN (Ingiriis) ama LUQAD SW (Sawaaxili).",
     "sms.err.language.unknown": "Dir LUQAD SO (Soomaali), LUQAD EN (Ingiriis) ama LUQAD SW (Sawaaxili).",
     "sms.err.reference.format": "Dir XAALAD iibkii ugu dambeeyay, ama XAALAD iyo tixraaca, tusaale: {example}",
@@ -176,7 +180,8 @@ _SW = {
     "sms.err.amount.missing": "Tafadhali ongeza kiasi baada ya nambari ya mita. Tuma mfano {example}",
     "sms.err.amount.format": "Hatukuweza kusoma kiasi. Kiandike kwa tarakimu, mfano {example}",
     "sms.err.amount.zero": "Kiasi lazima kiwe zaidi ya 0. Tuma mfano {example}",
-    "sms.err.wallet.unknown": "Tunapokea MPESA, EVC, ZAAD na SAHAL. Weka pochi mwisho, mfano {example} MPESA",
+    "sms.err.wallet.unknown": "Tunapokea MPESA, EVC, ZAAD, SAHAL na EDAHAB. Weka pochi mwisho, mfano {example} MPESA",
+    "sms.err.amount.extra": 'Hatukuelewa "{words}". Tuma mita, kiasi na pochi, mfano {example}',
     "sms.err.language.missing": "Tuma LUGHA SW kwa Kiswahili, LUGHA EN kwa Kiingereza au LUGHA SO kwa Kisomali.",
     "sms.err.language.unknown": "Tuma LUGHA SW kwa Kiswahili, LUGHA EN kwa Kiingereza au LUGHA SO kwa Kisomali.",
     "sms.err.reference.format": "Tuma HALI kwa ununuzi wako wa mwisho, au HALI na kumbukumbu, mfano {example}",

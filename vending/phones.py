@@ -24,7 +24,7 @@ _TELKOM = ("Telkom", None)
 _HORMUUD = ("Hormuud", "evcplus")
 _TELESOM = ("Telesom", "zaad")
 _GOLIS = ("Golis", "sahal")
-_SOMTEL = ("Somtel", None)
+_SOMTEL = ("Somtel", "edahab")
 DEFAULT_WALLET_PREFIXES: dict[str, dict[str, tuple[str, str | None]]] = {
     "254": {
         **dict.fromkeys(("70", "71", "72", "74", "757", "758", "759", "768", "769", "79"), _SAFARICOM),

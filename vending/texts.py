@@ -21,7 +21,9 @@ register(
             "pipeline.breakdown.energy": "Energy",
             "pipeline.failed.cancelled": "Payment cancelled. No money was taken. Dial {ussd} to try again. Ref {ref}",
             "pipeline.failed.insufficient_funds": "Payment failed: not enough balance. No money was taken. Ref {ref}",
-            "pipeline.failed.wrong_pin": "Wrong PIN. No money was taken. Please try again. Ref {ref}",
+            "pipeline.failed.wrong_pin": (
+                "Wrong PIN. No money was taken. To try again, dial {ussd} or send your BUY SMS again. Ref {ref}"
+            ),
             "pipeline.failed.unreachable": (
                 "We could not reach your phone or the prompt expired. No money was taken. Try again. Ref {ref}"
             ),
@@ -66,7 +68,9 @@ register(
                 "lagaama qaadin. Garaac {ussd}. Tix {ref}"
             ),
             "pipeline.failed.insufficient_funds": "Lacag bixinta way fashilantay: haraagu kuma filna. Tix {ref}",
-            "pipeline.failed.wrong_pin": "PIN khaldan. Lacag lagaama qaadin. Fadlan isku day mar kale. Tix {ref}",
+            "pipeline.failed.wrong_pin": (
+                "PIN khaldan. Lacag lagaama qaadin. Si aad mar kale isku dayto, garaac {ussd} ama dir IIBSO. Tix {ref}"
+            ),
             "pipeline.failed.unreachable": (
                 "Taleefankaaga lama helin ama waqtigu wuu dhamaaday. Lacag lagaama qaadin. Tix {ref}"
             ),
@@ -111,7 +115,9 @@ register(
                 "Malipo yameshindwa: salio halitoshi. "
                 "Hakuna pesa iliyotolewa. Kumb {ref}"
             ),
-            "pipeline.failed.wrong_pin": "PIN si sahihi. Hakuna pesa iliyotolewa. Tafadhali jaribu tena. Kumb {ref}",
+            "pipeline.failed.wrong_pin": (
+                "PIN si sahihi. Hakuna pesa iliyotolewa. Kujaribu tena, piga {ussd} au tuma NUNUA tena. Kumb {ref}"
+            ),
             "pipeline.failed.unreachable": (
                 "Hatukuweza kufikia simu yako au ombi limeisha muda. Hakuna pesa iliyotolewa. Kumb {ref}"
             ),

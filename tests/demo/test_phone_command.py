@@ -69,3 +69,17 @@ def test_the_terminal_phone_refuses_outside_demo_mode(settings):
 def test_the_terminal_phone_refuses_a_bad_number():
     with pytest.raises(CommandError, match="not a phone number"):
         call_command("phone", "banana", stdin=StringIO("q\n"), stdout=StringIO())
+
+
+def test_a_somali_phone_dials_through_the_json_gateway():
+    # An operator's JSON USSD gateway (docs/GATEWAYS.md), as a Hormuud phone meets it: Somali screens, EVC Plus.
+    out = StringIO()
+    call_command("phone", "+252611000111", "--gateway", "json", stdin=StringIO("\n1\n1\n10\n1\n1\nq\n"),
+                 sleep=no_waiting, stdout=out)
+    output = out.getvalue()
+    purchase = Purchase.objects.get(payer_phone="+252611000111")
+    token = purchase.tokens.get(kind=Token.Kind.CREDIT)
+    assert (purchase.state, purchase.wallet, purchase.meter.drn) == (
+        PurchaseState.DELIVERED, "evcplus", "0100000000016")
+    assert "| Iibso: dooro mitir" in output and "| 1. EVC Plus" in output
+    assert f"Token {token.grouped}" in output

@@ -16,10 +16,11 @@ from vending.states import PaymentState, PurchaseState, SmsState
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data", "eager")]
 
 
-def _buy(capture, *, phone: str = DEMO_PHONE, drn: str = DEMO_DRN, amount: str = "500", key: str = "k1") -> Purchase:
+def _buy(capture, *, phone: str = DEMO_PHONE, drn: str = DEMO_DRN, amount: str = "500", key: str = "k1",
+         language: str = "en") -> Purchase:
     with capture(execute=True):
         purchase = purchase_create(channel="ussd", meter=Meter.objects.get(drn=drn), payer_phone=phone,
-                                   wallet="mpesa", amount=Decimal(amount), idempotency_key=key)
+                                   wallet="mpesa", amount=Decimal(amount), idempotency_key=key, language=language)
     purchase.refresh_from_db()
     return purchase
 
@@ -97,9 +98,11 @@ def test_open_page_holds_the_push_as_a_pin_prompt(client, django_capture_on_comm
     assert purchase.payment.state == PaymentState.PENDING
     assert not ProviderCallback.objects.exists()
     [prompt] = client.get(reverse("demo-wallet"), {"phone": DEMO_PHONE}).json()["prompts"]
+    texts = prompt.pop("texts")
     assert prompt == {"id": purchase.reference, "wallet": "mpesa", "wallet_name": "M-PESA", "amount": "500.00",
                       "currency": "KES", "merchant": "Nairobi Demo Power", "reference": purchase.reference,
-                      "pin_length": 4}
+                      "pin_length": 4, "language": "en"}
+    assert texts["ask"] == f"M-PESA\nPay KES 500.00 to Nairobi Demo Power?\nRef {purchase.reference}\nEnter PIN:"
     assert client.get(reverse("demo-wallet"), {"phone": "+254722000222"}).json()["prompts"] == []
 
 
@@ -188,3 +191,22 @@ def test_meter_panel_says_crc_error_for_another_meters_token(client, django_capt
 def test_meter_panel_refuses_an_empty_token_and_an_unknown_meter(client):
     assert _post(client, reverse("demo-meter-token", args=[DEMO_DRN]), {"token": " "}).status_code == 400
     assert _post(client, reverse("demo-meter-token", args=["00000000000"]), {"token": "1" * 20}).status_code == 404
+
+
+@pytest.mark.parametrize(("language", "ask", "hint"), [
+    ("so", "Ma u bixinaysaa KES 500.00 Nairobi Demo Power?", "Geli PIN-kaaga 4-ta tiro ah"),
+    ("sw", "Lipa KES 500.00 kwa Nairobi Demo Power?", "Weka PIN yako ya tarakimu 4"),
+])
+def test_the_pin_prompt_speaks_the_payers_language(client, django_capture_on_commit_callbacks, language, ask, hint):
+    client.get(reverse("demo-wallet"), {"phone": DEMO_PHONE})
+    _buy(django_capture_on_commit_callbacks, language=language)
+    [prompt] = client.get(reverse("demo-wallet"), {"phone": DEMO_PHONE}).json()["prompts"]
+    assert ask in prompt["texts"]["ask"] and prompt["texts"]["pin_hint"] == hint
+    assert "Pay" not in prompt["texts"]["ask"] and "PIN" in prompt["texts"]["wrong_pin"]
+
+
+def test_the_page_can_speak_the_json_gateway(client):
+    config = client.get(reverse("demo-simulator"), {"phone": "+252611000111", "gateway": "json"}).context["config"]
+    assert (config["ussdGateway"], config["ussdUrl"]) == ("json", f"/hooks/ussd/json/{settings.WEBHOOK_SECRET}/")
+    unknown = client.get(reverse("demo-simulator"), {"gateway": "nosuch"}).context["config"]
+    assert unknown["ussdGateway"] == "africastalking"

@@ -21,7 +21,7 @@ FULL = SimpleNamespace(
 )
 
 
-@pytest.mark.parametrize("wallet", ["mpesa", "evcplus", "zaad", "sahal"])
+@pytest.mark.parametrize("wallet", ["mpesa", "evcplus", "zaad", "sahal", "edahab"])
 def test_no_credentials_means_sandbox(wallet):
     provider = get_provider(wallet, EMPTY, cache=LocalCache())
     assert isinstance(provider, SandboxProvider) and provider.approve_delay == 0.5
@@ -66,3 +66,13 @@ def test_daraja_config_repr_hides_secrets():
     provider = get_provider("mpesa", FULL, cache=LocalCache())
     assert isinstance(provider, DarajaProvider)
     assert "'s'" not in repr(provider.config) and "passkey=" not in repr(provider.config)
+
+
+def test_edahab_with_credentials_is_the_edahab_provider():
+    from vending.payments.edahab import EdahabProvider
+
+    settings = SimpleNamespace(EDAHAB_BASE_URL="http://127.0.0.1:8104", EDAHAB_API_KEY="k", EDAHAB_API_SECRET="s",
+                               EDAHAB_AGENT_CODE="712345", EDAHAB_TIMEOUT_SECONDS=60.0)
+    provider = get_provider("edahab", settings, cache=LocalCache())
+    assert isinstance(provider, EdahabProvider) and provider.config.query_timeout == 15.0
+    assert isinstance(get_provider("evcplus", settings, cache=LocalCache()), SandboxProvider)  # WaafiPay unset

@@ -57,3 +57,17 @@ def fake_waafipay(settings, eager):
     settings.WAAFIPAY_TIMEOUT_SECONDS = 0.3
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def fake_edahab(settings, eager):
+    """Fake e-Dahab configured as the "edahab" wallet's provider, with short client timeouts."""
+    from fakes.edahab import FAKE_EDAHAB_AGENT, FAKE_EDAHAB_API_KEY, FAKE_EDAHAB_SECRET, FakeEdahab
+
+    fake = FakeEdahab(slow_seconds=2.0).start()
+    settings.EDAHAB_BASE_URL = f"{fake.base_url}/api/api"
+    settings.EDAHAB_API_KEY, settings.EDAHAB_API_SECRET = FAKE_EDAHAB_API_KEY, FAKE_EDAHAB_SECRET
+    settings.EDAHAB_AGENT_CODE = FAKE_EDAHAB_AGENT
+    settings.EDAHAB_TIMEOUT_SECONDS = 0.5
+    yield fake
+    fake.stop()

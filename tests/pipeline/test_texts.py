@@ -22,3 +22,9 @@ def test_pipeline_messages_fit_one_gsm7_sms(lang):
         text = i18n.render(key, lang, **VALUES)
         assert gsm7.is_gsm7(text), key
         assert gsm7.septets(text) <= 160, (key, len(text))
+
+
+@pytest.mark.parametrize(("lang", "buy"), [("en", "BUY"), ("so", "IIBSO"), ("sw", "NUNUA")])
+def test_the_wrong_pin_sms_says_how_to_try_again(lang, buy):
+    text = i18n.render("pipeline.failed.wrong_pin", lang, **VALUES)
+    assert VALUES["ussd"] in text and buy in text  # dial the code again, or send the BUY command again

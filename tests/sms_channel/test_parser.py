@@ -217,3 +217,26 @@ def test_any_command_shaped_text_gives_a_command_or_a_parse_error(words, sep):
     assert isinstance(result, Command | ParseError)
     if isinstance(result, Command) and result.name == CommandName.BUY:
         assert result.amount > 0 and (result.meter.drn or result.meter.alias)
+
+
+@pytest.mark.parametrize("text", [
+    "BUY 04123456784 100 ⚡🙏", "BUY 04123456784 100 👍🏽", "⚡ BUY 04123456784 100 EVC 🙏",
+])
+def test_emoji_are_decoration_not_words(text):
+    result = parse(text)
+    assert isinstance(result, Command), result
+    assert (result.meter, result.amount) == (MeterRef(drn="04123456784"), Decimal("100"))
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("BUY 04123456784 500 for my mother", "for my mother"),
+        ("BUY Home 500 please thank you", "please thank you"),
+        ("IIBSO 0100000000016 10 waad mahadsantahay", "waad mahadsantahay"),
+    ],
+)
+def test_words_after_a_whole_buy_are_named_not_read_as_the_amount(text, words):
+    result = parse(text)
+    assert isinstance(result, ParseError)
+    assert (result.field, result.reason, result.words) == (Field.AMOUNT, Reason.EXTRA, words)

@@ -168,13 +168,18 @@ def test_buy_for_a_blocked_meter(at, who):
 
 def test_buy_with_a_wallet_that_cannot_pay_the_meters_currency(at):
     assert at.send(SO_PHONE, f"IIBSO {GURI} 10 MPESA") == SO.render(
-        "sms.error.unsupported_wallet", drn=GURI, currency="USD", wallets="EVC/ZAAD/SAHAL")
+        "sms.error.unsupported_wallet", drn=GURI, currency="USD", wallets="EVC/ZAAD/SAHAL/EDAHAB")
 
 
 def test_buy_from_a_network_without_a_wallet_asks_for_one(at):
-    # Somtel (+25262…) has no wallet we take, and a USD meter can be paid by three.
-    assert at.send("+252621234567", f"BUY {GURI} 10") == SO.render(
-        "sms.buy.need_wallet", wallets="EVC/ZAAD/SAHAL", wallet="EVC", example=SO.example("buy"))
+    # Nationlink (+25269…) has no wallet we take, and a USD meter can be paid by four.
+    assert at.send("+252691234567", f"BUY {GURI} 10") == SO.render(
+        "sms.buy.need_wallet", wallets="EVC/ZAAD/SAHAL/EDAHAB", wallet="EVC", example=SO.example("buy"))
+
+
+def test_buy_from_a_somtel_phone_pays_with_edahab(at):
+    at.send("+252621234567", f"BUY {GURI} 10")
+    assert Purchase.objects.get().wallet == "edahab"  # the phone's own network's wallet
 
 
 def test_payment_push_goes_to_the_sender_only(at):
@@ -368,3 +373,16 @@ def test_a_very_long_message_id_still_makes_one_purchase(at):
     at.post(form)
     purchase = Purchase.objects.get()
     assert purchase.idempotency_key.startswith("sms:#") and len(purchase.idempotency_key) <= 80
+
+
+@SPEAKERS
+def test_a_buy_signed_off_with_emoji_is_a_purchase(at, who):
+    at.send(who.phone, f"{who.kw['buy']} {who.drn} {who.amount} ⚡🙏")
+    assert Purchase.objects.get().amount == Decimal(who.amount)
+
+
+@SPEAKERS
+def test_words_after_a_buy_are_quoted_back(at, who):
+    reply = at.send(who.phone, f"{who.kw['buy']} {who.drn} {who.amount} asap pretty please")
+    assert reply == who.render("sms.err.amount.extra", words="asap pretty please", example=who.example("buy"))
+    assert not Purchase.objects.exists()

@@ -17,7 +17,8 @@ LONGEST = {
     "meter": "M" * 20,
     "summary": "SLSH 1,000,000 = 1,638.4 kWh",
     "ref": "R" * 12,
-    "wallets": "EVC/ZAAD/SAHAL",
+    "wallets": "EVC/ZAAD/SAHAL/EDAHAB",
+    "words": "W" * 24,  # sms_commands.MAX_QUOTED
     "wallet": "MPESA",
     "currency": "SLSH",
     "amount": "SLSH 1,000,000",

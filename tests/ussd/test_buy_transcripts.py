@@ -132,7 +132,8 @@ def test_somali_purchase_offers_every_usd_wallet_with_hormuud_first(somali_phone
         purchase_quote(meter=meter, amount=Decimal("1"), now=clock.now)
     reason = render(refused.value.message_key, "so", **refused.value.message_values)
     assert somali_phone.send("1") == con(reason, *amount_screen[1:])
-    assert somali_phone.send("10") == con("Ku bixi USD 10:", "1. EVC Plus", "2. Zaad", "3. Sahal", "0 Dib 00 Hoyga")
+    assert somali_phone.send("10") == con("Ku bixi USD 10:", "1. EVC Plus", "2. Zaad", "3. Sahal", "4. eDahab",
+                                         "0 Dib 00 Hoyga")
     quote = purchase_quote(meter=meter, amount=Decimal("10"), now=clock.now)
     assert somali_phone.send("2") == con(
         "Bakaara Shop 12", f"Iibso USD 10 = {quote.kwh} kWh",
@@ -150,7 +151,9 @@ def test_a_telesom_phone_sees_zaad_first(client, world, clock):
     phone.send("1")
     phone.send("0100000000016")
     phone.send("1")
-    assert phone.send("5") == con("Pay USD 5 with:", "1. Zaad", "2. EVC Plus", "3. Sahal", NAV)
+    # A number koronto has not met is addressed in its country's language (Somali for +252).
+    assert phone.send("5") == con("Ku bixi USD 5:", "1. Zaad", "2. EVC Plus", "3. Sahal", "4. eDahab",
+                                      "0 Dib 00 Hoyga")
 
 
 def test_swahili_purchase_with_a_typed_meter(swahili_phone, world, clock):

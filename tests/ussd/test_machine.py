@@ -32,7 +32,7 @@ def test_the_machine_runs_without_django_settings_or_the_orm():
         "from tests.ussd.fake_reader import FakeReader\n"
         "step = machine.step(machine.start(lang='sw', reader=FakeReader()).state, '1', FakeReader())\n"
         "from django.conf import settings\n"
-        "assert step.reply.startswith('CON Weka namba ya mita:'), step.reply\n"
+        "assert step.reply.startswith('Weka namba ya mita:'), step.reply\n"
         "assert not settings.configured\n"
         "assert not [m for m in sys.modules if m.startswith('django.db')]\n"
     )
@@ -81,9 +81,9 @@ class Numbers(ListScreen):
 def test_seven_short_items_fit_on_one_page_and_eight_paginate_with_98_more():
     ctx = Ctx(lang="en", data={}, reader=FakeReader())
     seven = Numbers(7).render(ctx)
-    assert "98 More" not in seven and "7. n6" in seven
+    assert "98 Next" not in seven and "7. n6" in seven
     eight = Numbers(8).render(ctx)
-    assert "7. n6\n98 More\n0 Back 00 Home" in eight and "8. n7" not in eight
+    assert "7. n6\n98 Next\n0 Back 00 Home" in eight and "8. n7" not in eight
     page_two = Numbers(8).handle(ctx, "98")
     assert page_two.data == {"page": 1}
     assert Numbers(8).render(Ctx(lang="en", data={"page": 1}, reader=FakeReader())) == "Pick\n8. n7\n0 Back 00 Home"

@@ -3,7 +3,10 @@
 import itertools
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.factories import make_meter, make_purchase
+from tests.ussd.conftest import Phone
 from tests.ussd.screens import HOME, NAV, con, end, home
 from vending.models import Customer, CustomerMeter, SmsMessage, Token
 from vending.services.customers import customer_save_meter
@@ -57,7 +60,7 @@ def test_my_meters_paginates_with_98_more(phone, world):
     phone.dial()
     screen = phone.send("2")
     pages, seen = [screen], []
-    while "\n98 More\n" in screen:
+    while "\n98 Next\n" in screen:
         screen = phone.send("98")
         pages.append(screen)
     for page in pages:
@@ -120,7 +123,7 @@ def test_purchase_status_lists_the_last_purchases_and_where_each_stands(phone, w
     assert screen.startswith("CON Your last purchases:\n1. ")
     while True:
         seen += [line.split(". ", 1)[1] for line in screen.split("\n") if line[:1].isdigit() and ". " in line]
-        if "\n98 More\n" not in screen:
+        if "\n98 Next\n" not in screen:
             break
         screen = phone.send("98")
     assert seen == expected
@@ -146,3 +149,19 @@ def test_language_is_remembered_per_customer(phone, world, clock):
     phone.send("5")
     assert phone.send("1") == HOME
     assert Customer.objects.get(phone="+254711000111").language == "en"
+
+
+@pytest.mark.parametrize("lang", ["en", "so", "sw"])
+def test_a_payment_the_payer_cancelled_is_not_listed_as_failed(client, world, clock, lang):
+    from vending.i18n import render
+
+    number = {"en": "+254711000111", "so": "+252611000111", "sw": "+254722000222"}[lang]
+    shop = world["ke"]["04123456792"]
+    make_purchase(shop, amount="100", payer_phone=number, state="payment_failed", failure_reason="cancelled")
+    make_purchase(shop, amount="200", payer_phone=number, state="payment_failed", failure_reason="insufficient_funds")
+    phone = Phone(client, number)
+    phone.dial()
+    screen = phone.send("4")
+    assert f"KES 100: {render('ussd.state.payment_cancelled', lang)}" in screen
+    assert f"KES 200: {render('ussd.state.payment_failed', lang)}" in screen
+    assert render("ussd.state.payment_cancelled", lang) != render("ussd.state.payment_failed", lang)

@@ -59,7 +59,8 @@ class PickMeter(ListScreen):
 @screen
 class EnterMeter(Screen):
     name = "enter_meter"
-    notes = METER_PROBLEMS
+    notes = (*METER_PROBLEMS, "ussd.err.meter_empty")
+    empty_note = "ussd.err.meter_empty"
 
     def render(self, ctx: Ctx) -> str:
         return self.compose(ctx, ctx.t("ussd.enter_meter"))
@@ -96,7 +97,8 @@ class BuyMeterFound(Screen):
 class BuyAmount(Screen):
     name = "buy.amount"
     notes = ("ussd.err.amount_number", "ussd.err.whole_amount", "ussd.err.amount_range", "ussd.err.quote",
-             *TARIFF_REFUSALS)
+             "ussd.err.amount_empty", *TARIFF_REFUSALS)
+    empty_note = "ussd.err.amount_empty"
 
     def render(self, ctx: Ctx) -> str:
         meter = ctx.data["meter"]

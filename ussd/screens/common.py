@@ -12,7 +12,7 @@ from vending.meter_numbers import clean_drn
 from vending.sms.gsm7 import is_gsm7
 
 # Brand names, the same in every language.
-WALLET_NAMES = {"mpesa": "M-Pesa", "evcplus": "EVC Plus", "zaad": "Zaad", "sahal": "Sahal"}
+WALLET_NAMES = {"mpesa": "M-Pesa", "evcplus": "EVC Plus", "zaad": "Zaad", "sahal": "Sahal", "edahab": "eDahab"}
 LANGUAGES = ("en", "so", "sw")
 # Wallets that take whole amounts only (M-Pesa: whole shillings).
 WHOLE_AMOUNT_WALLETS = frozenset({"mpesa"})

@@ -8,6 +8,7 @@ from typing import Any
 from ussd.machine import (
     HOME,
     RESUME,
+    SESSION_ENDED,
     Ctx,
     Go,
     Item,
@@ -27,6 +28,7 @@ from ussd.screens.common import LANGUAGES
 class Home(ListScreen):
     name = HOME
     show_nav = False
+    notes = ("ussd.err.choice", SESSION_ENDED)
 
     def title(self, ctx: Ctx) -> str:
         return ctx.t("ussd.home.title")
@@ -46,6 +48,7 @@ class Home(ListScreen):
 class Resume(Screen):
     name = RESUME
     show_nav = False
+    notes = ("ussd.err.choice", SESSION_ENDED)
 
     def render(self, ctx: Ctx) -> str:
         return self.compose(ctx, ctx.t("ussd.resume"))

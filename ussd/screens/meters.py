@@ -69,7 +69,8 @@ class MeterActions(Screen):
 @screen
 class MeterRename(Screen):
     name = "meters.rename"
-    notes = ("ussd.err.name",)
+    notes = ("ussd.err.name", "ussd.err.name_empty")
+    empty_note = "ussd.err.name_empty"
 
     def render(self, ctx: Ctx) -> str:
         return self.compose(ctx, ctx.t("ussd.meters.rename", drn=ctx.data["drn"]))
@@ -101,7 +102,8 @@ class MeterRemove(Screen):
 @screen
 class MeterAddName(Screen):
     name = "meters.add_name"
-    notes = ("ussd.err.name",)
+    notes = ("ussd.err.name", "ussd.err.name_empty")
+    empty_note = "ussd.err.name_empty"
 
     def render(self, ctx: Ctx) -> str:
         meter = ctx.data["meter"]

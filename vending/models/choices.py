@@ -20,6 +20,7 @@ class Wallet(models.TextChoices):
     EVCPLUS = "evcplus", "EVC Plus"
     ZAAD = "zaad", "Zaad"
     SAHAL = "sahal", "Sahal"
+    EDAHAB = "edahab", "e-Dahab"
 
 
 class Channel(models.TextChoices):
@@ -53,12 +54,14 @@ class KeyType(models.IntegerChoices):
     DCTK = 3, "3 DCTK (common)"
 
 
-# Which wallet can pay in which currency (WaafiPay: USD everywhere, SLSH on Zaad; M-Pesa: KES).
+# Which wallet can pay in which currency (WaafiPay: USD everywhere, SLSH on Zaad; M-Pesa: KES;
+# e-Dahab: USD and SLSH).
 WALLET_CURRENCIES: dict[str, frozenset[str]] = {
     Wallet.MPESA: frozenset({Currency.KES}),
     Wallet.EVCPLUS: frozenset({Currency.USD}),
     Wallet.ZAAD: frozenset({Currency.USD, Currency.SLSH}),
     Wallet.SAHAL: frozenset({Currency.USD}),
+    Wallet.EDAHAB: frozenset({Currency.USD, Currency.SLSH}),
 }
 
 

@@ -37,7 +37,8 @@ WALLET_MPESA = "mpesa"
 WALLET_EVCPLUS = "evcplus"
 WALLET_ZAAD = "zaad"
 WALLET_SAHAL = "sahal"
-WALLETS: tuple[str, ...] = (WALLET_MPESA, WALLET_EVCPLUS, WALLET_ZAAD, WALLET_SAHAL)
+WALLET_EDAHAB = "edahab"
+WALLETS: tuple[str, ...] = (WALLET_MPESA, WALLET_EVCPLUS, WALLET_ZAAD, WALLET_SAHAL, WALLET_EDAHAB)
 
 # Daraja's AccountReference allows 12 alphanumerics, so that bounds our purchase reference.
 _REFERENCE_RE = re.compile(r"^[A-Za-z0-9]{1,12}$")

@@ -4,7 +4,8 @@
 DARAJA_BASE_URL, DARAJA_CONSUMER_KEY, DARAJA_CONSUMER_SECRET, DARAJA_SHORTCODE, DARAJA_PASSKEY,
 DARAJA_TRANSACTION_TYPE, DARAJA_TILL_NUMBER (optional), WAAFIPAY_BASE_URL, WAAFIPAY_MERCHANT_UID,
 WAAFIPAY_API_USER_ID, WAAFIPAY_API_KEY, WAAFIPAY_TIMEOUT_SECONDS, SANDBOX_APPROVE_DELAY_SECONDS,
-SANDBOX_LATE_DELAY_SECONDS (optional).
+SANDBOX_LATE_DELAY_SECONDS (optional), EDAHAB_BASE_URL, EDAHAB_API_KEY, EDAHAB_API_SECRET, EDAHAB_AGENT_CODE,
+EDAHAB_TIMEOUT_SECONDS.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .base import WALLET_MPESA, WALLETS, PaymentProvider
+from .base import WALLET_EDAHAB, WALLET_MPESA, WALLETS, PaymentProvider
 from .daraja import PAYBILL, DarajaConfig, DarajaProvider
+from .edahab import EdahabConfig, EdahabProvider
 from .sandbox import SandboxProvider
 from .tokencache import CacheLike
 from .waafipay import WaafiPayConfig, WaafiPayProvider
@@ -34,6 +36,10 @@ def daraja_configured(settings_obj: Any) -> bool:
 def waafipay_configured(settings_obj: Any) -> bool:
     names = ("WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY")
     return all(_get(settings_obj, n) for n in names)
+
+
+def edahab_configured(settings_obj: Any) -> bool:
+    return all(_get(settings_obj, n) for n in ("EDAHAB_API_KEY", "EDAHAB_API_SECRET", "EDAHAB_AGENT_CODE"))
 
 
 def sandbox_provider(settings_obj: Any) -> SandboxProvider:
@@ -67,6 +73,16 @@ def get_provider(wallet: str, settings_obj: Any, *, cache: CacheLike | None = No
             timeout_seconds=float(_get(settings_obj, "WAAFIPAY_TIMEOUT_SECONDS", 180.0)),
         )
         return WaafiPayProvider(config_w)
+    if wallet == WALLET_EDAHAB and edahab_configured(settings_obj):
+        timeout = float(_get(settings_obj, "EDAHAB_TIMEOUT_SECONDS", 60.0))
+        return EdahabProvider(EdahabConfig(
+            base_url=_get(settings_obj, "EDAHAB_BASE_URL"),
+            api_key=_get(settings_obj, "EDAHAB_API_KEY"),
+            api_secret=_get(settings_obj, "EDAHAB_API_SECRET"),
+            agent_code=str(_get(settings_obj, "EDAHAB_AGENT_CODE")),
+            timeout_seconds=timeout,
+            query_timeout=min(15.0, timeout),  # a check never waits for the payer
+        ))
     return sandbox_provider(settings_obj)
 
 

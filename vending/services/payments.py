@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 _P = PaymentState
 _OPEN = frozenset({_P.INITIATED, _P.PENDING, _P.UNKNOWN})
-_PROVIDER_WALLET = {"daraja": "mpesa", "waafipay": "evcplus"}
+_PROVIDER_WALLET = {"daraja": "mpesa", "waafipay": "evcplus", "edahab": "edahab"}
 
 
 # -- providers ---------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """python manage.py phone +254711000111: a feature phone in the terminal, for people on a server.
 
 Dial the USSD code and answer each screen; text the shortcode with `sms TEXT`. Each hop goes through
-the real Africa's Talking webhook views with AT's form fields, so this is the same path a handset
-takes. The phone opens no simulator page, so the sandbox wallet answers its payment prompts by itself
+the real webhook views in the gateway's own format (Africa's Talking's form fields by default;
+`--gateway json` or `xml` speaks as an operator's USSD gateway would, e.g. for a Somali phone:
+`manage.py phone +252611000111 --gateway json`), so this is the same path a handset takes. The phone
+opens no simulator page, so the sandbox wallet answers its payment prompts by itself
 (docs/SANDBOX.md). After a purchase the command waits for the worker and shows the new texts.
 """
 
@@ -24,6 +26,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from demo import selectors
+from fakes.ussd_gateways import DIALERS, GatewayError, dialer
 from vending import phones
 from vending.models import Purchase, SmsMessage
 from vending.states import PurchaseState
@@ -46,6 +49,13 @@ def _post(url_name: str, form: dict[str, str]) -> HttpResponse:
     return match.func(RequestFactory().post(path, data=form), **match.kwargs)
 
 
+def _local(method: str, path: str, body: bytes, content_type: str) -> tuple[int, str, bytes]:
+    """A gateway's request to the real view, in process (the terminal phone needs no web server)."""
+    match = resolve(path)
+    response = match.func(RequestFactory().generic(method, path, body, content_type=content_type), **match.kwargs)
+    return response.status_code, response.get("Content-Type", ""), response.content
+
+
 def _is_tty(stream: IO[str]) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -59,6 +69,8 @@ class Command(BaseCommand):
         parser.add_argument("phone", help="The phone number, e.g. +254711000111")
         parser.add_argument("--wait", type=float, default=30.0,
                             help="Seconds to wait for the token SMS after a purchase (default 30).")
+        parser.add_argument("--gateway", choices=sorted(DIALERS), default="africastalking",
+                            help="The USSD gateway format to dial through (default africastalking).")
 
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_MODE:
@@ -70,6 +82,7 @@ class Command(BaseCommand):
         self.stdin: IO[str] = options.get("stdin") or sys.stdin
         self.sleep: Callable[[float], None] = options.get("sleep") or time.sleep
         self.wait = options["wait"]
+        self.gateway = options["gateway"]
         self.code = settings.USSD_SERVICE_CODES[0]
         meters = ", ".join(f"{m.name} {m.drn}" for m in selectors.meters_for_phone(phone=self.phone)[:4])
         self.stdout.write(f"koronto terminal phone {self.phone}" + (f" (meters: {meters})" if meters else ""))
@@ -112,24 +125,21 @@ class Command(BaseCommand):
     def _dial(self, code: str) -> None:
         started = timezone.now()
         last_sms = self._last_sms_pk()
-        session_id = "ATUid_" + secrets.token_hex(8)
-        inputs: list[str] = []
-        while True:
-            response = _post("ussd-callback", {
-                "sessionId": session_id, "phoneNumber": self.phone, "networkCode": NETWORK_CODE,
-                "serviceCode": code, "text": "*".join(inputs),
-            })
-            body = response.content.decode() if response.status_code == 200 else ""
-            if not body.startswith(("CON ", "END ")):
-                self._screen("Connection problem or invalid MMI code.")
-                return
-            self._screen(body[4:])
-            if body.startswith("END "):
-                break
-            answer = self._ask("reply> ")
-            if answer is None:
-                return
-            inputs.append(answer.strip())
+        path = reverse("ussd-gateway", kwargs={"gateway": self.gateway, "secret": settings.WEBHOOK_SECRET})
+        handset = dialer(self.gateway, path, self.phone, code, network=NETWORK_CODE, transport=_local)
+        try:
+            screen = handset.dial()
+            while True:
+                self._screen(screen.text)
+                if screen.end:
+                    break
+                answer = self._ask("reply> ")
+                if answer is None:
+                    return
+                screen = handset.send(answer.strip())
+        except GatewayError:
+            self._screen("Connection problem or invalid MMI code.")
+            return
         self._after_purchase(started, last_sms)
 
     # -- SMS -----------------------------------------------------------------------------------------

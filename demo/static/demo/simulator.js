@@ -66,21 +66,48 @@
     $("clock").textContent = now.toTimeString().slice(0, 5);
   }
 
-  // -- USSD: Africa's Talking form fields, cumulative `text` -------------------------------------
+  // -- USSD: Africa's Talking form fields with cumulative `text`, or an operator's JSON gateway ------
+
+  // The `json` gateway (docs/GATEWAYS.md): only the latest input, a message type and a sequence number;
+  // the reply's continue flag is turned into the "CON "/"END " the screen logic below reads.
+  async function jsonHop(kind) {
+    session.sequence = (session.sequence || 0) + 1;
+    const last = session.inputs.length ? session.inputs[session.inputs.length - 1] : session.code;
+    const request = {
+      sessionId: session.id, msisdn: cfg.phone, serviceCode: session.code, network: cfg.networkCode,
+      messageType: kind, userData: kind === "initiation" ? session.code : last,
+      sequence: String(session.sequence),
+    };
+    const response = await fetch(cfg.ussdUrl, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request),
+    });
+    if (!response.ok) return "";
+    const reply = await response.json();
+    return (reply.continueSession ? "CON " : "END ") + reply.message;
+  }
+
+  function jsonRelease() {
+    // Hanging up mid-session: the gateway tells us the customer left.
+    if (cfg.ussdGateway === "json" && session) jsonHop("release").catch(() => undefined);
+  }
 
   async function ussdHop() {
-    const form = new URLSearchParams({
-      sessionId: session.id,
-      phoneNumber: cfg.phone,
-      networkCode: cfg.networkCode,
-      serviceCode: session.code,
-      text: session.inputs.join("*"),
-    });
     show("busy", "USSD code running...", { right: "Cancel" });
     let body;
     try {
-      const response = await fetch(cfg.ussdUrl, { method: "POST", body: form });
-      body = response.ok ? await response.text() : "";
+      if (cfg.ussdGateway === "json") {
+        body = await jsonHop(session.inputs.length ? "response" : "initiation");
+      } else {
+        const form = new URLSearchParams({
+          sessionId: session.id,
+          phoneNumber: cfg.phone,
+          networkCode: cfg.networkCode,
+          serviceCode: session.code,
+          text: session.inputs.join("*"),
+        });
+        const response = await fetch(cfg.ussdUrl, { method: "POST", body: form });
+        body = response.ok ? await response.text() : "";
+      }
     } catch (err) {
       body = "";
     }
@@ -148,8 +175,7 @@
 
   function showPrompt(p) {
     prompt = p;
-    show("prompt",
-      `${p.wallet_name}\nPay ${p.currency} ${p.amount} to ${p.merchant}?\nRef ${p.reference}\nEnter PIN:`,
+    show("prompt", p.texts.ask,
       { input: "", password: true, maxLength: p.pin_length, placeholder: "PIN", left: "OK", right: "Cancel" });
   }
 
@@ -166,7 +192,7 @@
     const pin = input.value;
     if (approve && !new RegExp(`^\\d{${p.pin_length}}$`).test(pin)) {
       showPrompt(p);
-      errorLine.textContent = `Enter your ${p.pin_length}-digit PIN`;
+      errorLine.textContent = p.texts.pin_hint;
       return;
     }
     answered.add(p.id);
@@ -184,12 +210,8 @@
     } catch (err) {
       answer = "error";
     }
-    const texts = {
-      approved: `${p.wallet_name}: ${p.currency} ${p.amount} paid to ${p.merchant}.\nYour token will come by SMS.`,
-      wrong_pin: `${p.wallet_name}: wrong PIN.\nThe payment was declined.`,
-      declined: `${p.wallet_name}: payment cancelled.`,
-      error: "The request could not be completed.",
-    };
+    // The prompt's words come from the server, in the payer's language (demo/texts.py).
+    const texts = { ...p.texts, error: "The request could not be completed." };
     notice(texts[answer] || texts.error);
   }
 
@@ -228,6 +250,7 @@
 
   function endKey() {
     if (mode === "prompt") return answerPrompt(false);
+    if (mode === "ussd-con") jsonRelease();
     showIdle();
     takePendingPrompt();
   }
