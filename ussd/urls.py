@@ -7,4 +7,6 @@ from ussd.views import sms, ussd
 urlpatterns = [
     path("hooks/at/ussd/<str:secret>/", ussd.ussd_callback, name="ussd-callback"),
     path("hooks/at/sms/<str:secret>/", sms.inbound_sms_callback, name="sms-inbound"),
+    # Inbound SMS of any gateway in vending.sms.GATEWAYS (africastalking, kannel, hormuud).
+    path("hooks/sms/<str:gateway>/<str:secret>/", sms.inbound_sms, name="sms-inbound-gateway"),
 ]

@@ -133,8 +133,8 @@ def _deliver_row(sms: SmsMessage) -> SmsMessage:
         sms, _ = transition(sms, SmsState.FAILED, reason="refused", fields={"failure_reason": result.status[:80]})
         return sms
     fields = {"provider_message_id": result.provider_message_id, "attempts": sms.attempts + 1,
-              "provider": gateway, "gateway": gateway, "route": result.route, "encoding": result.encoding or sms.encoding,
-              "segments": encoding.segments(sms.text)}
+              "provider": gateway, "gateway": gateway, "route": result.route,
+              "encoding": result.encoding or sms.encoding, "segments": encoding.segments(sms.text)}
     sms, _ = transition(sms, SmsState.SENT, reason="sent", fields=fields)
     if gateway == "console":
         # The console backend has no delivery reports: printing it is delivering it.

@@ -179,7 +179,7 @@ def parse_hormuud_delivery_report(form: Mapping[str, str]) -> DeliveryReport:
         raise InvalidDeliveryReport(f"unknown Hormuud delivery status {word[:20]!r}")
     return DeliveryReport(
         provider_message_id=f"hormuud-{message_id}", status=status, phone=_pick(form, _REPORT_FIELDS["phone"]),
-        failure_reason=_pick(form, _REPORT_FIELDS["reason"])[:80] if not status == DeliveryStatus.SUCCESS else "",
+        failure_reason=_pick(form, _REPORT_FIELDS["reason"])[:80] if status != DeliveryStatus.SUCCESS else "",
         raw={str(k): str(v) for k, v in form.items()},
     )
 

@@ -84,8 +84,7 @@ def parse_routes(text: str, *, known: Sequence[str]) -> tuple[Rule, ...]:
         destination, sep, right = (p.strip() for p in chunk.partition("="))
         if not sep or not destination or not right:
             raise RouteConfigError(f"SMS_ROUTES: {chunk!r} is not DESTINATION=GATEWAY[:SENDER],...")
-        if not (destination == "*" or destination.startswith("+") and destination[1:].isdigit()
-                or destination.partition("/")[0].isalpha() and len(destination.partition("/")[0]) == 2):
+        if not _destination_ok(destination):
             raise RouteConfigError(f"SMS_ROUTES: destination {destination!r} is not *, a country, COUNTRY/operator "
                                    f"or a +prefix")
         hops = []
@@ -96,6 +95,15 @@ def parse_routes(text: str, *, known: Sequence[str]) -> tuple[Rule, ...]:
             hops.append(Hop(gateway=gateway, sender_id=sender_id))
         rules.append(Rule(destination=destination, hops=tuple(hops)))
     return tuple(rules)
+
+
+def _destination_ok(destination: str) -> bool:
+    country = destination.partition("/")[0]
+    if destination == "*":
+        return True
+    if destination.startswith("+"):
+        return destination[1:].isdigit()
+    return country.isalpha() and len(country) == 2
 
 
 def parse_prefixes(text: str) -> dict[str, str]:
