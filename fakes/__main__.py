@@ -1,7 +1,8 @@
 """Run a fake on the command line: ``python -m fakes daraja --port 8101``.
 
 Fakes: ``daraja`` (default port 8101), ``waafipay`` (8102), ``africastalking`` (8103), ``hormuud`` (8104).
-Point the settings at them, e.g. ``DARAJA_BASE_URL=http://127.0.0.1:8101`` with the fake's demo credentials printed at start.
+Point the settings at them, e.g. ``DARAJA_BASE_URL=http://127.0.0.1:8101`` with the fake's demo
+credentials printed at start.
 """
 
 from __future__ import annotations
