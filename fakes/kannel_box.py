@@ -106,8 +106,8 @@ class KannelBox:
             self.ports[name] = port
         conf = string.Template(TEMPLATE.read_text()).substitute(
             **self.ports, admin_password=secrets.token_urlsafe(12), log_dir=str(self.workdir),
-            log_level=self.log_level, smsc_id="fake", global_sender=self.global_sender, username=self.username, password=self.password,
-            mo_url=self.mo_url)
+            log_level=self.log_level, smsc_id="fake", global_sender=self.global_sender, username=self.username,
+            password=self.password, mo_url=self.mo_url)
         conf_path = self.workdir / "kannel.conf"
         conf_path.write_text(conf)
         conf_path.chmod(0o600)
