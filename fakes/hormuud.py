@@ -6,6 +6,7 @@ Bearer <token>`` (401 otherwise, or once the token expired) and the JSON ``{mobi
 it answers ``{"ResponseCode": "200", "ResponseMessage": "SUCCESS!.", "Data": {"MessageID": ...}}``.
 
 Knobs (attributes or ``POST /_fake/config``): ``http_error`` (answer every send with that status),
+``send_delay`` (seconds before a send is answered),
 ``token_ttl`` (seconds), ``dlr_url`` + ``dlr_delay`` (POST a JSON delivery report there), ``mo_url`` (where
 ``POST /_fake/inbound {"mobile", "message"}`` delivers an inbound SMS). Per-number refusals:
 ``POST /_fake/recipient {"mobile": "2526...", "code": "201", "message": "Invalid mobile"}``.
@@ -46,6 +47,7 @@ class FakeHormuud(FakeServer):
         self.token_ttl = token_ttl
         self.dlr_url, self.dlr_delay, self.mo_url = dlr_url, dlr_delay, mo_url
         self.http_error: int | None = None
+        self.send_delay = 0.0  # seconds before answering a send (a slow or stuck gateway)
         self.tokens: dict[str, float] = {}  # token -> expiry (monotonic)
         self.tokens_issued = 0
         self.refusals: dict[str, tuple[str, str]] = {}  # mobile -> (ResponseCode, ResponseMessage)
@@ -73,7 +75,7 @@ class FakeHormuud(FakeServer):
             for name in ("dlr_url", "mo_url"):
                 if name in payload:
                     setattr(self, name, str(payload[name]))
-            for name in ("dlr_delay", "token_ttl"):
+            for name in ("dlr_delay", "token_ttl", "send_delay"):
                 if name in payload:
                     setattr(self, name, float(payload[name]))
             if "http_error" in payload:
@@ -131,6 +133,8 @@ class FakeHormuud(FakeServer):
         return expiry is not None and expiry > time.monotonic()
 
     def _send(self, handler: FakeHandler, body: bytes) -> None:
+        if self.send_delay:
+            time.sleep(self.send_delay)
         if not self._authorised(handler):
             handler.reply_json(401, {"Message": "Authorization has been denied for this request."})
             return
