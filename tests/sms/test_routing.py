@@ -194,3 +194,19 @@ def test_hormuud_down_fails_over_to_a_real_kannel_once(routed, hormuud, kannel, 
     assert [(m.sender, m.to, m.text) for m in got] == [("KORONTO", HORMUUD_PHONE, "Koodh 1234 5678 9012 3456 7890")]
     assert attempts(row) == [("SO/hormuud>hormuud", "hormuud", "unavailable"),
                              ("SO/hormuud>kannel", "kannel", "accepted")]
+
+
+def test_sms_outbox_json_names_the_gateway_that_carried_each_message(routed, hormuud):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    hormuud_row, kenyan_row = routed(HORMUUD_PHONE), routed(KENYAN_PHONE)
+    queued = SmsMessage.objects.create(direction="out", phone=KENYAN_PHONE, text="later", status=SmsState.QUEUED)
+    out = StringIO()
+    call_command("sms_outbox", "--json", stdout=out)
+    records = {r["id"]: r for r in map(json.loads, out.getvalue().splitlines())}
+    assert records[hormuud_row.pk]["gateway"] == "hormuud"
+    assert records[kenyan_row.pk]["gateway"] == "africastalking"
+    assert records[queued.pk]["gateway"] is None

@@ -12,8 +12,8 @@ CJK, an emoji) goes out as UCS-2, unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from . import gsm7
 
@@ -27,8 +27,7 @@ class Encoding(StrEnum):
     UCS2 = "ucs2"
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     text: str
     encoding: Encoding
 
