@@ -40,7 +40,8 @@ def hooks(client, django_capture_on_commit_callbacks, eager_tasks, world):
 
 
 def _reply_to(phone: str) -> str:
-    return "\n".join(SmsMessage.objects.filter(direction="out", phone=phone).order_by("pk").values_list("text", flat=True))
+    rows = SmsMessage.objects.filter(direction="out", phone=phone).order_by("pk")
+    return "\n".join(rows.values_list("text", flat=True))
 
 
 def test_kannel_get_url_request_reaches_the_command_channel(hooks):
