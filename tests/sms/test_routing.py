@@ -210,3 +210,21 @@ def test_sms_outbox_json_names_the_gateway_that_carried_each_message(routed, hor
     assert records[hormuud_row.pk]["gateway"] == "hormuud"
     assert records[kenyan_row.pk]["gateway"] == "africastalking"
     assert records[queued.pk]["gateway"] is None
+
+
+def test_the_dashboard_shows_per_route_counts_failures_and_last_success(routed, hormuud, client, django_user_model):
+    hormuud.stop()
+    routed(HORMUUD_PHONE)  # Hormuud down: one failed try, Africa's Talking carries it
+    routed(KENYAN_PHONE)
+    staff = django_user_model.objects.create_superuser("boss", "boss@example.org", "pw-for-tests-only")
+    client.force_login(staff)
+    page = client.get("/admin/backoffice/dashboard/?days=1")
+    assert page.status_code == 200
+    table = page.content.decode().split('id="table-sms-routes"')[1].split("</table>")[0]
+    rows = [[cell.strip() for cell in tr.split("<td>")[1:]] for tr in table.split("<tr>")[2:]]
+    cells = {r[0].split("<")[0]: [c.split("<")[0] for c in r[1:]] for r in rows}
+    assert cells["SO/hormuud&gt;hormuud"][:3] == ["hormuud", "0", "1"]
+    assert cells["SO/hormuud&gt;hormuud"][3] == "never"
+    assert cells["SO/hormuud&gt;africastalking"][:3] == ["africastalking", "1", "0"]
+    assert cells["KE&gt;africastalking"][:3] == ["africastalking", "1", "0"]
+    assert cells["KE&gt;africastalking"][3] != "never"
