@@ -224,17 +224,32 @@ class KannelBox:
                          for name in ("bearerbox.log", "smsbox.log", "fakesmsc.out") if (self.workdir / name).exists())
 
 
+def _default_mo_url() -> str:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    from django.conf import settings
+
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/hooks/sms/kannel/{settings.WEBHOOK_SECRET}/"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fakes.kannel_box", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mo-url", required=True, help="koronto's http://HOST/hooks/sms/kannel/<secret>/")
+    parser.add_argument("--mo-url", default="", help="koronto's http://HOST/hooks/sms/kannel/<secret>/ "
+                        "(default: from PUBLIC_BASE_URL and WEBHOOK_SECRET of this checkout's settings)")
     parser.add_argument("--ports", default="13013-13113", help="range to take Kannel's four ports from")
     args = parser.parse_args(argv)
     low, _, high = args.ports.partition("-")
-    box = KannelBox(mo_url=args.mo_url, port_range=(int(low), int(high)), workdir=ROOT / "var" / "kannel")
+    box = KannelBox(mo_url=args.mo_url or _default_mo_url(), port_range=(int(low), int(high)), workdir=ROOT / "var" / "kannel")
     box.workdir.mkdir(parents=True, exist_ok=True)
+
+    def stop_on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a plain `kill` (or make's own) stops Kannel too, not only Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop_on_term)
     box.start()
-    print(*(f"{k}={v}" for k, v in box.settings().items()), sep="\n")
+    print("# Start koronto (make demo) with these settings to send through this Kannel:")
+    print(*(f"{k}={v}" for k, v in box.settings().items()), "SMS_ROUTES=*=kannel", sep="\n")
     print(f"# logs in {box.workdir}; phone messages appear in fakesmsc.out. Type MO messages as "
           f"'+252611000111 44135 IIBSO <meter> 5' (Ctrl-C stops Kannel).", flush=True)
     try:
