@@ -123,19 +123,24 @@ def _deliver_row(sms: SmsMessage) -> SmsMessage:
         sms, _ = transition(sms, SmsState.FAILED, reason="rejected", fields={"failure_reason": str(exc)[:80]})
         return sms
     gateway = result.gateway or sender.name
-    _record_attempts(sms, result.attempts or (Attempt(
+    tried = result.attempts or (Attempt(
         route=f"*>{gateway}", gateway=gateway, provider_message_id=result.provider_message_id,
-        outcome=AttemptOutcome.ACCEPTED if result.accepted else AttemptOutcome.REFUSED, detail=result.status[:200]),))
-    if not result.accepted:
-        if result.retryable:
+        outcome=AttemptOutcome.ACCEPTED if result.accepted else AttemptOutcome.REFUSED, detail=result.status[:200]),)
+    if not result.accepted and result.retryable:
+        with transaction.atomic(savepoint=False):
+            _record_attempts(sms, tried)
             SmsMessage.objects.filter(pk=sms.pk).update(attempts=sms.attempts + 1)
-            raise SmsUnavailable(f"gateway refused for now: {result.status}")
-        sms, _ = transition(sms, SmsState.FAILED, reason="refused", fields={"failure_reason": result.status[:80]})
-        return sms
-    fields = {"provider_message_id": result.provider_message_id, "attempts": sms.attempts + 1,
-              "provider": gateway, "gateway": gateway, "route": result.route,
-              "encoding": result.encoding or sms.encoding, "segments": encoding.segments(sms.text)}
-    sms, _ = transition(sms, SmsState.SENT, reason="sent", fields=fields)
+        raise SmsUnavailable(f"gateway refused for now: {result.status}")
+    # The audit of the tries and the row's new state in one commit (one fsync per message on the hot path).
+    with transaction.atomic(savepoint=False):
+        _record_attempts(sms, tried)
+        if not result.accepted:
+            sms, _ = transition(sms, SmsState.FAILED, reason="refused", fields={"failure_reason": result.status[:80]})
+            return sms
+        fields = {"provider_message_id": result.provider_message_id, "attempts": sms.attempts + 1,
+                  "provider": gateway, "gateway": gateway, "route": result.route,
+                  "encoding": result.encoding or sms.encoding, "segments": encoding.segments(sms.text)}
+        sms, _ = transition(sms, SmsState.SENT, reason="sent", fields=fields)
     if gateway == "console":
         # The console backend has no delivery reports: printing it is delivering it.
         sms_record_delivery(report=DeliveryReport(provider_message_id=result.provider_message_id,
