@@ -76,10 +76,16 @@ def _decode(kind: str, raw: str) -> str:
     return raw
 
 
+def _ports_from_env() -> tuple[int, int]:
+    """KORONTO_KANNEL_PORTS="13100-13199" keeps Kannel's ports in a range (a shared machine); else any free."""
+    low, _, high = os.environ.get("KORONTO_KANNEL_PORTS", "").partition("-")
+    return (int(low), int(high)) if low.isdigit() and high.isdigit() else (0, 0)
+
+
 @dataclass
 class KannelBox:
     mo_url: str  # koronto's /hooks/sms/kannel/<secret>/
-    port_range: tuple[int, int] = (0, 0)
+    port_range: tuple[int, int] = field(default_factory=_ports_from_env)
     log_level: int = 1
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="koronto-kannel-")))
     username: str = "koronto"
@@ -240,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ports", default="13013-13113", help="range to take Kannel's four ports from")
     args = parser.parse_args(argv)
     low, _, high = args.ports.partition("-")
-    box = KannelBox(mo_url=args.mo_url or _default_mo_url(), port_range=(int(low), int(high)), workdir=ROOT / "var" / "kannel")
+    box = KannelBox(mo_url=args.mo_url or _default_mo_url(), port_range=(int(low), int(high)),
+                    workdir=ROOT / "var" / "kannel")
     box.workdir.mkdir(parents=True, exist_ok=True)
 
     def stop_on_term(signum: int, frame: object) -> None:
