@@ -228,3 +228,15 @@ def test_the_dashboard_shows_per_route_counts_failures_and_last_success(routed, 
     assert cells["SO/hormuud&gt;africastalking"][:3] == ["africastalking", "1", "0"]
     assert cells["KE&gt;africastalking"][:3] == ["africastalking", "1", "0"]
     assert cells["KE&gt;africastalking"][3] != "never"
+
+
+def test_the_system_check_names_a_bad_table_and_an_unconfigured_gateway(settings):
+    from vending.sms.checks import sms_routes_check
+
+    settings.SMS_ROUTES = "SO=kannel"
+    settings.KANNEL_SENDSMS_URL = settings.KANNEL_USERNAME = settings.KANNEL_PASSWORD = ""
+    assert [e.id for e in sms_routes_check()] == ["koronto.E151"]
+    settings.SMS_ROUTES = "SO kannel"
+    assert [e.id for e in sms_routes_check()] == ["koronto.E150"]
+    settings.SMS_ROUTES = "SO=console; *=console"
+    assert sms_routes_check() == []
