@@ -21,9 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import requests
-
-from ._http import never_reached
 from .base import (
     DeliveryReport,
     DeliveryStatus,
@@ -36,6 +33,7 @@ from .base import (
     SmsUnavailable,
 )
 from .encoding import Encoding, encoding_of
+from .keepalive import KeepAliveClient, MaybeReached, NotReached
 
 # Kannel's report types (the dlr-mask bits) in our words.
 DLR_TYPES: dict[str, DeliveryStatus] = {
@@ -67,11 +65,14 @@ class KannelConfig:
 class KannelSender(SmsSender):
     name = "kannel"
 
-    def __init__(self, config: KannelConfig, *, session: requests.Session | None = None) -> None:
+    def __init__(self, config: KannelConfig) -> None:
         if not (config.sendsms_url and config.username and config.password):
             raise SmsRejected("KANNEL_SENDSMS_URL, KANNEL_USERNAME and KANNEL_PASSWORD are required")
         self.config = config
-        self._session = session or requests.Session()
+        # smsbox sits next to koronto (loopback or a private network): a kept-alive connection of our
+        # own, never through an HTTP proxy (keepalive.py says why not `requests`).
+        self._client = KeepAliveClient(config.sendsms_url, connect_timeout=config.timeout[0],
+                                       read_timeout=config.timeout[1])
 
     def _dlr_url(self, message_id: str) -> str:
         joiner = "&" if "?" in self.config.dlr_url else "?"
@@ -90,23 +91,24 @@ class KannelSender(SmsSender):
         if self.config.dlr_url:
             params.update({"dlr-mask": str(self.config.dlr_mask), "dlr-url": self._dlr_url(message_id)})
         try:
-            # The query is built here so the password never shows in a requests exception's URL text.
-            reply = self._session.get(f"{self.config.sendsms_url}?{urlencode(params)}", timeout=self.config.timeout)
-        except requests.RequestException as exc:
-            raise SmsUnavailable(f"Kannel unreachable: {type(exc).__name__}", maybe_sent=not never_reached(exc)) \
-                from None
-        text = reply.text.strip()[:200]
-        if reply.status_code == 202 or (reply.status_code == 200 and text[:2] in ("0:", "3:")):
+            # Errors name only the exception type: the query holds the password.
+            status, body = self._client.get(f"{self._client.path}?{urlencode(params)}")
+        except NotReached as exc:
+            raise SmsUnavailable(f"Kannel unreachable: {exc}") from None
+        except MaybeReached as exc:
+            raise SmsUnavailable(f"Kannel did not answer: {exc}", maybe_sent=True) from None
+        text = body.strip()[:200]
+        if status == 202 or (status == 200 and text[:2] in ("0:", "3:")):
             return SendResult(to=to, accepted=True, provider_message_id=message_id, status=text,
-                              status_code=reply.status_code, encoding=str(encoding), raw={"reply": text})
-        if reply.status_code in (401, 403):
-            raise SmsRejected(f"Kannel refused our sendsms user (HTTP {reply.status_code}): {text}")
-        if reply.status_code >= 500:
+                              status_code=status, encoding=str(encoding), raw={"reply": text})
+        if status in (401, 403):
+            raise SmsRejected(f"Kannel refused our sendsms user (HTTP {status}): {text}")
+        if status >= 500:
             # 503 "Temporal failure": smsbox or bearerbox is full or has no SMSC up. It answered, so it
             # did not take the message: another gateway may.
-            raise SmsUnavailable(f"Kannel cannot take the message now (HTTP {reply.status_code}): {text}")
-        return SendResult(to=to, accepted=False, status=text or f"HTTP {reply.status_code}",
-                          status_code=reply.status_code, retryable=False, raw={"reply": text})
+            raise SmsUnavailable(f"Kannel cannot take the message now (HTTP {status}): {text}")
+        return SendResult(to=to, accepted=False, status=text or f"HTTP {status}", status_code=status,
+                          retryable=False, raw={"reply": text})
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
         return parse_kannel_delivery_report(form)
