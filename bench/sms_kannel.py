@@ -1,7 +1,8 @@
 """Token SMS through a real Kannel from two worker processes (issue 15): messages/s and CPU per message.
 
-Each worker runs koronto's own send path for queued token-SMS rows (`sms_deliver`: the route table, the
-Kannel sender's sendsms GET over a kept-alive connection, the row's transition and its attempt record)
+Each worker process runs koronto's own send path for queued token-SMS rows on a pool of threads, as a
+`celery worker --pool threads -c 8` does (`sms_deliver`: the route table, the Kannel sender's sendsms GET
+over a kept-alive connection per thread, the row's transition and its attempt record, one commit)
 against a real bearerbox + smsbox whose SMSC is Kannel's fakesmsc (fakes/kannel_box.py). Kannel's
 delivery reports come back to a small counter in this process, so the run also measures when the last
 message was delivered to the (fake) phone.
@@ -86,27 +87,55 @@ def _django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def _worker(ids_file: str, ready_file: str, go_file: str) -> None:
-    """One worker process: send its rows once `go_file` exists; print its CPU and its backend's."""
+def _worker(ids_file: str, ready_file: str, go_file: str, threads: str) -> None:
+    """One worker process with a pool of `threads` (as `celery worker --pool threads -c N`): send its rows
+    once `go_file` exists; print its CPU and that of its Postgres backends."""
     _django({})
+    import queue
+
     from django.db import connection
 
     from vending.services.sms import sms_deliver
 
-    ids = json.loads(Path(ids_file).read_text())
-    backend = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_backend_pid()")
-            backend = cur.fetchone()[0]
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for sms_id in json.loads(Path(ids_file).read_text()):
+        todo.put(sms_id)
+    backends: list[tuple[int, float]] = []
+    lock = threading.Lock()
+    connected = threading.Barrier(int(threads) + 1)
+
+    def run() -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                pid = cur.fetchone()[0]
+            with lock:
+                backends.append((pid, _cpu(pid)))
+        connected.wait()
+        while not Path(go_file).exists():
+            time.sleep(0.005)
+        while True:
+            try:
+                sms_id = todo.get_nowait()
+            except queue.Empty:
+                break
+            sms_deliver(sms_id=sms_id)
+        with lock:
+            done.append(time.time())
+
+    done: list[float] = []
+    pool = [threading.Thread(target=run) for _ in range(int(threads))]
+    for t in pool:
+        t.start()
+    connected.wait()
     Path(ready_file).write_text("1")
     while not Path(go_file).exists():
         time.sleep(0.005)
-    cpu0, db0, t0 = time.process_time(), _cpu(backend) if backend else 0.0, time.perf_counter()
-    for sms_id in ids:
-        sms_deliver(sms_id=sms_id)
-    print(json.dumps({"cpu": time.process_time() - cpu0, "db_cpu": (_cpu(backend) - db0) if backend else None,
-                      "seconds": time.perf_counter() - t0, "done_at": time.time()}), flush=True)
+    cpu0 = time.process_time()
+    for t in pool:
+        t.join()
+    db_cpu = sum(_cpu(pid) - before for pid, before in backends) if backends else None
+    print(json.dumps({"cpu": time.process_time() - cpu0, "db_cpu": db_cpu, "done_at": max(done)}), flush=True)
 
 
 def _queue_rows(n: int) -> list[int]:
@@ -128,7 +157,8 @@ def _queue_rows(n: int) -> list[int]:
     return [r.pk for r in SmsMessage.objects.bulk_create(rows, batch_size=1000)]
 
 
-def run_round(n: int, workers: int, box: object, reports: _Reports, env: dict[str, str], tmp: Path) -> dict:
+def run_round(n: int, workers: int, threads: int, box: object, reports: _Reports, env: dict[str, str],
+              tmp: Path) -> dict:
     from django.core.management import call_command
 
     call_command("flush", "--no-input", verbosity=0)
@@ -143,7 +173,7 @@ def run_round(n: int, workers: int, box: object, reports: _Reports, env: dict[st
         share.write_text(json.dumps(ids[w::workers]))
         (tmp / f"ready-{w}").unlink(missing_ok=True)
         procs.append(subprocess.Popen(
-            [sys.executable, __file__, "--worker", str(share), str(tmp / f"ready-{w}"), str(go)],
+            [sys.executable, __file__, "--worker", str(share), str(tmp / f"ready-{w}"), str(go), str(threads)],
             cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True))
     while not all((tmp / f"ready-{w}").exists() for w in range(workers)):
         time.sleep(0.01)
@@ -167,7 +197,7 @@ def run_round(n: int, workers: int, box: object, reports: _Reports, env: dict[st
     sent_rows = SmsMessage.objects.filter(status="sent", gateway="kannel").count()
     db_cpu = [r["db_cpu"] for r in results if r["db_cpu"] is not None]
     return {
-        "n": n, "workers": workers, "sent_rows": sent_rows, "delivered_reports": delivered,
+        "n": n, "workers": workers, "threads": threads, "sent_rows": sent_rows, "delivered_reports": delivered,
         "sent_per_second": round(n / sent_seconds, 1),
         "delivered_per_second": round(delivered / (last_at - start), 1) if delivered else 0.0,
         "worker_cpu_ms_per_msg": round(1000 * sum(r["cpu"] for r in results) / n, 3),
@@ -178,11 +208,12 @@ def run_round(n: int, workers: int, box: object, reports: _Reports, env: dict[st
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        _worker(*sys.argv[2:5])
+        _worker(*sys.argv[2:6])
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=4000, help="token SMS per round")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (production: --pool threads -c 8)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ports", default="13100-13199", help="range for Kannel's ports")
     args = parser.parse_args()
@@ -212,7 +243,7 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         rounds = []
         for _ in range(args.rounds):
-            result = run_round(args.n, args.workers, box, reports, env, tmp)
+            result = run_round(args.n, args.workers, args.threads, box, reports, env, tmp)
             print(json.dumps(result), flush=True)
             rounds.append(result)
         keys = [k for k, v in rounds[0].items() if isinstance(v, float)]
