@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,10 +220,10 @@ class KannelBox:
                         self.received[-1] = Received(last.sender, last.to, f"{last.text}\n{got[1]}")
                     self._arrived.notify_all()
 
-    def wait_for(self, check: object, timeout: float = 30.0) -> list[Received]:
-        """Block until `check(received)` is true (a callable) or `timeout`; return what arrived."""
+    def wait_for(self, check: Callable[[list[Received]], bool], timeout: float = 30.0) -> list[Received]:
+        """Block until `check(received)` is true or `timeout`; return what arrived."""
         with self._arrived:
-            self._arrived.wait_for(lambda: check(self.received), timeout=timeout)  # type: ignore[operator]
+            self._arrived.wait_for(lambda: check(self.received), timeout=timeout)
             return list(self.received)
 
     def log_text(self) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import phonenumbers
@@ -204,10 +204,8 @@ class Router(SmsSender):
         raise InvalidDeliveryReport("delivery reports are read by the gateway that sent the message")
 
 
-def _with(result: SendResult, **changes: object) -> SendResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)  # type: ignore[arg-type]
+def _with(result: SendResult, *, gateway: str, route: str, attempts: tuple[Attempt, ...]) -> SendResult:
+    return replace(result, gateway=gateway, route=route, attempts=attempts)
 
 
 def _masked(phone: str) -> str:
