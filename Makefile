@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean kannel
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	@scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
+
+# A real Kannel (bearerbox + smsbox, deploy/kannel/) with fakesmsc as the operator, for developing the
+# Kannel route; prints the settings to start koronto with. Needs the Debian packages kannel, kannel-extras.
+kannel: $(STAMP)
+	$(BIN)/python -m fakes.kannel_box
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

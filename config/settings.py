@@ -269,6 +269,23 @@ AT_API_KEY = env.str("AT_API_KEY", default="")
 AT_SENDER_ID = env.str("AT_SENDER_ID", default="")
 AT_ENQUEUE = env.bool("AT_ENQUEUE", default=True)
 
+# --- SMS gateways and routing (docs/GATEWAYS.md, "SMS gateways and routing") ------------------------
+# Rules "DESTINATION=GATEWAY[:SENDER],FALLBACK[:SENDER]; ..." (first match wins). Empty: the one configured
+# gateway (several: all of them in the order africastalking, kannel, hormuud), or the console backend.
+SMS_ROUTES = env.str("SMS_ROUTES", default="")
+# "+25261=Hormuud,+25277=Hormuud,...": operators by number prefix, before libphonenumber's carrier data.
+SMS_OPERATOR_PREFIXES = env.str("SMS_OPERATOR_PREFIXES", default="")
+KANNEL_SENDSMS_URL = env.str("KANNEL_SENDSMS_URL", default="")  # http://127.0.0.1:13013/cgi-bin/sendsms
+KANNEL_USERNAME = env.str("KANNEL_USERNAME", default="")
+KANNEL_PASSWORD = env.str("KANNEL_PASSWORD", default="")
+KANNEL_SENDER_ID = env.str("KANNEL_SENDER_ID", default="")
+KANNEL_DLR_MASK = env.int("KANNEL_DLR_MASK", default=31)  # 1 delivered + 2 failed + 4 buffered + 8 + 16 SMSC
+KANNEL_SMSC = env.str("KANNEL_SMSC", default="")
+HORMUUD_SMS_BASE_URL = env.str("HORMUUD_SMS_BASE_URL", default="https://smsapi.hormuud.com")
+HORMUUD_SMS_USERNAME = env.str("HORMUUD_SMS_USERNAME", default="")
+HORMUUD_SMS_PASSWORD = env.str("HORMUUD_SMS_PASSWORD", default="")
+HORMUUD_SMS_SENDER_ID = env.str("HORMUUD_SMS_SENDER_ID", default="")
+
 # --- Payment providers (sandbox unless credentials are set) ------------------------------------------
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 DARAJA_BASE_URL = env.str("DARAJA_BASE_URL", default="https://api.safaricom.co.ke")
@@ -301,6 +318,10 @@ def _check_integration(name: str, values: dict[str, str]) -> None:
 
 
 _check_integration("Africa's Talking", {"AT_USERNAME": AT_USERNAME, "AT_API_KEY": AT_API_KEY})
+_check_integration("Kannel", {"KANNEL_SENDSMS_URL": KANNEL_SENDSMS_URL, "KANNEL_USERNAME": KANNEL_USERNAME,
+                              "KANNEL_PASSWORD": KANNEL_PASSWORD})
+_check_integration("Hormuud SMS", {"HORMUUD_SMS_USERNAME": HORMUUD_SMS_USERNAME,
+                                   "HORMUUD_SMS_PASSWORD": HORMUUD_SMS_PASSWORD})
 _check_integration(
     "Daraja",
     {

@@ -1,8 +1,9 @@
 """Run a fake on the command line: ``python -m fakes daraja --port 8101``.
 
 Fakes: ``daraja`` (default port 8101), ``waafipay`` (8102), ``africastalking`` (8103), ``edahab`` (8104; its
-``--delay`` approves each invoice that many seconds after it is issued). Point the settings at
-them, e.g. ``DARAJA_BASE_URL=http://127.0.0.1:8101`` with the fake's demo credentials printed at start.
+``--delay`` approves each invoice that many seconds after it is issued), ``hormuud`` (8105). Point the
+settings at them, e.g. ``DARAJA_BASE_URL=http://127.0.0.1:8101`` with the fake's demo credentials printed at
+start.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import sys
 from .africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME, FakeAfricasTalking
 from .daraja import FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, FAKE_PASSKEY, FAKE_SHORTCODE, FakeDaraja
 from .edahab import FAKE_EDAHAB_AGENT, FAKE_EDAHAB_API_KEY, FAKE_EDAHAB_SECRET, FakeEdahab
+from .hormuud import FAKE_HORMUUD_PASSWORD, FAKE_HORMUUD_USERNAME, FakeHormuud
 from .waafipay import FAKE_API_KEY, FAKE_API_USER_ID, FAKE_MERCHANT_UID, FakeWaafiPay
 
-DEFAULT_PORTS = {"daraja": 8101, "waafipay": 8102, "africastalking": 8103, "edahab": 8104}
+DEFAULT_PORTS = {"daraja": 8101, "waafipay": 8102, "africastalking": 8103, "edahab": 8104, "hormuud": 8105}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int)
     parser.add_argument("--delay", type=float, default=2.0,
                         help="daraja: seconds before the callback; waafipay: the 'slow' prompt time")
-    parser.add_argument("--dlr-url", default="", help="africastalking: POST delivery reports here")
+    parser.add_argument("--dlr-url", default="", help="africastalking, hormuud: POST delivery reports here")
     parser.add_argument("--verbose", action="store_true", help="log each request line")
     args = parser.parse_args(argv)
     port = args.port if args.port is not None else DEFAULT_PORTS[args.fake]
@@ -44,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = {"EDAHAB_API_KEY": FAKE_EDAHAB_API_KEY, "EDAHAB_API_SECRET": FAKE_EDAHAB_SECRET,
                     "EDAHAB_AGENT_CODE": FAKE_EDAHAB_AGENT}
         base_name = "EDAHAB_BASE_URL"
+    elif args.fake == "hormuud":
+        server = FakeHormuud(args.host, port, dlr_url=args.dlr_url, dlr_delay=args.delay, verbose=args.verbose)
+        settings = {"HORMUUD_SMS_USERNAME": FAKE_HORMUUD_USERNAME, "HORMUUD_SMS_PASSWORD": FAKE_HORMUUD_PASSWORD}
+        base_name = "HORMUUD_SMS_BASE_URL"
     else:
         server = FakeAfricasTalking(args.host, port, dlr_url=args.dlr_url, dlr_delay=args.delay,
                                     verbose=args.verbose)

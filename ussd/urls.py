@@ -12,4 +12,6 @@ urlpatterns = [
     path("hooks/ussd/<str:gateway>/<str:secret>/", ussd.gateway_callback, name="ussd-gateway"),
     path("hooks/at/ussd/<str:secret>/", ussd.ussd_callback, name="ussd-callback"),
     path("hooks/at/sms/<str:secret>/", sms.inbound_sms_callback, name="sms-inbound"),
+    # Inbound SMS of any gateway in vending.sms.GATEWAYS (africastalking, kannel, hormuud).
+    path("hooks/sms/<str:gateway>/<str:secret>/", sms.inbound_sms, name="sms-inbound-gateway"),
 ]

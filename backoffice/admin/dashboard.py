@@ -15,6 +15,7 @@ from backoffice.models import Dashboard, Lookup
 from backoffice.reports import TABLES, bars, daily_series
 from backoffice.story import find_by_number
 from vending.admin.base import ReadOnlyAdmin
+from vending.selectors.sms_routes import sms_route_stats
 
 
 class PageAdmin(ReadOnlyAdmin):
@@ -53,7 +54,7 @@ class DashboardAdmin(PageAdmin):
             ("kWh sold per day", bars(daily_series(tables["units"], "kwh", first, days))),
         ]
         return page(request, "backoffice/dashboard.html", "Sales dashboard", tables=tables, charts=charts, days=days,
-                    opts=self.opts)
+                    opts=self.opts, sms_routes=sms_route_stats(start=start, end=end))
 
 
 def _csv(table, filename: str) -> HttpResponse:

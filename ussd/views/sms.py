@@ -1,11 +1,14 @@
-"""POST /hooks/at/sms/<secret>/: Africa's Talking inbound SMS (PROTOCOLS.md §2.1, §2.4, §6 rule 4).
+"""Inbound SMS from every gateway: ``POST|GET /hooks/sms/<gateway>/<secret>/`` (and AT's old
+``POST /hooks/at/sms/<secret>/``), PROTOCOLS.md §2.1, §2.4, §6 rule 4.
 
-Store first, answer 200 at once, work in a task. AT repeats a callback until it gets a 200, so:
+Store first, answer 200 at once, work in a task. Gateways repeat a callback until they get a 200, so:
 - the raw message becomes an inbound SmsMessage row whose (direction, provider_message_id) is unique:
-  a repeated `id` is a no-op that still answers 200;
+  a repeated id is a no-op that still answers 200;
 - the task is enqueued on commit, only when the row is new;
-- 400 only for a request without `from` or `text` (nothing to answer); a sender we cannot answer
-  (not a phone number) is acknowledged with 200 and dropped, or AT would repeat it for 10 minutes.
+- 400 only for a request without a sender or a text (nothing to answer); a sender we cannot answer
+  (not a phone number) is acknowledged with 200 and dropped, or the gateway would repeat it for minutes.
+Each gateway's field names are its parser's business (vending.sms.INBOUND_PARSERS); an unknown gateway
+name, like a wrong secret, is a 404.
 """
 
 import hashlib
@@ -16,52 +19,62 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from ussd.tasks import sms_inbound_process_task
 from vending import phones
 from vending.models import SmsMessage
+from vending.sms import INBOUND_PARSERS, InboundSms, InvalidInbound
 from vending.states import SmsState
+from vending.views.fields import request_fields
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 1600  # ten SMS parts; anything longer is not a command
-PROVIDER = "africastalking"
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def inbound_sms(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
+    return _receive(request, gateway, secret)
 
 
 @csrf_exempt
 @require_POST
 def inbound_sms_callback(request: HttpRequest, secret: str) -> HttpResponse:
-    if not constant_time_compare(secret, settings.WEBHOOK_SECRET):
+    """The Africa's Talking path from before the gateway registry, kept as an alias."""
+    return _receive(request, "africastalking", secret)
+
+
+def _receive(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
+    if not constant_time_compare(secret, settings.WEBHOOK_SECRET) or gateway not in INBOUND_PARSERS:
         raise Http404
-    sender, text = request.POST.get("from", "").strip(), request.POST.get("text")
-    if not sender or text is None:
-        return HttpResponseBadRequest("from and text are required")
     try:
-        phone = phones.normalise(sender, settings.DEFAULT_COUNTRY)
+        message = INBOUND_PARSERS[gateway](request_fields(request))
+    except InvalidInbound as exc:
+        return HttpResponseBadRequest(str(exc))
+    try:
+        phone = phones.normalise(message.sender, settings.DEFAULT_COUNTRY)
     except phones.InvalidPhoneNumber:
-        log.info("inbound SMS from a non-phone sender dropped")
+        log.info("inbound SMS from a non-phone sender dropped (%s)", gateway)
         return HttpResponse("OK")
-    text = _storable(text)[:MAX_TEXT]
-    message_id = _storable(request.POST.get("id", "")).strip()[:80] or _fallback_id(request, sender, text)
+    text = message.text[:MAX_TEXT]
+    message_id = message.message_id[:80] or _fallback_id(gateway, message)
     try:
         with transaction.atomic():
             inbound = SmsMessage.objects.create(
-                direction=SmsMessage.Direction.INBOUND, phone=phone, text=text, provider=PROVIDER,
+                direction=SmsMessage.Direction.INBOUND, phone=phone, text=text, provider=gateway, gateway=gateway,
                 provider_message_id=message_id, status=SmsState.RECEIVED,
             )
             sms_inbound_process_task.delay_on_commit(inbound.pk)
     except IntegrityError:
-        pass  # AT repeating a message we already have: acknowledge again, do nothing
+        pass  # the gateway repeating a message we already have: acknowledge again, do nothing
     return HttpResponse("OK")
 
 
-def _storable(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; a stray one must not turn a callback into a 500 that AT repeats.
-    return value.replace("\x00", "")
-
-
-def _fallback_id(request: HttpRequest, sender: str, text: str) -> str:
-    """AT always sends `id`; without one, a hash of sender, date and text still deduplicates repeats."""
-    digest = hashlib.sha256("\x1f".join((sender, request.POST.get("date", ""), text)).encode()).hexdigest()
-    return f"noid:{digest[:40]}"
+def _fallback_id(gateway: str, message: InboundSms) -> str:
+    """Gateways normally send an id; without one, a hash of sender, date and text still deduplicates repeats."""
+    raw = "\x1f".join((message.sender, message.received_at, message.text))
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    prefix = "noid" if gateway == "africastalking" else f"noid-{gateway}"
+    return f"{prefix}:{digest[:40]}"

@@ -18,7 +18,7 @@ from backoffice.services.support import staff_purchase_refund, staff_token_repri
 from backoffice.story import purchase_story
 from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
-from vending.models import Payment, ProviderCallback, Purchase, SmsMessage, Token
+from vending.models import Payment, ProviderCallback, Purchase, SmsAttempt, SmsMessage, Token
 
 
 def masked_digits(token: Token) -> str:
@@ -172,8 +172,24 @@ class TokenAdmin(ReadOnlyAdmin):
         return masked_digits(obj)
 
 
+class SmsAttemptInline(admin.TabularInline):
+    """Every gateway tried for this message, in order (routing and failover)."""
+
+    model = SmsAttempt
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["created_at", "route", "gateway", "outcome", "detail", "provider_message_id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(SmsMessage)
 class SmsMessageAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "direction", "phone", "status", "provider", "purchase"]
-    list_filter = ["direction", "status", "provider"]
+    list_display = ["created_at", "direction", "phone", "status", "gateway", "segments", "purchase"]
+    list_filter = ["direction", "status", "gateway", "provider"]
+    inlines = [SmsAttemptInline]
     search_fields = ["phone", "provider_message_id", "purchase__reference"]

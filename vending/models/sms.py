@@ -22,6 +22,12 @@ class SmsMessage(models.Model):
         Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="sms_messages"
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Outbound: the gateway that carried it and the route table entry that chose it ("SO>hormuud"),
+    # how it was encoded and how many SMS segments it cost (vending.sms.encoding).
+    gateway = models.CharField(max_length=24, blank=True)
+    route = models.CharField(max_length=64, blank=True)
+    encoding = models.CharField(max_length=8, blank=True)
+    segments = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -38,3 +44,27 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.phone} {self.status}"
+
+
+class SmsAttempt(models.Model):
+    """One try of one gateway for one outbound SMS: the audit of routing and failover."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REFUSED = "refused", "Refused"
+        UNAVAILABLE = "unavailable", "Unavailable"
+
+    sms = models.ForeignKey(SmsMessage, on_delete=models.CASCADE, related_name="gateway_attempts")
+    route = models.CharField(max_length=64)
+    gateway = models.CharField(max_length=24)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    provider_message_id = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["route", "outcome", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.outcome}"

@@ -3,8 +3,10 @@
 `sms_send` only writes rows; the send happens in `sms_deliver` once the transaction commits. Inside a
 Celery task (a vend, a callback) that is right after the commit, in the same task: no second task per
 message. Elsewhere (a web request) it is `sms_deliver_task`; a send that fails for now is always handed
-to that task, which retries with backoff. A message longer than one SMS is split into GSM-7 parts of at
-most 160 characters, one row per part, each numbered so the customer reads them in order.
+to that task, which retries with backoff. A message longer than one SMS is split into parts of one SMS
+each (GSM-7: 160 characters, UCS-2: 70), one row per part, each numbered so the customer reads them in
+order. Which gateway carries a row is the sender layer's choice (vending.sms.routing); the row records
+the gateway, the route, the encoding, the segments and every attempt (SmsAttempt).
 """
 
 import logging
@@ -15,10 +17,21 @@ from django.db import transaction
 
 from vending import i18n
 from vending import texts as _texts  # noqa: F401  (registers the pipeline catalogue)
-from vending.models import AuditEvent, Purchase, SmsMessage, Token
+from vending.models import AuditEvent, Purchase, SmsAttempt, SmsMessage, Token
 from vending.services.audit import audit_record
 from vending.services.transitions import transition
-from vending.sms import DeliveryReport, DeliveryStatus, SmsRejected, get_sender, gsm7
+from vending.sms import (
+    REPORT_PARSERS,
+    Attempt,
+    AttemptOutcome,
+    DeliveryReport,
+    DeliveryStatus,
+    SmsRejected,
+    SmsUnavailable,
+    encoding,
+    get_sender,
+    gsm7,
+)
 from vending.states import PurchaseState, SmsState
 
 log = logging.getLogger(__name__)
@@ -36,11 +49,18 @@ _REPORT_STATES = {
 
 
 def sms_parts(text: str) -> list[str]:
-    """`text` as GSM-7 parts of at most 160 characters, numbered "(1/2) " when there is more than one."""
-    clean = gsm7.transliterate(text)
-    if gsm7.septets(clean) <= gsm7.SMS_SEPTETS:
+    """`text` as single-SMS parts, numbered "(1/2) " when there is more than one.
+
+    GSM-7 (160 characters a part) whenever transliteration can keep the text in it, else UCS-2 (70)."""
+    prepared = encoding.prepare(text)
+    clean, enc = prepared.text, prepared.encoding
+    limit = encoding.single_limit(enc)
+    if encoding.units(clean, enc) <= limit:
         return [clean]
-    parts = gsm7.split(clean, gsm7.SMS_SEPTETS - _PART_MARK)
+    if enc == encoding.Encoding.GSM7:
+        parts = gsm7.split(clean, limit - _PART_MARK)
+    else:
+        parts = encoding.split_ucs2(clean, limit - _PART_MARK)
     return [f"({i}/{len(parts)}) {part}" for i, part in enumerate(parts, 1)]
 
 
@@ -53,7 +73,8 @@ def sms_send(
         rows = [
             SmsMessage.objects.create(
                 direction=SmsMessage.Direction.OUTBOUND, phone=phone, text=part, provider=sender_name,
-                status=SmsState.QUEUED, purchase=purchase,
+                status=SmsState.QUEUED, purchase=purchase, encoding=encoding.encoding_of(part),
+                segments=encoding.segments(part),
             )
             for part in sms_parts(text)
         ]
@@ -93,27 +114,47 @@ def _deliver_row(sms: SmsMessage) -> SmsMessage:
         return sms
     sender = get_sender(settings)
     try:
-        result = sender.send(sms.phone, sms.text)  # SmsUnavailable propagates: the task retries
+        # One call: the router (vending.sms.routing) picks the gateway and fails over along the route.
+        result = sender.send(sms.phone, sms.text)
+    except SmsUnavailable as exc:  # propagates: the task retries; what was tried is audited first
+        _record_attempts(sms, exc.attempts)
+        raise
     except SmsRejected as exc:
         sms, _ = transition(sms, SmsState.FAILED, reason="rejected", fields={"failure_reason": str(exc)[:80]})
         return sms
-    if not result.accepted:
-        if result.retryable:
+    gateway = result.gateway or sender.name
+    tried = result.attempts or (Attempt(
+        route=f"*>{gateway}", gateway=gateway, provider_message_id=result.provider_message_id,
+        outcome=AttemptOutcome.ACCEPTED if result.accepted else AttemptOutcome.REFUSED, detail=result.status[:200]),)
+    if not result.accepted and result.retryable:
+        with transaction.atomic(savepoint=False):
+            _record_attempts(sms, tried)
             SmsMessage.objects.filter(pk=sms.pk).update(attempts=sms.attempts + 1)
-            from vending.sms import SmsUnavailable
-
-            raise SmsUnavailable(f"gateway refused for now: {result.status}")
-        sms, _ = transition(sms, SmsState.FAILED, reason="refused", fields={"failure_reason": result.status[:80]})
-        return sms
-    fields = {"provider_message_id": result.provider_message_id, "attempts": sms.attempts + 1,
-              "provider": sender.name}
-    sms, _ = transition(sms, SmsState.SENT, reason="sent", fields=fields)
-    if sender.name == "console":
+        raise SmsUnavailable(f"gateway refused for now: {result.status}")
+    # The audit of the tries and the row's new state in one commit (one fsync per message on the hot path).
+    with transaction.atomic(savepoint=False):
+        _record_attempts(sms, tried)
+        if not result.accepted:
+            sms, _ = transition(sms, SmsState.FAILED, reason="refused", fields={"failure_reason": result.status[:80]})
+            return sms
+        fields = {"provider_message_id": result.provider_message_id, "attempts": sms.attempts + 1,
+                  "provider": gateway, "gateway": gateway, "route": result.route,
+                  "encoding": result.encoding or sms.encoding, "segments": encoding.segments(sms.text)}
+        sms, _ = transition(sms, SmsState.SENT, reason="sent", fields=fields)
+    if gateway == "console":
         # The console backend has no delivery reports: printing it is delivering it.
         sms_record_delivery(report=DeliveryReport(provider_message_id=result.provider_message_id,
                                                   status=DeliveryStatus.SUCCESS))
         sms.refresh_from_db()
     return sms
+
+
+def _record_attempts(sms: SmsMessage, attempts: tuple[Attempt, ...]) -> None:
+    SmsAttempt.objects.bulk_create([
+        SmsAttempt(sms=sms, route=a.route[:64], gateway=a.gateway, outcome=str(a.outcome), detail=a.detail[:200],
+                   provider_message_id=a.provider_message_id[:80])
+        for a in attempts
+    ])
 
 
 def sms_record_delivery(*, report: DeliveryReport) -> SmsMessage | None:
@@ -214,7 +255,7 @@ def customer_notice_send(*, purchase: Purchase, key: str, **values: object) -> l
 
 
 def delivery_report_process(*, callback_id: int) -> None:
-    """Apply a stored Africa's Talking delivery report (form body); an unreadable one is flagged."""
+    """Apply a stored delivery report (form-encoded, read by its gateway's parser); an unreadable one is flagged."""
     from urllib.parse import parse_qsl
 
     from django.utils import timezone
@@ -227,7 +268,10 @@ def delivery_report_process(*, callback_id: int) -> None:
         return
     form = dict(parse_qsl(callback.body, keep_blank_values=True))
     try:
-        report = get_sender(settings).parse_delivery_report(form)
+        parse = REPORT_PARSERS.get(callback.provider)
+        if parse is None:
+            raise InvalidDeliveryReport(f"no delivery-report reader for {callback.provider!r}")
+        report = parse(form)
     except InvalidDeliveryReport as exc:
         ProviderCallback.objects.filter(pk=callback.pk).update(
             flagged=True, flag_reason=str(exc)[:255], processed_at=timezone.now())

@@ -18,7 +18,16 @@ import africastalking
 import requests
 from africastalking.Service import AfricasTalkingException
 
-from .base import DeliveryReport, SendResult, SmsRejected, SmsSender, SmsUnavailable
+from ._http import never_reached
+from .base import (
+    DeliveryReport,
+    InboundSms,
+    InvalidInbound,
+    SendResult,
+    SmsRejected,
+    SmsSender,
+    SmsUnavailable,
+)
 from .reports import parse_at_delivery_report
 
 log = logging.getLogger(__name__)
@@ -55,10 +64,10 @@ class AfricasTalkingSender(SmsSender):
         if config.base_url:
             self._service._baseUrl = config.base_url.rstrip("/") + "/version1"
 
-    def send(self, to: str, message: str) -> SendResult:
+    def send(self, to: str, message: str, *, sender_id: str | None = None) -> SendResult:
         try:
             reply = self._service.send(
-                message, [to], sender_id=self.config.sender_id or None, enqueue=self.config.enqueue,
+                message, [to], sender_id=sender_id or self.config.sender_id or None, enqueue=self.config.enqueue,
                 timeout=self.config.timeout,
             )
         except ValueError as exc:  # the SDK checks ^\+\d{1,3}\d{3,}$ before any HTTP call
@@ -69,12 +78,27 @@ class AfricasTalkingSender(SmsSender):
                 raise SmsRejected(f"Africa's Talking refused: {text}") from exc
             raise SmsUnavailable(f"Africa's Talking error: {text}") from exc
         except requests.RequestException as exc:
-            raise SmsUnavailable(f"Africa's Talking unreachable: {type(exc).__name__}") from exc
+            # Refused or timed out while connecting: AT never saw the message. Any other failure (a read
+            # timeout, a dropped reply) may follow a send that went through.
+            raise SmsUnavailable(f"Africa's Talking unreachable: {type(exc).__name__}",
+                                 maybe_sent=not never_reached(exc)) from exc
         data = _as_json(reply)
         return _result_for(to, data)
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
         return parse_at_delivery_report(form)
+
+    def parse_inbound(self, form: Mapping[str, str]) -> InboundSms:
+        return parse_at_inbound(form)
+
+
+def parse_at_inbound(form: Mapping[str, str]) -> InboundSms:
+    """AT's inbound form (PROTOCOLS 2.1): from, to, text, date, id, linkId, networkCode."""
+    sender, text = str(form.get("from") or "").strip(), form.get("text")
+    if not sender or text is None:
+        raise InvalidInbound("from and text are required")
+    return InboundSms(sender=sender, text=str(text), message_id=str(form.get("id") or "").strip(),
+                      to=str(form.get("to") or ""), received_at=str(form.get("date") or ""))
 
 
 def _as_json(reply: Any) -> Mapping[str, Any]:

@@ -11,7 +11,7 @@ import uuid
 from collections import deque
 from collections.abc import Mapping
 
-from .base import DeliveryReport, SendResult, SmsSender
+from .base import DeliveryReport, InboundSms, SendResult, SmsSender
 from .masking import mask_tokens
 from .reports import parse_at_delivery_report
 
@@ -25,7 +25,7 @@ class ConsoleSender(SmsSender):
         self._lock = threading.Lock()
         self.outbox: deque[tuple[str, str, str]] = deque(maxlen=keep)  # (message id, to, message)
 
-    def send(self, to: str, message: str) -> SendResult:
+    def send(self, to: str, message: str, *, sender_id: str | None = None) -> SendResult:
         message_id = f"console-{uuid.uuid4().hex[:16]}"
         with self._lock:
             self.outbox.append((message_id, to, message))
@@ -35,3 +35,8 @@ class ConsoleSender(SmsSender):
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
         return parse_at_delivery_report(form)
+
+    def parse_inbound(self, form: Mapping[str, str]) -> InboundSms:
+        from .africastalking import parse_at_inbound
+
+        return parse_at_inbound(form)

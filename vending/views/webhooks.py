@@ -11,9 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from vending.services.payments import callback_store
+from vending.sms import GATEWAYS
+from vending.views.fields import request_fields
 
 _KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Forwarded-For")
 
@@ -49,14 +51,32 @@ def daraja_callback(request: HttpRequest, secret: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def at_delivery_report(request: HttpRequest, secret: str) -> HttpResponse:
+    """Africa's Talking's path from before the gateway registry, kept as an alias."""
+    return _store_delivery_report(request, "africastalking", secret)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def sms_delivery_report(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
+    """``POST|GET /hooks/sms/<gateway>/<secret>/delivery/``: any gateway of vending.sms.REPORT_PARSERS."""
+    if gateway not in GATEWAYS:
+        raise Http404
+    return _store_delivery_report(request, gateway, secret)
+
+
+def _store_delivery_report(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
     from vending.tasks import delivery_report_process_task
 
     _check_secret(secret)
-    body = request.body
-    if not request.content_type.startswith("application/x-www-form-urlencoded"):
-        body = urlencode(list(request.POST.items())).encode()  # store every report in AT's own form encoding
+    if request.method == "POST" and request.content_type.startswith("application/x-www-form-urlencoded") \
+            and not request.GET:
+        body = request.body
+    else:
+        # A GET (Kannel), JSON (Hormuud) or multipart report is stored in form encoding, as AT's are, so
+        # one reader handles every stored report.
+        body = urlencode(list(request_fields(request).items())).encode()
     with transaction.atomic():
-        callback, created = callback_store(provider="africastalking", kind="delivery_report",
+        callback, created = callback_store(provider=gateway, kind="delivery_report",
                                            headers=_headers(request), body=body,
                                            source_ip=_source_ip(request))
         if created:

@@ -1,4 +1,6 @@
-"""Show the SMS koronto sent (whatever the backend: console or Africa's Talking), newest last.
+"""Show the SMS koronto sent (whatever the gateway: console, Africa's Talking, Kannel, Hormuud), newest last.
+
+With --json each line carries the gateway that carried the message (`gateway`, null while queued).
 
     python manage.py sms_outbox [--to NUMBER] [--limit 20] [--json]
 """
@@ -29,6 +31,7 @@ class Command(BaseCommand):
         latest = list(rows.order_by("-pk")[:limit])[::-1]
         for sms in latest:
             record = {"id": sms.pk, "to": sms.phone, "status": sms.status, "provider": sms.provider,
+                      "gateway": sms.gateway or None, "route": sms.route or None, "segments": sms.segments,
                       "purchase": sms.purchase.reference if sms.purchase_id else None,
                       "created_at": sms.created_at.isoformat(), "text": sms.text}
             if as_json:
@@ -36,7 +39,8 @@ class Command(BaseCommand):
             else:
                 ref = f" ref {record['purchase']}" if record["purchase"] else ""
                 when = f"{sms.created_at:%Y-%m-%d %H:%M:%S}"
-                self.stdout.write(f"--- #{sms.pk} to {sms.phone} [{sms.status}]{ref} {when}")
+                via = f" via {sms.gateway}" if sms.gateway else ""
+                self.stdout.write(f"--- #{sms.pk} to {sms.phone} [{sms.status}]{via}{ref} {when}")
                 self.stdout.write(sms.text)
         if not latest and not as_json:
             self.stdout.write("No SMS sent yet.")
