@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('vending', '0002_purchase_fixed_charge'),
+        ('vending', '0003_wallet_edahab'),
     ]
 
     operations = [
