@@ -34,10 +34,11 @@ class KeepAliveClient:
         self._connect_timeout, self._read_timeout = connect_timeout, read_timeout
         self._local = threading.local()
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's connection, and whether it is a kept-alive one being reused."""
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is not None and conn.sock is not None and not _dropped(conn.sock):
-            return conn
+            return conn, True
         if conn is not None:
             conn.close()
         cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
@@ -50,15 +51,28 @@ class KeepAliveClient:
         assert conn.sock is not None
         conn.sock.settimeout(self._read_timeout)
         self._local.conn = conn
-        return conn
+        return conn, False
 
     def get(self, path_and_query: str) -> tuple[int, str]:
         """GET `path_and_query` (already URL-encoded); returns the status and the body text."""
-        conn = self._connection()
+        conn, reused = self._connection()
         try:
-            conn.request("GET", path_and_query)
-            reply = conn.getresponse()
-            body = reply.read()
+            reply, body = _exchange(conn, path_and_query)
+        except _STALE as exc:
+            conn.close()
+            self._local.conn = None
+            if not reused:
+                raise MaybeReached(type(exc).__name__) from None
+            # The server closed the kept-alive connection after its last answer and the close crossed our
+            # request on the wire (the select() check above cannot see a FIN still in flight). Once more on
+            # a fresh connection, as HTTP clients do for a stale kept-alive socket; a failure there is real.
+            conn, _ = self._connection()
+            try:
+                reply, body = _exchange(conn, path_and_query)
+            except (OSError, http.client.HTTPException) as exc2:
+                conn.close()
+                self._local.conn = None
+                raise MaybeReached(type(exc2).__name__) from None
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             self._local.conn = None
@@ -67,6 +81,16 @@ class KeepAliveClient:
             conn.close()
             self._local.conn = None
         return reply.status, body.decode("utf-8", "replace")
+
+
+# What a kept-alive socket that the server has already closed gives on the next request.
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def _exchange(conn: http.client.HTTPConnection, path_and_query: str) -> tuple[http.client.HTTPResponse, bytes]:
+    conn.request("GET", path_and_query)
+    reply = conn.getresponse()
+    return reply, reply.read()
 
 
 def _dropped(sock: socket.socket) -> bool:
