@@ -13,15 +13,18 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.utils.crypto import constant_time_compare
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ussd.tasks import sms_inbound_process_task
 from vending import phones
 from vending.models import SmsMessage
+from vending.services.quarantine import callback_quarantine
 from vending.states import SmsState
+from vending.webhookbody import form_fields, read_body
+from vending.webhooksecret import check_webhook_secret
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +35,15 @@ PROVIDER = "africastalking"
 @csrf_exempt
 @require_POST
 def inbound_sms_callback(request: HttpRequest, secret: str) -> HttpResponse:
-    if not constant_time_compare(secret, settings.WEBHOOK_SECRET):
-        raise Http404
-    sender, text = request.POST.get("from", "").strip(), request.POST.get("text")
+    check_webhook_secret(secret)
+    raw = read_body(request)
+    form, problem = form_fields(request, raw) if raw.readable else (None, raw.problem)
+    if form is None:
+        # Kept, escaped, in a flagged row; 400 says "not a message" (AT repeats nothing that has no id).
+        callback_quarantine(provider=PROVIDER, kind="inbound_sms", headers={}, raw=raw, problem=problem,
+                            now=timezone.now(), source_ip=request.META.get("REMOTE_ADDR") or None)
+        return HttpResponseBadRequest("unreadable message")
+    sender, text = form.get("from", "").strip(), form.get("text")
     if not sender or text is None:
         return HttpResponseBadRequest("from and text are required")
     try:
@@ -43,7 +52,7 @@ def inbound_sms_callback(request: HttpRequest, secret: str) -> HttpResponse:
         log.info("inbound SMS from a non-phone sender dropped")
         return HttpResponse("OK")
     text = _storable(text)[:MAX_TEXT]
-    message_id = _storable(request.POST.get("id", "")).strip()[:80] or _fallback_id(request, sender, text)
+    message_id = _storable(form.get("id", "")).strip()[:80] or _fallback_id(form, sender, text)
     try:
         with transaction.atomic():
             inbound = SmsMessage.objects.create(
@@ -61,7 +70,7 @@ def _storable(value: str) -> str:
     return value.replace("\x00", "")
 
 
-def _fallback_id(request: HttpRequest, sender: str, text: str) -> str:
+def _fallback_id(form: dict[str, str], sender: str, text: str) -> str:
     """AT always sends `id`; without one, a hash of sender, date and text still deduplicates repeats."""
-    digest = hashlib.sha256("\x1f".join((sender, request.POST.get("date", ""), text)).encode()).hexdigest()
+    digest = hashlib.sha256("\x1f".join((sender, form.get("date", ""), text)).encode()).hexdigest()
     return f"noid:{digest[:40]}"

@@ -13,11 +13,11 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from redis.exceptions import RedisError
 
 from ussd import effects, machine, sessions
 from ussd.gateways import AFRICAS_TALKING, BadHop, Gateway, Hop
@@ -25,6 +25,9 @@ from vending import phones, ratelimit
 from vending.i18n import render
 from vending.selectors.customers import customer_by_phone
 from vending.services.customers import customer_get_or_create
+from vending.services.quarantine import callback_quarantine
+from vending.webhookbody import form_fields, read_body
+from vending.webhooksecret import check_webhook_secret
 
 logger = logging.getLogger(__name__)
 
@@ -41,22 +44,41 @@ def dial_limit() -> ratelimit.Limit:
 @csrf_exempt
 @require_POST
 def ussd_callback(request: HttpRequest, secret: str) -> HttpResponse:
-    if not constant_time_compare(secret, settings.WEBHOOK_SECRET):
-        raise Http404
+    check_webhook_secret(secret)
     return run_hop(AFRICAS_TALKING, request)
 
 
 def run_hop(gateway: Gateway, request: HttpRequest) -> HttpResponse:
+    raw = read_body(request)
+    form, problem = form_fields(request, raw) if raw.readable else (None, raw.problem)
+    if form is None:  # kept for staff in a flagged row; the caller still gets a polite END
+        callback_quarantine(provider=gateway.name, kind="ussd_hop", headers={}, raw=raw, problem=problem,
+                            now=timezone.now(), source_ip=request.META.get("REMOTE_ADDR") or None)
+        return gateway.respond(body=render("ussd.error", "en"), end=True)
     try:
-        hop = gateway.parse(request.POST)
+        hop = gateway.parse(form)
     except BadHop:
         return gateway.respond(body=render("ussd.error", "en"), end=True)
     try:
         end, body = converse(hop, at=now())
+    except RedisError as exc:
+        # Sessions and rate limits live in Redis; with it down (short socket timeouts, settings.CACHES) the
+        # hop ends at once with "try again" in the caller's language, and the next dial starts afresh.
+        logger.warning("USSD hop without Redis (session %s): %s", hop.session_id[:40], type(exc).__name__)
+        end, body = True, render("ussd.busy", _language_of(hop.phone))
     except Exception:
         logger.exception("USSD hop failed (session %s)", hop.session_id[:40])
         end, body = True, render("ussd.error", "en")
     return gateway.respond(body=machine.fit_body(body), end=end)
+
+
+def _language_of(raw_phone: str) -> str:
+    """The caller's language from the database (which does not need Redis); English if unknown."""
+    try:
+        known = customer_by_phone(phone=phones.normalise(raw_phone))
+    except Exception:  # an unknown number, or the database down as well: English
+        return "en"
+    return known[1] if known else "en"
 
 
 def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:

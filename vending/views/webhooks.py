@@ -1,30 +1,30 @@
 """Provider webhooks: check the secret path segment, store the raw body, answer 200 at once, work in Celery.
 
 A wrong secret gets 404 (the URL does not exist for anyone who does not know it). Nothing here moves money
-or changes a state: the stored callback is processed by a task (PROTOCOLS 6 rule 4).
+or changes a state: the stored callback is processed by a task (PROTOCOLS 6 rule 4). A body we cannot read
+(vending/webhookbody.py) is kept in a flagged row and acknowledged, so the provider stops repeating it.
 """
 
-import hmac
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from vending.services.payments import callback_store
+from vending.services.quarantine import callback_quarantine
+from vending.webhookbody import RawBody, escaped, form_fields, json_problem, read_body
+from vending.webhooksecret import check_webhook_secret
 
 _KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Forwarded-For")
 
 
-def _check_secret(secret: str) -> None:
-    if not hmac.compare_digest(secret.encode(), settings.WEBHOOK_SECRET.encode()):
-        raise Http404
-
-
 def _headers(request: HttpRequest) -> dict[str, str]:
-    return {name: request.headers[name] for name in _KEPT_HEADERS if name in request.headers}
+    # Escaped like an unreadable body: a NUL in a header would make the JSON column refuse the row.
+    return {name: escaped(request.headers[name].encode("utf-8", "surrogateescape"))[:255]
+            for name in _KEPT_HEADERS if name in request.headers}
 
 
 def _source_ip(request: HttpRequest) -> str | None:
@@ -37,10 +37,15 @@ def _source_ip(request: HttpRequest) -> str | None:
 def daraja_callback(request: HttpRequest, secret: str) -> HttpResponse:
     from vending.tasks import callback_process_task
 
-    _check_secret(secret)
+    check_webhook_secret(secret)
+    raw = read_body(request)
+    problem = raw.problem or json_problem(raw)
+    if problem:
+        _quarantine(request, "daraja", "stk_callback", raw, problem)
+        return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
     with transaction.atomic():
         callback, created = callback_store(provider="daraja", kind="stk_callback", headers=_headers(request),
-                                           body=request.body, source_ip=_source_ip(request))
+                                           body=raw.data, source_ip=_source_ip(request))
         if created:
             callback_process_task.delay_on_commit(callback.pk)
     return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
@@ -51,10 +56,15 @@ def daraja_callback(request: HttpRequest, secret: str) -> HttpResponse:
 def at_delivery_report(request: HttpRequest, secret: str) -> HttpResponse:
     from vending.tasks import delivery_report_process_task
 
-    _check_secret(secret)
-    body = request.body
+    check_webhook_secret(secret)
+    raw = read_body(request)
+    fields, problem = form_fields(request, raw) if raw.readable else (None, raw.problem)
+    if fields is None:
+        _quarantine(request, "africastalking", "delivery_report", raw, problem)
+        return HttpResponse("OK", content_type="text/plain")
+    body = raw.data
     if not request.content_type.startswith("application/x-www-form-urlencoded"):
-        body = urlencode(list(request.POST.items())).encode()  # store every report in AT's own form encoding
+        body = urlencode(list(fields.items())).encode()  # store every report in AT's own form encoding
     with transaction.atomic():
         callback, created = callback_store(provider="africastalking", kind="delivery_report",
                                            headers=_headers(request), body=body,
@@ -62,3 +72,8 @@ def at_delivery_report(request: HttpRequest, secret: str) -> HttpResponse:
         if created:
             delivery_report_process_task.delay_on_commit(callback.pk)
     return HttpResponse("OK", content_type="text/plain")
+
+
+def _quarantine(request: HttpRequest, provider: str, kind: str, raw: RawBody, problem: str) -> None:
+    callback_quarantine(provider=provider, kind=kind, headers=_headers(request), raw=raw, problem=problem,
+                        now=timezone.now(), source_ip=_source_ip(request))
