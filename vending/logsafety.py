@@ -22,7 +22,7 @@ _HEX_KEY = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{16,}(?![0-9a-fA-F])")
 _PIN = re.compile(r"(?i)\b(pin|password|passkey|api_?key|secret)\b(\W{1,3})\S+")
 # The secret segment of every webhook path (vending/urls.py, ussd/urls.py), raw or percent-encoded.
 _WEBHOOK_PATH = re.compile(r"(?i)(/hooks/(?:daraja|waafipay|at/[a-z]+)(?:/|%2F))[^/\s\"'?#]+")
-MASK = "[secret]"
+MASK = "[masked]"
 
 
 def _configured_secrets() -> list[str]:

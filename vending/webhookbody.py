@@ -86,8 +86,11 @@ def json_problem(raw: RawBody) -> str:
     return ""
 
 
-def form_fields(request: HttpRequest, raw: RawBody) -> tuple[dict[str, str] | None, str]:
-    """The fields of a form callback (urlencoded, or multipart parsed by Django), or (None, problem)."""
+def form_fields(request: HttpRequest, raw: RawBody, *, allow_nul: bool = False) -> tuple[dict[str, str] | None, str]:
+    """The fields of a form callback (urlencoded, or multipart parsed by Django), or (None, problem).
+
+    `allow_nul`: a `%00` in a value is the caller's to handle (an inbound SMS: GSM-7 codes "@" as 0x00, so
+    a gateway may hand one over as NUL; the SMS view drops it and still answers)."""
     content_type = request.content_type or ""
     if content_type.startswith("multipart/form-data"):
         try:
@@ -107,6 +110,6 @@ def form_fields(request: HttpRequest, raw: RawBody) -> tuple[dict[str, str] | No
             fields.setdefault(key, value)
     else:
         return None, f"content type {content_type[:60]!r} is not a form"
-    if _has_nul(fields):
+    if not allow_nul and _has_nul(fields):
         return None, "NUL (%00) in a form field"
     return fields, ""

@@ -37,14 +37,13 @@ PROVIDER = "africastalking"
 def inbound_sms_callback(request: HttpRequest, secret: str) -> HttpResponse:
     check_webhook_secret(secret)
     raw = read_body(request)
-    form, problem = form_fields(request, raw) if raw.readable else (None, raw.problem)
-    if form is None:
-        # Kept, escaped, in a flagged row; 400 says "not a message" (AT repeats nothing that has no id).
-        callback_quarantine(provider=PROVIDER, kind="inbound_sms", headers={}, raw=raw, problem=problem,
-                            now=timezone.now(), source_ip=request.META.get("REMOTE_ADDR") or None)
-        return HttpResponseBadRequest("unreadable message")
-    sender, text = form.get("from", "").strip(), form.get("text")
+    form, problem = form_fields(request, raw, allow_nul=True) if raw.readable else (None, raw.problem)
+    sender, text = (form.get("from", "").strip(), form.get("text")) if form is not None else ("", None)
     if not sender or text is None:
+        # Kept, escaped, in a flagged row for staff; 400: there is no message to answer.
+        callback_quarantine(provider=PROVIDER, kind="inbound_sms", headers={}, raw=raw,
+                            problem=problem or "from and text are required", now=timezone.now(),
+                            source_ip=request.META.get("REMOTE_ADDR") or None)
         return HttpResponseBadRequest("from and text are required")
     try:
         phone = phones.normalise(sender, settings.DEFAULT_COUNTRY)
