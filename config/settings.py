@@ -137,18 +137,19 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Short socket timeouts: with Redis down or hung, a USSD hop must still answer well within the aggregator's
+# few seconds ("please try again", ussd/views/ussd.py), not wait on the OS default.
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.3),
+    "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.5),
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="koronto"),
-            # Short socket timeouts: with Redis down or hung, a USSD hop must still answer well within the
-            # aggregator's few seconds ("please try again", ussd/views/ussd.py), not wait on the OS default.
-            "OPTIONS": {
-                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.3),
-                "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.5),
-            },
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
