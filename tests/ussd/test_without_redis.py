@@ -15,7 +15,8 @@ from django.core.cache import cache
 from tests.ussd.screens import HOME
 from vending import ratelimit
 
-BUSY_SW = "END Samahani, huduma ina shughuli nyingi. Hakuna pesa iliyokatwa. Tafadhali jaribu tena baada ya dakika moja."
+BUSY_SW = ("END Samahani, huduma ina shughuli nyingi. Hakuna pesa iliyokatwa. "
+           "Tafadhali jaribu tena baada ya dakika moja.")
 
 
 def _port() -> int:
