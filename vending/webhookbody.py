@@ -73,6 +73,21 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    # JSON may escape half a UTF-16 pair ("\ud800"): Python reads it, but no database driver can encode it.
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def json_problem(raw: RawBody) -> str:
     """Why a readable body is not a usable JSON object ("" when it is)."""
     try:
@@ -83,6 +98,8 @@ def json_problem(raw: RawBody) -> str:
         return "body is not a JSON object"
     if _has_nul(data):
         return "NUL (\\u0000) in a JSON string"
+    if _has_lone_surrogate(data):
+        return "unpaired surrogate (\\ud800-\\udfff) in a JSON string"
     return ""
 
 

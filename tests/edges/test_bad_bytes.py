@@ -7,6 +7,7 @@ Africa's Talking's USSD, inbound SMS and delivery reports.
 """
 
 import json
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -42,8 +43,8 @@ def _valid(hook: str) -> bytes:
 @st.composite
 def bad_bodies(draw, hook: str) -> bytes:
     valid = _valid(hook)
-    kind = draw(st.sampled_from(["nul", "escaped_nul", "percent_nul", "utf16", "invalid_utf8", "truncated",
-                                 "garbage", "oversize"]))
+    kind = draw(st.sampled_from(["nul", "escaped_nul", "escaped_surrogate", "percent_nul", "utf16", "invalid_utf8",
+                                 "truncated", "garbage", "oversize", "odd_values"]))
     if kind == "nul":
         at = draw(st.integers(0, len(valid)))
         return valid[:at] + b"\x00" * draw(st.integers(1, 3)) + valid[at:]
@@ -51,6 +52,18 @@ def bad_bodies(draw, hook: str) -> bytes:
         text = valid.decode()
         at = draw(st.integers(0, len(text)))
         return (text[:at] + "\\u0000" + text[at:]).encode()
+    if kind == "escaped_surrogate":
+        text = valid.decode()
+        at = draw(st.integers(0, len(text)))
+        return (text[:at] + draw(st.sampled_from(["\\ud800", "\\udfff", "\\ud83d"])) + text[at:]).encode()
+    if kind == "odd_values":  # well-formed, with any text in the fields that matter
+        value = draw(st.text(max_size=40))
+        if hook == "daraja":
+            data = json.loads(valid)
+            data["Body"]["stkCallback"]["CheckoutRequestID"] = value
+            return json.dumps(data).encode()
+        quoted = quote(value).encode()
+        return valid.replace(b"ATXid_", quoted + b"_").replace(b"text=1", b"text=" + quoted)
     if kind == "percent_nul":
         return valid.replace(b"=", b"=%00", 1)
     if kind == "utf16":
@@ -109,6 +122,8 @@ def test_a_poison_checkout_request_id_is_flagged_once_and_never_queued(client, d
     ("daraja", json.dumps(DARAJA_OK).encode("utf-16"), "application/json", 200, "NUL byte in the body"),
     ("daraja", "{\"é\": 1}".encode("latin-1"), "application/json", 200, "body is not UTF-8"),
     ("daraja", json.dumps(DARAJA_OK).encode()[:40], "application/json", 200, "body is not JSON"),
+    ("daraja", json.dumps(DARAJA_OK).replace("ws_CO_1", "ws_CO_\\ud800").encode(), "application/json", 200,
+     "unpaired surrogate (\\ud800-\\udfff) in a JSON string"),
     ("delivery", FORMS["delivery"].encode() + b"\xff", "application/x-www-form-urlencoded", 200,
      "body is not UTF-8"),
     ("delivery", FORMS["delivery"].replace("ATXid_9", "ATXid_%00").encode(), "application/x-www-form-urlencoded",
