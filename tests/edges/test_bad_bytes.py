@@ -168,3 +168,19 @@ def test_an_sms_with_a_nul_still_gets_its_answer(client, django_capture_on_commi
     assert response.status_code == 200
     assert SmsMessage.objects.get(direction="in").text == "HELP"
     assert not ProviderCallback.objects.exists()
+
+
+@pytest.mark.parametrize("checkout_id", ["ws_CO_\x00x", "ws_CO_\ud800"])
+def test_a_poison_row_stored_before_the_webhook_checked_is_flagged_by_the_parser(settings, checkout_id):
+    # A row from before this check (or from any other path): the task flags it once instead of failing.
+    from vending.services.payments import callback_process
+
+    settings.DARAJA_CONSUMER_KEY, settings.DARAJA_CONSUMER_SECRET = "k", "s"
+    settings.DARAJA_SHORTCODE, settings.DARAJA_PASSKEY = "174379", "p"
+    body = json.dumps(DARAJA_OK).replace("ws_CO_1", checkout_id.encode("unicode_escape").decode().replace(
+        "\\x00", "\\u0000"))
+    row = ProviderCallback.objects.create(provider="daraja", kind="stk_callback", dedupe_key="legacy", body=body)
+    callback_process(callback_id=row.pk)
+    row.refresh_from_db()
+    assert row.flagged and row.processed_at is not None
+    assert row.flag_reason == "unreadable callback: unreadable CheckoutRequestID"
