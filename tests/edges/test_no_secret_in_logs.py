@@ -192,3 +192,41 @@ def test_gunicorn_access_and_error_logs_with_the_shipped_config_mask_the_secret(
     assert access_text.count("/hooks/") >= len(statuses)  # one masked line per request
     assert "/hooks/at/sms/[masked]/" in access_text
     assert _leaks(access_text + error_text, []) == []
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_real_celery_worker_logs_task_arguments_masked(tmp_path):
+    """At DEBUG a worker logs each task's arguments ("TaskPool: Apply ... args"): they come out masked."""
+    from config.celery import app as celery_app
+    from tests.pipeline.worker import Broker, test_database_url, wait_until
+
+    broker = Broker()
+    broker.attach()
+    log_path = tmp_path / "worker.log"
+    env = {**os.environ, **broker.env(), "DATABASE_URL": test_database_url(), "WEBHOOK_SECRET": SECRET,
+           "CELERY_TASK_ALWAYS_EAGER": "0"}
+    if "REDIS_URL" not in broker.env():
+        env.pop("REDIS_URL", None)
+    with open(log_path, "ab") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery", "-c", "1", "--pool", "threads",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "DEBUG",
+             "-n", f"logscan-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    token = "12345678901234567890"
+    try:
+        wait_until(lambda: "ready" in log_path.read_text(errors="replace"), 90, "the worker to start")
+        # A refund for a purchase that does not exist: the task fails, and its reason quotes a webhook path
+        # with the secret and a token-shaped number.
+        celery_app.send_task("vending.tasks.refund_task",
+                             args=[0, f"seen on /hooks/at/sms/{SECRET}/ with {token} and {SECRET}"])
+        wait_until(lambda: "refund_task" in log_path.read_text(errors="replace")
+                   and "DoesNotExist" in log_path.read_text(errors="replace"), 60, "the task to run and fail")
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+        broker.detach()
+    text = log_path.read_text(errors="replace")
+    assert "/hooks/at/sms/[masked]/" in text  # the argument line is there, masked
+    assert _leaks(text, []) == []
