@@ -54,8 +54,13 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(autouse=True)
 def wall_clock(request):
-    """None on the real date; else the instant the wall clock was moved to (first, before other fixtures)."""
+    """None on the real date; else the instant the wall clock was moved to (first, before other fixtures).
+
+    KORONTO_TEST_DATE=<one of DATES> moves every test there (the whole suite at one date, by hand; processes a
+    test starts keep the real clock)."""
     name = getattr(request, "param", "today")
+    if name == "today":
+        name = os.environ.get("KORONTO_TEST_DATE", "today")
     if name == "today":
         yield None
         return

@@ -92,7 +92,7 @@ def test_every_handler_in_the_logging_tree_masks():
 def test_webhook_error_paths_and_a_purchase_log_no_secret(secrets, captured, monkeypatch, eager,
                                                           django_capture_on_commit_callbacks):
     secrets.DARAJA_PASSKEY = PASSKEY
-    group = make_supply_group(make_utility("KE", "KES"), base_date=2014)
+    group = make_supply_group(make_utility("KE", "KES"))
     meter = make_meter(supply_group=group, tariff=make_flat_tariff(group.utility, price="20"))
     vending_key = group.vending_key().hex()
 
