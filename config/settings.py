@@ -58,6 +58,11 @@ SECRET_KEY = _required_secret("SECRET_KEY")
 VENDING_KEY_ENCRYPTION_KEY = _required_secret("VENDING_KEY_ENCRYPTION_KEY")
 # The last segment of every webhook URL; a request with another value gets 404.
 WEBHOOK_SECRET = _required_secret("WEBHOOK_SECRET")
+# Rotation without downtime: the old secret, still accepted while the providers move to the new one
+# (vending/webhooksecret.py). Empty: only WEBHOOK_SECRET is accepted.
+WEBHOOK_SECRET_PREVIOUS = env.str("WEBHOOK_SECRET_PREVIOUS", default="")
+# A webhook body longer than this is not read past it: its head is kept in a flagged row (vending/webhookbody.py).
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=65536)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -133,12 +138,19 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Short socket timeouts: with Redis down or hung, a USSD hop must still answer well within the aggregator's
+# few seconds ("please try again", ussd/views/ussd.py), not wait on the OS default.
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.3),
+    "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.5),
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="koronto"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -191,6 +203,12 @@ CELERY_TIMEZONE = "UTC"
 # WaafiPay's push blocks while the payer types the PIN: it gets its own queue (`-Q celery,payments`).
 CELERY_TASK_ROUTES = {"vending.tasks.payment_initiate_task": {"queue": "payments"}}
 
+# --- Health (/healthz) and worker heartbeats (vending/heartbeat.py) --------------------------------
+# Each worker writes its heartbeat row this often; /healthz answers 503 when no worker wrote one within
+# HEALTHZ_WORKER_STALE_SECONDS.
+WORKER_HEARTBEAT_INTERVAL_SECONDS = env.float("WORKER_HEARTBEAT_INTERVAL_SECONDS", default=10.0)
+HEALTHZ_WORKER_STALE_SECONDS = env.float("HEALTHZ_WORKER_STALE_SECONDS", default=60.0)
+
 # --- Time, language -----------------------------------------------------------------------------
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Africa/Nairobi")
@@ -231,17 +249,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# --- Logging: never a vending key, PIN or full token (vending.logging masks token-shaped digits) ---
+# --- Logging: never a webhook secret, vending key, PIN or full token (vending/logsafety.py masks them) ---
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_secrets": {"()": "vending.logsafety.MaskSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]},
+        # runserver's request log, as Django's default but masked.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
+                          "filters": ["mask_secrets"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's defaults give "django" an unmasked console handler (DEBUG) and the admins' mail handler;
+        # both would carry request paths (webhook secrets). Its records go to the masked root handler only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # Masked at the logger as well, before any handler a deployment adds (e.g. Sentry's).
+        "django.request": {"filters": ["mask_secrets"]},
+        "django.security": {"filters": ["mask_secrets"]},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Channels ----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 import itertools
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -30,6 +32,42 @@ def pytest_sessionstart(session):
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         pytest.exit(f"Redis at {settings.REDIS_URL} cannot be reached: {exc}", returncode=3)
+
+
+# --- The suite on any date (issue 13): tests marked `dated` run at the real date and at each of these,
+# under time-machine (the wall clock moves on from there as usual). Month end at 23:59 Nairobi, the first
+# minute of a year (still 31 December in UTC), a leap day, and a day after base 2014's last TID
+# (2045-11-24 20:15), when a meter still on base 2014 can take no token.
+_NAIROBI = ZoneInfo("Africa/Nairobi")
+DATES = {
+    "month-end": datetime(2026, 11, 30, 23, 59, tzinfo=_NAIROBI),
+    "new-year": datetime(2027, 1, 1, 0, 0, 30, tzinfo=_NAIROBI),
+    "leap-day": datetime(2028, 2, 29, 12, 0, tzinfo=_NAIROBI),
+    "after-base-2014": datetime(2045, 11, 25, 10, 0, tzinfo=_NAIROBI),
+}
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("dated"):
+        metafunc.parametrize("wall_clock", ["today", *DATES], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def wall_clock(request):
+    """None on the real date; else the instant the wall clock was moved to (first, before other fixtures).
+
+    KORONTO_TEST_DATE=<one of DATES> moves every test there (the whole suite at one date, by hand; processes a
+    test starts keep the real clock)."""
+    name = getattr(request, "param", "today")
+    if name == "today":
+        name = os.environ.get("KORONTO_TEST_DATE", "today")
+    if name == "today":
+        yield None
+        return
+    import time_machine
+
+    with time_machine.travel(DATES[name], tick=True):
+        yield DATES[name]
 
 
 @pytest.fixture

@@ -22,13 +22,22 @@ def make_utility(country: str = "KE", currency: str = "KES") -> Utility:
     return Utility.objects.create(name=f"Utility {next(_serial)}", country=country, currency=currency)
 
 
+def current_base_date() -> int:
+    """The base date a meter made today has: 2014, or 2035 once base 2014's TIDs have run out (Nov 2045)."""
+    from django.utils import timezone
+
+    from vending.sts.tid import TID_MAX, minutes_since_base
+
+    return 2035 if minutes_since_base(timezone.now(), 2014) > TID_MAX else 2014
+
+
 def make_supply_group(
-    utility: Utility | None = None, *, dkga: str = "02", ea: str = "07", base_date: int = 2014,
+    utility: Utility | None = None, *, dkga: str = "02", ea: str = "07", base_date: int | None = None,
     sgc: str | None = None, key_revision: int = 1,
 ) -> SupplyGroup:
     group = SupplyGroup.objects.create(
         utility=utility or make_utility(), name="Test group", sgc=sgc or f"{next(_serial) % 1000000:06d}",
-        key_revision=key_revision, dkga=dkga, ea=ea, base_date=base_date,
+        key_revision=key_revision, dkga=dkga, ea=ea, base_date=base_date or current_base_date(),
     )
     return supply_group_set_vending_key(supply_group=group, key=secrets.token_bytes(8 if dkga == "02" else 20))
 

@@ -60,6 +60,7 @@ EN = {
     "ussd.dial_limit": "Too many dials from this phone. Please try again in an hour.",
     "ussd.bad_code": "Sorry, this code is not in use. Please check the number you dialled.",
     "ussd.error": "Sorry, something went wrong. No money was taken. Please dial again.",
+    "ussd.busy": "Sorry, the service is busy. No money was taken. Please try again in a minute.",
     "ussd.meters.title": "My meters",
     "ussd.meters.actions": "{name} {drn}\n{label}\n1. Rename\n2. Remove",
     "ussd.meters.rename": "New name for meter {drn} (up to 20 letters):",
@@ -141,6 +142,7 @@ SO = {
     "ussd.dial_limit": "Garaacis badan ayaa ka yimid taleefankan. Fadlan isku day saacad kadib.",
     "ussd.bad_code": "Waan ka xunnahay, koodhkan lama isticmaalo. Fadlan hubi lambarka aad garaacday.",
     "ussd.error": "Waan ka xunnahay, cilad ayaa dhacday. Lacag lagama jarin. Fadlan mar kale garaac.",
+    "ussd.busy": "Waan ka xunnahay, adeeggu wuu mashquulsan yahay. Lacag lagama jarin. Fadlan isku day daqiiqad kadib.",
     "ussd.meters.title": "Mitirradayda",
     "ussd.meters.actions": "{name} {drn}\n{label}\n1. Magac beddel\n2. Ka saar",
     "ussd.meters.rename": "Magac cusub mitirka {drn} (ilaa 20 xaraf):",
@@ -222,6 +224,9 @@ SW = {
     "ussd.dial_limit": "Umepiga mara nyingi mno. Tafadhali jaribu tena baada ya saa moja.",
     "ussd.bad_code": "Samahani, namba hii haitumiki. Tafadhali angalia namba uliyopiga.",
     "ussd.error": "Samahani, hitilafu imetokea. Hakuna pesa iliyokatwa. Tafadhali piga tena.",
+    "ussd.busy": (
+        "Samahani, huduma ina shughuli nyingi. Hakuna pesa iliyokatwa. Tafadhali jaribu tena baada ya dakika moja."
+    ),
     "ussd.meters.title": "Mita zangu",
     "ussd.meters.actions": "{name} {drn}\n{label}\n1. Badilisha jina\n2. Ondoa",
     "ussd.meters.rename": "Jina jipya la mita {drn} (hadi herufi 20):",

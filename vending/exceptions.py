@@ -23,6 +23,12 @@ class MeterBlocked(VendingError):
     code = "meter_blocked"
 
 
+class MeterNeedsKeyChange(MeterBlocked):
+    """The meter's base date has run out of TIDs: it cannot take a token until its key is changed."""
+
+    code = "meter_needs_key_change"
+
+
 class AmountOutOfRange(VendingError):
     code = "amount_out_of_range"
 

@@ -82,9 +82,15 @@ def test_key_blob_does_not_decrypt_under_another_identity():
 
 
 def test_healthz_ok(client):
+    from django.utils import timezone
+
+    from vending.heartbeat import heartbeat_write
+
+    heartbeat_write(hostname="celery@test", now=timezone.now(), started=True)
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok", "workers": "ok"}
+    assert response.json()["workers"]["alive"] == 1
 
 
 def test_healthz_503_when_the_cache_is_down(client, monkeypatch):

@@ -4,13 +4,20 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import make_customer, make_flat_tariff, make_meter, make_supply_group, make_utility
+from tests.factories import (
+    current_base_date,
+    make_customer,
+    make_flat_tariff,
+    make_meter,
+    make_supply_group,
+    make_utility,
+)
 
 
 @pytest.fixture
 def kenya_meter(db):
     utility = make_utility("KE", "KES")
-    group = make_supply_group(utility, base_date=2014)
+    group = make_supply_group(utility, base_date=current_base_date())
     tariff = make_flat_tariff(utility, price="20", min_purchase=Decimal("10"), max_purchase=Decimal("10000"))
     return make_meter(supply_group=group, tariff=tariff)
 
@@ -18,7 +25,7 @@ def kenya_meter(db):
 @pytest.fixture
 def somali_meter(db):
     utility = make_utility("SO", "USD")
-    group = make_supply_group(utility, dkga="04", ea="11", base_date=2014)
+    group = make_supply_group(utility, dkga="04", ea="11", base_date=current_base_date())
     tariff = make_flat_tariff(utility, price="0.5", currency="USD", min_purchase=Decimal("1"),
                               max_purchase=Decimal("500"))
     return make_meter(supply_group=group, tariff=tariff)

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from tests.factories import make_meter
+from tests.factories import current_base_date, make_meter
 from tests.pipeline.helpers import buy, texts_to
 from vending.exceptions import AmountOutOfRange, MeterBlocked, PermissionDenied, UnsupportedWallet
 from vending.models import Meter, Payment, Purchase, SmsMessage, Token
@@ -15,7 +16,7 @@ from vending.services.tokens import token_issue, token_resend
 from vending.services.virtual_meters import meter_enter
 from vending.states import PaymentState, PurchaseState, SmsState
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager"), pytest.mark.dated]
 
 
 def test_sandbox_purchase_ends_with_a_token_the_meter_accepts(kenya_meter, django_capture_on_commit_callbacks):
@@ -88,7 +89,7 @@ def test_two_vends_in_one_minute_take_successive_tids(kenya_meter):
     from tests.factories import make_payment, make_purchase
     from vending.services.transitions import transition
 
-    now = datetime(2026, 3, 4, 10, 30, 15, tzinfo=UTC)
+    now = timezone.now()  # the wall clock (dated runs move it): the meter's base date is today's
     tids = []
     for _ in range(3):
         purchase = make_purchase(kenya_meter, quote={"units": 50})
@@ -103,16 +104,20 @@ def test_two_vends_in_one_minute_take_successive_tids(kenya_meter):
     assert token_issue(purchase=later, now=now + timedelta(hours=1))[-1].tid == tids[0] + 60
 
 
+_PREVIOUS_BASE = {2014: 1993, 2035: 2014}
+
+
 def _meter_with_pending_rollover(sgc: str) -> Meter:
-    """A base-1993 meter whose next vend must carry the key change to KRN 2, base date 2014."""
+    """A meter on the base date before today's whose next vend must carry the key change to KRN 2 and
+    today's base date (1993 → 2014; in a dated run after November 2045, 2014 → 2035)."""
     from tests.factories import make_flat_tariff, make_supply_group, make_utility
 
     utility = make_utility()
-    old = make_supply_group(utility, base_date=1993, sgc=sgc, key_revision=1)
-    new = make_supply_group(utility, base_date=2014, sgc=sgc, key_revision=2)
+    old = make_supply_group(utility, base_date=_PREVIOUS_BASE[current_base_date()], sgc=sgc, key_revision=1)
+    new = make_supply_group(utility, base_date=current_base_date(), sgc=sgc, key_revision=2)
     meter = make_meter(supply_group=old, tariff=make_flat_tariff(utility))
     Meter.objects.filter(pk=meter.pk).update(pending_supply_group=new, pending_key_revision=2,
-                                             pending_base_date=2014)
+                                             pending_base_date=current_base_date())
     meter.refresh_from_db()
     return meter
 
@@ -131,7 +136,7 @@ def test_pending_key_change_tokens_come_first_in_the_same_sms(db, django_capture
     assert text.index("key tokens first") < text.index(kcts[0].grouped) < text.index(kcts[1].grouped) \
         < text.index(credit.grouped)
     meter.refresh_from_db()
-    assert not meter.has_pending_key_change and meter.base_date == 2014 and meter.key_revision == 2
+    assert not meter.has_pending_key_change and meter.base_date == current_base_date() and meter.key_revision == 2
     # The customer types them in order: the meter takes the new key, then the credit.
     assert meter_enter(meter=meter, token=kcts[0].digits).display == "1stKCT"
     assert meter_enter(meter=meter, token=kcts[1].digits).display == "2ndKCT"

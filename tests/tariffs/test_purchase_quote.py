@@ -20,7 +20,7 @@ from vending.models import MeterDebt, Purchase
 from vending.selectors.quotes import local_month_bounds, month_to_date, purchase_quote
 from vending.tariffs import BlockUse, Quote
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dated]
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 

@@ -10,7 +10,14 @@ from decimal import Decimal
 import pytest
 from django.conf import settings as django_settings
 
-from tests.factories import make_block_tariff, make_customer, make_flat_tariff, make_meter, make_supply_group
+from tests.factories import (
+    current_base_date,
+    make_block_tariff,
+    make_customer,
+    make_flat_tariff,
+    make_meter,
+    make_supply_group,
+)
 from vending.models import Meter, MeterDebt, Utility
 from vending.services.customers import customer_save_meter
 
@@ -19,8 +26,8 @@ _sessions = itertools.count(1)
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -87,8 +94,8 @@ def isolated_cache(settings, tmp_path):
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
+def clock(monkeypatch, wall_clock):
+    clock = Clock(wall_clock)  # a dated run (tests/conftest.py) starts the view's clock there too
     monkeypatch.setattr("ussd.views.ussd.now", clock)
     return clock
 
@@ -98,7 +105,7 @@ def world(db, settings):
     """The demo set-up: Kenyan KES block-tariff meters and Somali USD meters, customers with saved meters."""
     settings.USSD_SERVICE_CODES = [SERVICE_CODE]
     kenya = Utility.objects.create(name="Nairobi Demo Power", country="KE", currency="KES")
-    ke_group = make_supply_group(kenya, base_date=2014)
+    ke_group = make_supply_group(kenya, base_date=current_base_date())
     ke_tariff = make_block_tariff(kenya, [("30", "12.23"), ("100", "16.54"), (None, "19.08")],
                                   vat_percent=Decimal("16"), min_purchase=Decimal("20"), max_purchase=Decimal("35000"))
     ke = {}
@@ -108,7 +115,7 @@ def world(db, settings):
     blocked = make_meter(supply_group=ke_group, tariff=ke_tariff, label_name="Closed Kiosk",
                          status=Meter.Status.BLOCKED)
     somalia = Utility.objects.create(name="Mogadishu Demo Electric", country="SO", currency="USD")
-    so_group = make_supply_group(somalia, dkga="04", ea="11", base_date=2014)
+    so_group = make_supply_group(somalia, dkga="04", ea="11", base_date=current_base_date())
     so_tariff = make_flat_tariff(somalia, price="0.95", currency="USD", vat_percent=Decimal("5"),
                                  fixed_monthly_charge=Decimal("2.00"), debt_recovery_percent=Decimal("10"),
                                  min_purchase=Decimal("1"), max_purchase=Decimal("500"))

@@ -12,6 +12,8 @@ from vending.i18n import render
 from vending.models import CustomerMeter, Purchase
 from vending.selectors.quotes import purchase_quote
 
+pytestmark = pytest.mark.dated  # also at month end, new year, a leap day and in 2045
+
 PICK_EN = con("Buy: pick a meter", "1. Home 04123456784", "2. Shop 04123456792", "3. Farm 47500150231",
               "4. Enter a new meter number", NAV)
 AMOUNT_HOME_EN = con("Wanjiku Home 04123456784", "Enter amount, KES 20 to 35000:", NAV)

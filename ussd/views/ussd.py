@@ -19,9 +19,9 @@ from datetime import datetime
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from redis.exceptions import RedisError
 
 from ussd import effects, gateways, machine, sessions
 from ussd.gateways import NOTICES, BadHop, Gateway, Hop, HopKind
@@ -31,6 +31,9 @@ from vending.models import Customer
 from vending.selectors.customers import customer_by_phone
 from vending.services.audit import audit_record
 from vending.services.customers import customer_get_or_create
+from vending.services.quarantine import callback_quarantine
+from vending.webhookbody import read_body
+from vending.webhooksecret import check_webhook_secret
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +54,8 @@ def dial_limit() -> ratelimit.Limit:
 @require_http_methods(["GET", "POST"])
 def gateway_callback(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
     adapter = gateways.get(gateway)
-    if adapter is None or not constant_time_compare(secret, settings.WEBHOOK_SECRET):
+    check_webhook_secret(secret)
+    if adapter is None:
         raise Http404
     return run_hop(adapter, request)
 
@@ -64,14 +68,27 @@ def ussd_callback(request: HttpRequest, secret: str) -> HttpResponse:
 
 
 def run_hop(gateway: Gateway, request: HttpRequest) -> HttpResponse:
+    raw = read_body(request)
     try:
+        if not raw.readable:
+            raise BadHop(raw.problem)
         hop = gateway.parse(request)
+        if any("\x00" in value for value in (hop.session_id, hop.phone, hop.service_code, hop.text)):
+            raise BadHop("NUL in a field", phone=hop.phone.replace("\x00", ""))
     except BadHop as exc:
+        # Kept, escaped, in a flagged row for staff; the caller still gets the gateway's own polite end.
         logger.info("USSD %s: unreadable request (%s)", gateway.name, exc)
+        callback_quarantine(provider=gateway.name, kind="ussd_hop", headers={}, raw=raw, problem=str(exc),
+                            now=timezone.now(), source_ip=request.META.get("REMOTE_ADDR") or None)
         return gateway.respond(body=machine.fit_body(render("ussd.error", language_for(exc.phone))), end=True,
                                hop=None)
     try:
         end, body = converse(hop, at=now())
+    except RedisError as exc:
+        # Sessions and rate limits live in Redis; with it down (short socket timeouts, settings.CACHES) the
+        # hop ends at once with "try again" in the caller's language, and the next dial starts afresh.
+        logger.warning("USSD hop without Redis (session %s): %s", hop.session_id[:40], type(exc).__name__)
+        end, body = True, render("ussd.busy", language_for(hop.phone))
     except Exception:
         logger.exception("USSD hop failed (%s session %s)", gateway.name, hop.session_id[:40])
         end, body = True, render("ussd.error", language_for(hop.phone))
@@ -91,6 +108,7 @@ def language_for(raw_phone: str) -> str:
     if known is not None:
         return known[1]
     return COUNTRY_LANGUAGES.get(phone[1:4], "en")
+
 
 
 def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:

@@ -2,6 +2,7 @@
 
 from vending.models.audit import AuditEvent
 from vending.models.customers import Customer, CustomerMeter
+from vending.models.heartbeat import WorkerHeartbeat
 from vending.models.meters import Meter, MeterDebt
 from vending.models.network import SupplyGroup, Tariff, TariffBlock, Utility
 from vending.models.purchases import Payment, ProviderCallback, Purchase
@@ -26,4 +27,5 @@ __all__ = [
     "Token",
     "Utility",
     "VirtualMeterState",
+    "WorkerHeartbeat",
 ]

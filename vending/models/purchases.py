@@ -1,6 +1,7 @@
 """A purchase, its payment and every raw callback a provider sent about it."""
 
 from django.db import models
+from django.utils import timezone
 
 from vending.models.choices import Channel, Currency, Language, Wallet
 from vending.models.customers import Customer
@@ -35,7 +36,8 @@ class Purchase(models.Model):
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the service from its `now` (the month of a purchase or token matters to the tariff).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -69,7 +71,8 @@ class Payment(models.Model):
     flagged = models.BooleanField(default=False, help_text="Needs a person: see the flag reason.")
     flag_reason = models.CharField(max_length=255, blank=True)
     query_count = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the service from its `now` (the month of a purchase or token matters to the tariff).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

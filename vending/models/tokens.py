@@ -1,6 +1,7 @@
 """Issued STS tokens: credit, key change and engineering."""
 
 from django.db import models
+from django.utils import timezone
 
 from vending.models.meters import Meter
 from vending.models.purchases import Purchase
@@ -30,7 +31,8 @@ class Token(models.Model):
     issued_by = models.ForeignKey(
         "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the service from its `now` (the month of a purchase or token matters to the tariff).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at", "sequence"]

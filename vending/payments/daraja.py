@@ -234,6 +234,10 @@ class DarajaProvider(PaymentProvider):
             raise InvalidCallback(f"not an STK callback: {type(exc).__name__}") from exc
         if not checkout_id:
             raise InvalidCallback("empty CheckoutRequestID")
+        if not _storable(checkout_id):
+            # A NUL or half a surrogate pair can be neither stored nor looked up (the webhook already keeps
+            # such bodies out; this covers a row stored before that): flagged once, not retried.
+            raise InvalidCallback("unreadable CheckoutRequestID")
         message = str(callback.get("ResultDesc", ""))
         if result_code != 0:
             return CallbackEvent(outcome=Outcome.DECLINED, provider_reference=checkout_id,
@@ -245,6 +249,8 @@ class DarajaProvider(PaymentProvider):
         except InvalidOperation as exc:
             raise InvalidCallback("Amount is not a number") from exc
         phone = str(items.get("PhoneNumber") or "")
+        if not all(_storable(value) for value in (message, phone, str(items.get("MpesaReceiptNumber") or ""))):
+            raise InvalidCallback("unreadable field in the callback metadata")
         return CallbackEvent(
             outcome=Outcome.APPROVED,
             provider_reference=checkout_id,
@@ -307,6 +313,15 @@ def _envelope_error(reply: _http.HttpReply, body: Mapping[str, Any]) -> Exceptio
     if reply.status >= 500 or reply.status == 429 or not body:
         return ProviderUnavailable(text or f"Daraja HTTP {reply.status}", raw=body)
     return ProviderRejected(text, raw=body)
+
+
+def _storable(text: str) -> bool:
+    """Can a database store and match this text (no NUL, no unpaired surrogate)?"""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _metadata_items(callback: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,12 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vending import phones
-from vending.exceptions import AmountOutOfRange, MeterBlocked, UnsupportedWallet, VendingError
+from vending.exceptions import AmountOutOfRange, MeterBlocked, MeterNeedsKeyChange, UnsupportedWallet, VendingError
 from vending.models import Customer, Meter, Payment, Purchase
 from vending.models.choices import WALLET_CURRENCIES, Wallet
 from vending.selectors.quotes import ShownQuote, purchase_quote
 from vending.services.audit import audit_record
 from vending.services.payments import provider_for_wallet
+from vending.sts.tid import TID_MAX, minutes_since_base
 from vending.tariffs import Quote
 
 # No 0/O or 1/I: references are read aloud and typed from SMS.
@@ -84,9 +85,10 @@ def purchase_create(
                     reference=new_reference(), idempotency_key=idempotency_key, channel=channel, meter=meter,
                     customer=customer, payer_phone=payer, wallet=wallet, amount=amount,
                     currency=meter.tariff.currency, language=language, quote=quote.to_dict(),
-                    fixed_charge=quote.fixed_charge, created_by=created_by,
+                    fixed_charge=quote.fixed_charge, created_by=created_by, created_at=now,
                 )
-                Payment.objects.create(purchase=purchase, provider=provider.name, amount_requested=amount)
+                Payment.objects.create(purchase=purchase, provider=provider.name, amount_requested=amount,
+                                       created_at=now)
                 audit_record(action="purchase.created", obj=purchase, actor=created_by,
                              actor_label=payer if created_by is None else "system",
                              data={"channel": channel, "wallet": wallet, "amount": str(amount),
@@ -113,9 +115,20 @@ def _checked(
     except phones.InvalidPhoneNumber as exc:
         raise UnsupportedWallet("This phone number cannot pay. Check the number and try again.") from exc
     _validate(meter=meter, wallet=wallet, amount=amount)
+    _check_tid_range(meter=meter, now=now)
     honoured = shown_quote.honoured_for(meter=meter, amount=amount, now=now) if shown_quote else None
     # AmountOutOfRange with the reason when quoted afresh
     return payer, honoured or purchase_quote(meter=meter, amount=amount, now=now)
+
+
+def _check_tid_range(*, meter: Meter, now: datetime) -> None:
+    """Refuse, before any money moves, a meter whose base date can no longer number a token (TIDs count
+    24 bits of minutes: base 2014 ends on 2045-11-24 20:15). It needs a key change to the next base date;
+    one already pending is issued with the next token, so that meter may buy."""
+    base_date = meter.pending_base_date if meter.has_pending_key_change and meter.pending_base_date else (
+        meter.base_date)
+    if minutes_since_base(now, base_date) > TID_MAX:  # the engine's own count of minutes (vending/sts/tid.py)
+        raise MeterNeedsKeyChange(f"Meter {meter.drn} needs a new key from the utility before it can buy.")
 
 
 def _first_with_key(idempotency_key: str) -> Purchase | None:

@@ -96,7 +96,7 @@ def _issue_locked(*, purchase: Purchase, meter: Meter, units: int, now: datetime
             _check(checker, kct.digits, expect_units=None)
             issued.append(Token(purchase=purchase, meter=meter, kind=Token.Kind.KEY_CHANGE,
                                 token_class=kct.token_class, subclass=kct.subclass, sequence=sequence,
-                                digits=kct.digits, reason="pending key change"))
+                                digits=kct.digits, reason="pending key change", created_at=now))
         before = {"sgc": current.sgc, "krn": current.krn, "ti": current.ti, "base_date": current.base_date}
         meter.supply_group = meter.pending_supply_group or meter.supply_group
         meter.key_revision, meter.tariff_index, meter.base_date = config.krn, config.ti, config.base_date
@@ -115,7 +115,7 @@ def _issue_locked(*, purchase: Purchase, meter: Meter, units: int, now: datetime
     meter.save(update_fields=None if issued else ["last_tid", "updated_at"])
     issued.append(Token(purchase=purchase, meter=meter, kind=Token.Kind.CREDIT, token_class=token.token_class,
                         subclass=token.subclass, sequence=len(issued), tid=tid,
-                        units=units_to_kwh(units), digits=token.digits))
+                        units=units_to_kwh(units), digits=token.digits, created_at=now))
     for token_row in issued:
         token_row.save()
     return issued

@@ -11,6 +11,8 @@ def parse_at_delivery_report(form: Mapping[str, str]) -> DeliveryReport:
     message_id = str(form.get("id") or "").strip()
     if not message_id:
         raise InvalidDeliveryReport("delivery report without id")
+    if "\x00" in message_id:  # cannot be looked up in PostgreSQL; the webhook keeps these out already
+        raise InvalidDeliveryReport("unreadable delivery report id")
     try:
         status = DeliveryStatus(str(form.get("status") or "").strip())
     except ValueError as exc:

@@ -37,4 +37,9 @@ def request_fields(request: HttpRequest) -> dict[str, str]:
 
 def _clean(fields: dict[str, str]) -> dict[str, str]:
     # PostgreSQL text cannot hold NUL; overlong values are cut, never a reason for an error page.
-    return {k[:64]: v.replace("\x00", "")[:MAX_VALUE] for k, v in fields.items()}
+    # An unpaired surrogate escaped in JSON ("\ud800") is text Python holds but no database driver stores.
+    return {_storable(k)[:64]: _storable(v)[:MAX_VALUE] for k, v in fields.items()}
+
+
+def _storable(value: str) -> str:
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
