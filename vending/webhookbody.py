@@ -19,6 +19,7 @@ from django.http import HttpRequest
 
 # A form body with more fields than this is not one of AT's callbacks (Django's own cap is 1000).
 MAX_FORM_FIELDS = 100
+MAX_FIELD_CHARS = 4096  # a real field is far shorter; a longer one is cut, never a reason for an error page
 
 
 @dataclass(frozen=True)
@@ -130,3 +131,35 @@ def form_fields(request: HttpRequest, raw: RawBody, *, allow_nul: bool = False) 
     if not allow_nul and _has_nul(fields):
         return None, "NUL (%00) in a form field"
     return fields, ""
+
+
+def gateway_fields(request: HttpRequest, raw: RawBody, *, allow_nul: bool = False) -> tuple[dict[str, str] | None, str]:
+    """One flat mapping of a gateway's request, however it sent it, or (None, problem).
+
+    Gateways differ (Kannel calls a GET URL, Africa's Talking posts a form, Hormuud posts JSON); the parsers
+    in vending.sms read one mapping of strings. The query string counts for every method; a POST body adds
+    a form (urlencoded or multipart) or a flat JSON object, read as strictly as `form_fields` and
+    `json_problem` read them. `allow_nul`: as for `form_fields`, a NUL is the caller's to drop.
+    """
+    fields: dict[str, str] = {key: request.GET.get(key, "") for key in request.GET}
+    if request.method == "POST" and raw.data.strip():
+        content_type = request.content_type or ""
+        if content_type == "application/json" or raw.data[:1] in (b"{", b"["):
+            problem = json_problem(raw)
+            if problem and not (allow_nul and problem.startswith("NUL")):
+                return None, problem
+            data = json.loads(raw.data.decode("utf-8"))
+            if not isinstance(data, dict):
+                return None, "body is not a JSON object"
+            fields.update({str(k): "" if v is None else str(v) for k, v in data.items()
+                           if isinstance(v, (str, int, float, bool)) or v is None})
+        else:
+            form, problem = form_fields(request, raw, allow_nul=allow_nul)
+            if form is None:
+                return None, problem.replace("is not a form", "is not a form or JSON")
+            fields.update(form)
+    if not allow_nul and _has_nul(fields):
+        return None, "NUL in a field"
+    if _has_lone_surrogate(fields):
+        return None, "unpaired surrogate (\\ud800-\\udfff) in a field"
+    return {key[:64]: value.replace("\x00", "")[:MAX_FIELD_CHARS] for key, value in fields.items()}, ""

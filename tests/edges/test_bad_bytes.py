@@ -128,9 +128,11 @@ def test_a_poison_checkout_request_id_is_flagged_once_and_never_queued(client, d
      "body is not UTF-8"),
     ("delivery", FORMS["delivery"].replace("ATXid_9", "ATXid_%00").encode(), "application/x-www-form-urlencoded",
      200, "NUL (%00) in a form field"),
-    ("delivery", b'{"id": "ATXid_9"}', "application/json", 200, "content type 'application/json' is not a form"),
+    # JSON is a delivery report's format for some gateways (Hormuud); plain text is nobody's.
+    ("delivery", b"id=ATXid_9", "text/plain", 200, "content type 'text/plain' is not a form or JSON"),
+    ("delivery", b'{"id": "ATXid_\\u0000"}', "application/json", 200, "NUL (\\u0000) in a JSON string"),
     ("ussd", FORMS["ussd"].replace("text=1", "text=1%00").encode(), "application/x-www-form-urlencoded", 200,
-     "NUL (%00) in a form field"),
+     "NUL in a field"),
     ("sms", FORMS["sms"].encode("utf-16-le"), "application/x-www-form-urlencoded", 400, "NUL byte in the body"),
     ("sms", b"text=%FF%FE&from=%2B254711000001", "application/x-www-form-urlencoded", 400,
      "a form value is not UTF-8"),

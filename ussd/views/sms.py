@@ -27,8 +27,7 @@ from vending.models import SmsMessage
 from vending.services.quarantine import callback_quarantine
 from vending.sms import INBOUND_PARSERS, InboundSms, InvalidInbound
 from vending.states import SmsState
-from vending.views.fields import request_fields
-from vending.webhookbody import read_body
+from vending.webhookbody import gateway_fields, read_body
 from vending.webhooksecret import check_webhook_secret
 
 log = logging.getLogger(__name__)
@@ -54,10 +53,12 @@ def _receive(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
     if gateway not in INBOUND_PARSERS:
         raise Http404
     raw = read_body(request)
+    # GSM-7 codes "@" as 0x00, so a gateway may hand one over as NUL: dropped, and the message still answered.
+    fields, problem = gateway_fields(request, raw, allow_nul=True) if raw.readable else (None, raw.problem)
     try:
-        if not raw.readable:
-            raise InvalidInbound(raw.problem)
-        message = INBOUND_PARSERS[gateway](request_fields(request))
+        if fields is None:
+            raise InvalidInbound(problem)
+        message = INBOUND_PARSERS[gateway](fields)
     except InvalidInbound as exc:
         # Kept, escaped, in a flagged row for staff; 400: there is no message to answer.
         callback_quarantine(provider=gateway, kind="inbound_sms", headers={}, raw=raw, problem=str(exc),

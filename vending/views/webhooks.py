@@ -16,8 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from vending.services.payments import callback_store
 from vending.services.quarantine import callback_quarantine
 from vending.sms import GATEWAYS
-from vending.views.fields import request_fields
-from vending.webhookbody import RawBody, escaped, form_fields, json_problem, read_body
+from vending.webhookbody import RawBody, escaped, gateway_fields, json_problem, read_body
 from vending.webhooksecret import check_webhook_secret
 
 _KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Forwarded-For")
@@ -74,20 +73,16 @@ def _store_delivery_report(request: HttpRequest, gateway: str, secret: str) -> H
 
     check_webhook_secret(secret)
     raw = read_body(request)
-    if not raw.readable:
-        _quarantine(request, gateway, "delivery_report", raw, raw.problem)
+    fields, problem = gateway_fields(request, raw) if raw.readable else (None, raw.problem)
+    if fields is None:
+        _quarantine(request, gateway, "delivery_report", raw, problem)
         return HttpResponse("OK", content_type="text/plain")
-    if request.method == "POST" and request.content_type.startswith("application/x-www-form-urlencoded") \
-            and not request.GET:
-        fields, problem = form_fields(request, raw)
-        if fields is None:
-            _quarantine(request, gateway, "delivery_report", raw, problem)
-            return HttpResponse("OK", content_type="text/plain")
-        body = raw.data
-    else:
+    body = raw.data
+    if request.method != "POST" or request.GET or not request.content_type.startswith(
+            "application/x-www-form-urlencoded"):
         # A GET (Kannel), JSON (Hormuud) or multipart report is stored in form encoding, as AT's are, so
         # one reader handles every stored report.
-        body = urlencode(list(request_fields(request).items())).encode()
+        body = urlencode(list(fields.items())).encode()
     with transaction.atomic():
         callback, created = callback_store(provider=gateway, kind="delivery_report",
                                            headers=_headers(request), body=body,
