@@ -3,7 +3,8 @@
 Store first, answer 200 at once, work in a task. AT repeats a callback until it gets a 200, so:
 - the raw message becomes an inbound SmsMessage row whose (direction, provider_message_id) is unique:
   a repeated `id` is a no-op that still answers 200;
-- the task is enqueued on commit, only when the row is new;
+- the RECEIVED row is the work to do: vending.pipeline dispatches it on commit, only when the row is new
+  (and the outbox sweep again if that message is lost);
 - 400 only for a request without `from` or `text` (nothing to answer); a sender we cannot answer
   (not a phone number) is acknowledged with 200 and dropped, or AT would repeat it for 10 minutes.
 """
@@ -18,8 +19,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ussd.tasks import sms_inbound_process_task
-from vending import phones
+from vending import phones, pipeline
 from vending.models import SmsMessage
 from vending.states import SmsState
 
@@ -50,7 +50,7 @@ def inbound_sms_callback(request: HttpRequest, secret: str) -> HttpResponse:
                 direction=SmsMessage.Direction.INBOUND, phone=phone, text=text, provider=PROVIDER,
                 provider_message_id=message_id, status=SmsState.RECEIVED,
             )
-            sms_inbound_process_task.delay_on_commit(inbound.pk)
+            pipeline.record(pipeline.Work.INBOUND_SMS, inbound.pk)
     except IntegrityError:
         pass  # AT repeating a message we already have: acknowledge again, do nothing
     return HttpResponse("OK")

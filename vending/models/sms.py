@@ -22,6 +22,9 @@ class SmsMessage(models.Model):
         Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="sms_messages"
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Claimed by the worker that sends it (an outbound row goes to the gateway at most once per claim);
+    # QUEUED without it means no send was tried: the outbox dispatches it again.
+    send_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,7 +1,8 @@
 """Provider webhooks: check the secret path segment, store the raw body, answer 200 at once, work in Celery.
 
 A wrong secret gets 404 (the URL does not exist for anyone who does not know it). Nothing here moves money
-or changes a state: the stored callback is processed by a task (PROTOCOLS 6 rule 4).
+or changes a state: the stored callback is the work to do, and vending.pipeline has it processed by a task
+after the commit (PROTOCOLS 6 rule 4; if that message is lost, the outbox sweep dispatches it again).
 """
 
 import hmac
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from vending import pipeline
 from vending.services.payments import callback_store
 
 _KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Forwarded-For")
@@ -35,22 +37,18 @@ def _source_ip(request: HttpRequest) -> str | None:
 @csrf_exempt
 @require_POST
 def daraja_callback(request: HttpRequest, secret: str) -> HttpResponse:
-    from vending.tasks import callback_process_task
-
     _check_secret(secret)
     with transaction.atomic():
         callback, created = callback_store(provider="daraja", kind="stk_callback", headers=_headers(request),
                                            body=request.body, source_ip=_source_ip(request))
         if created:
-            callback_process_task.delay_on_commit(callback.pk)
+            pipeline.record(pipeline.Work.CALLBACK, callback.pk)
     return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
 
 
 @csrf_exempt
 @require_POST
 def at_delivery_report(request: HttpRequest, secret: str) -> HttpResponse:
-    from vending.tasks import delivery_report_process_task
-
     _check_secret(secret)
     body = request.body
     if not request.content_type.startswith("application/x-www-form-urlencoded"):
@@ -60,5 +58,5 @@ def at_delivery_report(request: HttpRequest, secret: str) -> HttpResponse:
                                            headers=_headers(request), body=body,
                                            source_ip=_source_ip(request))
         if created:
-            delivery_report_process_task.delay_on_commit(callback.pk)
+            pipeline.record(pipeline.Work.DELIVERY_REPORT, callback.pk)
     return HttpResponse("OK", content_type="text/plain")
