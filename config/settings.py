@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.brokers import amqp_settings, is_amqp, redis_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("KORONTO_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -158,24 +160,14 @@ _BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker"))
 # CELERY_BROKER_URL picks the broker explicitly (amqp://… for RabbitMQ, redis://… for a Redis of its own);
 # without it the broker is REDIS_URL's server, and without that the filesystem broker (no server).
 _BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
-if _BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://")):
-    # RabbitMQ (docs/RELIABILITY.md): quorum queues (replicated, durable: a message survives a broker
-    # restart), publisher confirms (a publish returns only once the broker has the message), and the money
-    # tasks' acks_late: an unacknowledged message is redelivered as soon as its worker's connection drops.
-    CELERY_BROKER_URL = _BROKER_URL
-    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
-    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"  # Celery's delayed delivery (countdowns) on quorum queues
-    CELERY_WORKER_DETECT_QUORUM_QUEUES = True  # quorum queues refuse global QoS: per-consumer prefetch
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+if is_amqp(_BROKER_URL):
+    globals().update(amqp_settings(_BROKER_URL))
 elif _BROKER_URL:
-    CELERY_BROKER_URL = _BROKER_URL
-    # Unacknowledged (acks_late) messages come back after this long; tests of redelivery shorten it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-        # How often a worker looks for messages whose visibility timeout passed (kombu: interval x throttle).
-        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
-        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
-    }
+    # Unacknowledged (acks_late) messages come back after the visibility timeout; tests of redelivery shorten it.
+    globals().update(redis_settings(
+        _BROKER_URL, visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        restore_interval=env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        restore_throttle=env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10)))
 else:
     for sub in ("out", "processed", "control"):
         (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)

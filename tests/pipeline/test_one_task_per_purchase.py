@@ -124,7 +124,8 @@ def test_sms_sent_outside_a_task_goes_through_the_task(kenya_meter, dispatched,
     dispatched.lost.add("sms")
     with django_capture_on_commit_callbacks(execute=True):
         [row] = sms_service.sms_send(phone="+254711000111", text="Hello")
-    assert dispatched.calls == [("sms", (row.pk,))]  # e.g. from a web request: never an HTTP call to the gateway in the request
+    # e.g. from a web request: never an HTTP call to the gateway in the request
+    assert dispatched.calls == [("sms", (row.pk,))]
 
 
 @pytest.mark.django_db(transaction=True)
