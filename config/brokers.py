@@ -26,6 +26,9 @@ def amqp_settings(url: str) -> dict[str, Any]:
         "CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE": "topic",
         "CELERY_WORKER_DETECT_QUORUM_QUEUES": True,  # quorum queues refuse global QoS: per-consumer prefetch
         "CELERY_BROKER_TRANSPORT_OPTIONS": {"confirm_publish": True},
+        # AMQP heartbeats every 10 s: a worker whose connection died without a FIN reaching it (an idle
+        # consumer behind a proxy or NAT, a broker host that vanished) notices within seconds, not minutes.
+        "CELERY_BROKER_HEARTBEAT": 10,
     }
 
 
@@ -34,6 +37,8 @@ def redis_settings(url: str, *, visibility_timeout: int = 3600, restore_interval
     """Redis: an unacknowledged (acks_late) message comes back after the visibility timeout."""
     return {
         "CELERY_BROKER_URL": url,
+        # kombu's Redis transport, with the fix that keeps a worker alive when Redis restarts.
+        "CELERY_BROKER_TRANSPORT": "config.kombu_redis:Transport",
         "CELERY_BROKER_TRANSPORT_OPTIONS": {
             "visibility_timeout": visibility_timeout,
             # How often a worker looks for messages whose visibility timeout passed (kombu: interval x throttle).

@@ -81,6 +81,10 @@ class TcpProxy:
     def cut(self) -> None:
         with self._lock:
             if self._listener is not None:
+                # shutdown() first: close() alone does not wake the thread blocked in accept(), and the
+                # port would stay bound (and keep accepting) until it returns.
+                with contextlib.suppress(OSError):
+                    self._listener.shutdown(socket.SHUT_RDWR)
                 self._listener.close()
                 self._listener = None
             for sock in self._sockets:

@@ -3,10 +3,10 @@
 Real processes: Postgres, two Celery workers (`--pool threads`), beat, our webhooks on live_server, and
 fakes of Daraja and Africa's Talking. Purchases flow in through USSD dialogues and inbound SMS `BUY`
 commands; payments are confirmed by Daraja callbacks and token SMS by delivery reports, all over HTTP.
-Meanwhile the broker goes away twice and a worker is SIGKILLed once (then started again, as systemd
-would). Afterwards: no worker exited by itself, every paid purchase is delivered exactly once, no
-inbound SMS is left `received`, no callback or delivery report is left unprocessed, every purchase was
-prompted, and no customer got the same token SMS twice.
+Meanwhile the broker goes away twice and a worker is SIGKILLed once in the middle of a vend (then
+started again, as systemd would). Afterwards: no worker exited by itself, every paid purchase is
+delivered exactly once, no inbound SMS is left `received`, no callback or delivery report is left
+unprocessed, every purchase was prompted, and no customer got the same token SMS twice.
 
 - Redis: a redis-server of the test's own on a free port (KORONTO_TEST_REDIS_PORT to pick one), killed
   with -9 and started again, empty (nothing saved): every queued and unacknowledged message is lost.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import signal
 import threading
@@ -77,8 +78,9 @@ def shoppers(db):
     group = make_supply_group(utility, base_date=2014)
     tariff = make_flat_tariff(utility, price="20", min_purchase=Decimal("10"), max_purchase=Decimal("10000"))
     people = []
+    block = random.randint(1, 9)
     for i in range(USSD_BUYS + SMS_BUYS):
-        customer = make_customer(f"+2547115{i:05d}")
+        customer = make_customer(f"+254711{block}{i:05d}")
         meters = [make_meter(supply_group=group, tariff=tariff) for _ in range(2)]
         for alias, meter in zip(("Home", "Shop"), meters, strict=True):
             customer_save_meter(customer=customer, meter=meter, alias=alias)
@@ -150,8 +152,15 @@ def _settled(expected: int) -> bool:
 
 def _run_chaos(*, env: dict[str, str], conf: dict, outage, recover, fakes, shoppers, live_server, tmp_path):  # noqa: F811
     saved = _use_broker(conf)
-    full_env = {**fakes["env"], **FAST_SWEEPS, **env}
-    workers = [Worker(full_env, tmp_path / f"worker{n}.log", concurrency=4, pool="threads") for n in (1, 2)]
+    # The workers' cache holds per-phone rate limits, which must not carry over from an earlier run: a
+    # key prefix of this run's own in the suite's Redis (the file cache otherwise; the phones vary too).
+    cache = {"REDIS_URL": django_settings.REDIS_URL} if django_settings.REDIS_URL else {}
+    full_env = {**fakes["env"], **FAST_SWEEPS, **env, **cache, "CACHE_KEY_PREFIX": f"chaos{time.time_ns()}"}
+    # Worker 1 is the one to be killed, mid-vend: one thread, no pushes (so no payment prompt or other
+    # outbound call is in flight when it dies, only the vend), and each vend paused for a moment.
+    workers = [Worker({**full_env, "KORONTO_TEST_VEND_PAUSE_SECONDS": "1.5"}, tmp_path / "worker1.log",
+                      concurrency=1, pool="threads", queues="celery"),
+               Worker(full_env, tmp_path / "worker2.log", concurrency=4, pool="threads")]
     beat = Beat(full_env, tmp_path)
     restarted: Worker | None = None
     try:
@@ -163,8 +172,10 @@ def _run_chaos(*, env: dict[str, str], conf: dict, outage, recover, fakes, shopp
         outage()  # 1: the broker goes away...
         pause(4)
         recover()  # ...and comes back (Redis: empty)
-        pause(3)
-        workers[0].kill(signal.SIGKILL)  # a worker killed mid-work, then started again (systemd's Restart=)
+        paused = workers[0].log().count("vend paused")
+        wait_until(lambda: workers[0].log().count("vend paused") > paused, 30, "worker 1 to be in a vend")
+        workers[0].kill(signal.SIGKILL)  # mid-vend: rows locked, message unacknowledged; then started again
+        # (systemd's Restart=)
         restarted = Worker(full_env, tmp_path / "worker1-restarted.log", concurrency=4, pool="threads")
         pause(3)
         outage()  # 2

@@ -76,7 +76,8 @@ class Broker:
 
 
 class Worker:
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2, pool: str = "prefork") -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2, pool: str = "prefork",
+                 queues: str = "celery,payments") -> None:
         full_env = {**os.environ, "DATABASE_URL": test_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0",
                     "LOG_LEVEL": "INFO", **env}
         if "REDIS_URL" not in env:
@@ -85,7 +86,7 @@ class Worker:
             full_env.pop("CELERY_BROKER_URL", None)
         self.log_path = log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop)
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,payments",
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues,
                    "-c", str(concurrency), "--pool", pool,
                    "--without-gossip", "--without-mingle", "--without-heartbeat",
                    "-l", "INFO", "-n", f"e2e-{os.getpid()}-{time.monotonic_ns()}@%h"]
