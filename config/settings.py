@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.brokers import amqp_settings, is_amqp, redis_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("KORONTO_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -168,15 +170,17 @@ else:
 # --- Celery -----------------------------------------------------------------------------------
 # The filesystem broker's folder; end-to-end tests give their worker a private one.
 _BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    # Unacknowledged (acks_late) messages come back after this long; tests of redelivery shorten it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-        # How often a worker looks for messages whose visibility timeout passed (kombu: interval x throttle).
-        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
-        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
-    }
+# CELERY_BROKER_URL picks the broker explicitly (amqp://… for RabbitMQ, redis://… for a Redis of its own);
+# without it the broker is REDIS_URL's server, and without that the filesystem broker (no server).
+_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL
+if is_amqp(_BROKER_URL):
+    globals().update(amqp_settings(_BROKER_URL))
+elif _BROKER_URL:
+    # Unacknowledged (acks_late) messages come back after the visibility timeout; tests of redelivery shorten it.
+    globals().update(redis_settings(
+        _BROKER_URL, visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        restore_interval=env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        restore_throttle=env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10)))
 else:
     for sub in ("out", "processed", "control"):
         (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
@@ -188,6 +192,13 @@ else:
         "control_folder": str(_BROKER_DIR / "control"),  # else kombu writes ./control in the working dir
         "store_processed": False,
     }
+# A worker reconnects to a broker that went away, for ever (systemd restarts it if it exits anyway);
+# publishing from a web request gives up after about a second: the row is the work, and the outbox
+# sweep dispatches it once the broker is back (vending.pipeline).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -386,6 +397,14 @@ SWEEP_SMS_RESEND_AFTER_SECONDS = env.int("SWEEP_SMS_RESEND_AFTER_SECONDS", defau
 SWEEP_SMS_MAX_SENDS = env.int("SWEEP_SMS_MAX_SENDS", default=3)
 SWEEP_BATCH_SIZE = env.int("SWEEP_BATCH_SIZE", default=100)
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=30)
+# Outbox (vending.pipeline): work whose message was lost is dispatched again after this long.
+OUTBOX_REDISPATCH_AFTER_SECONDS = env.int("OUTBOX_REDISPATCH_AFTER_SECONDS", default=60)
+# A token SMS without any delivery report is resent only after this long (hours: reports can be late,
+# and the same token texted twice confuses customers); a reported failure is resent after
+# SWEEP_SMS_RESEND_AFTER_SECONDS.
+SMS_RESEND_SILENT_AFTER_SECONDS = env.int("SMS_RESEND_SILENT_AFTER_SECONDS", default=6 * 3600)
+# A delivery report for a message id we do not know (yet) is applied again until it is this old.
+DELIVERY_REPORT_MATCH_WINDOW_SECONDS = env.int("DELIVERY_REPORT_MATCH_WINDOW_SECONDS", default=3600)
 # The push waits this long after the purchase commits, so the USSD session has ended (PROTOCOLS 6.1).
 PURCHASE_PUSH_COUNTDOWN_SECONDS = env.float("PURCHASE_PUSH_COUNTDOWN_SECONDS", default=3.0)
 # After an unknown outcome (e.g. a WaafiPay timeout), the first status query comes this much later.
@@ -393,5 +412,5 @@ PAYMENT_QUERY_DELAY_SECONDS = env.float("PAYMENT_QUERY_DELAY_SECONDS", default=4
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     f"sweep-{name}": {"task": f"vending.tasks.sweep_{name}_task", "schedule": float(SWEEP_INTERVAL_SECONDS)}
-    for name in ("pending_payments", "paid_not_vended", "undelivered_sms", "stuck")
+    for name in ("pending_payments", "paid_not_vended", "undelivered_sms", "stuck", "outbox")
 }

@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
+from vending import pipeline
+
 log = logging.getLogger(__name__)
 
 
@@ -15,14 +17,17 @@ def sms_inbound_process_task(self, sms_id: int) -> None:
     from ussd.sms_commands import sms_inbound_give_up, sms_inbound_handle
 
     try:
-        sms_inbound_handle(sms_id=sms_id)
+        with pipeline.worker_task():  # the reply goes out from this task, after its commit
+            sms_inbound_handle(sms_id=sms_id)
     except DatabaseError as exc:  # transient: try again with backoff, then give up below
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
         log.exception("inbound SMS %s: database still failing, giving up", sms_id)
-        sms_inbound_give_up(sms_id=sms_id)
+        with pipeline.worker_task():
+            sms_inbound_give_up(sms_id=sms_id)
     except Exception:
         # A bug must not leave the customer without an answer; the traceback goes to the logs
         # (our log filter masks token-shaped digits; the message text is never logged here).
         log.exception("inbound SMS %s: unexpected failure, answering with the generic apology", sms_id)
-        sms_inbound_give_up(sms_id=sms_id)
+        with pipeline.worker_task():
+            sms_inbound_give_up(sms_id=sms_id)

@@ -3,7 +3,8 @@
 Each sweep picks a small batch of rows stuck in a middle state and pushes them forward through the same
 services as the live path, so overlapping sweeps and live tasks are harmless (every service locks and
 no-ops on a repeat). Rows are claimed with `skip_locked`, so two beat runs do not queue the same work.
-Every sweep takes `now`, so tests move time instead of waiting for it.
+Every sweep takes `now`, so tests move time instead of waiting for it. Sweeps enqueue nothing themselves:
+they call the same services, or hand the work to `vending.pipeline`.
 """
 
 import logging
@@ -11,9 +12,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from vending import pipeline
 from vending.models import AuditEvent, Payment, Purchase, SmsMessage
 from vending.services.audit import audit_record
 from vending.states import PaymentState, PurchaseState, SmsState
@@ -36,7 +38,9 @@ def sweep_pending_payments(*, now: datetime | None = None) -> int:
     initiated_after = first_after + timedelta(seconds=settings.WAAFIPAY_TIMEOUT_SECONDS)
     rows = Payment.objects.filter(
         Q(state__in=[PaymentState.PENDING, PaymentState.UNKNOWN], created_at__lt=now - first_after)
-        | Q(state=PaymentState.INITIATED, created_at__lt=now - initiated_after)
+        # INITIATED and claimed: the push started and its worker was lost (outcome unknown, so a query).
+        # INITIATED and never claimed is a push still to do: the outbox sweep dispatches it.
+        | Q(state=PaymentState.INITIATED, push_started_at__isnull=False, created_at__lt=now - initiated_after)
     ).order_by("created_at")
     done = 0
     for payment_id in _claim(rows, settings.SWEEP_BATCH_SIZE):
@@ -55,51 +59,77 @@ def sweep_pending_payments(*, now: datetime | None = None) -> int:
 
 def sweep_paid_not_vended(*, now: datetime | None = None) -> int:
     """PAID purchases not vended after SWEEP_VEND_AFTER_SECONDS → vend again (same purchase, same token)."""
-    from vending.tasks import token_issue_task
-
     now = now or timezone.now()
     rows = Purchase.objects.filter(
         state=PurchaseState.PAID, updated_at__lt=now - timedelta(seconds=settings.SWEEP_VEND_AFTER_SECONDS)
     ).order_by("updated_at")
     ids = _claim(rows, settings.SWEEP_BATCH_SIZE)
     for purchase_id in ids:
-        token_issue_task.delay(purchase_id)
+        pipeline.dispatch(pipeline.Work.VEND, purchase_id)
     return len(ids)
 
 
 def sweep_undelivered_sms(*, now: datetime | None = None) -> int:
-    """VENDED purchases whose token SMS is not delivered → send it again, at most SWEEP_SMS_MAX_SENDS times."""
+    """Resend a VENDED purchase's token SMS only when the gateway reported it failed (after
+    SWEEP_SMS_RESEND_AFTER_SECONDS), or when no delivery report came for SMS_RESEND_SILENT_AFTER_SECONDS
+    (hours: a report can be late, and a second text of the same token is worse than a late first one).
+    At most SWEEP_SMS_MAX_SENDS sends per purchase; every resend is audited with its reason."""
     from vending.services.sms import latest_token_sms_ids, token_sms_count, token_sms_send
 
     now = now or timezone.now()
-    wait = timedelta(seconds=settings.SWEEP_SMS_RESEND_AFTER_SECONDS)
-    rows = Purchase.objects.filter(state=PurchaseState.VENDED, updated_at__lt=now - wait).order_by("updated_at")
+    failure_wait = timedelta(seconds=settings.SWEEP_SMS_RESEND_AFTER_SECONDS)
+    silent_wait = timedelta(seconds=settings.SMS_RESEND_SILENT_AFTER_SECONDS)
+    failed_sms = SmsMessage.objects.filter(purchase=OuterRef("pk"), direction=SmsMessage.Direction.OUTBOUND,
+                                           status__in=(SmsState.FAILED, SmsState.REJECTED))
+    rows = Purchase.objects.filter(
+        Q(Exists(failed_sms), updated_at__lt=now - failure_wait) | Q(updated_at__lt=now - silent_wait),
+        state=PurchaseState.VENDED,
+    ).order_by("updated_at")
     resent = 0
     for purchase_id in _claim(rows, settings.SWEEP_BATCH_SIZE):
         purchase = Purchase.objects.get(pk=purchase_id)
-        ids = latest_token_sms_ids(purchase)
-        parts = list(SmsMessage.objects.filter(pk__in=ids))
-        if parts:
-            failed = any(p.status in (SmsState.FAILED, SmsState.REJECTED) for p in parts)
-            silent = all(p.created_at < now - wait for p in parts)
-            if not (failed or silent):
-                continue
+        parts = list(SmsMessage.objects.filter(pk__in=latest_token_sms_ids(purchase)))
+        failed = any(p.status in (SmsState.FAILED, SmsState.REJECTED) for p in parts)
+        silent = all(p.created_at < now - silent_wait for p in parts)
+        if failed:
+            reason = "the gateway reported the token SMS failed"
+        elif silent:
+            reason = f"no delivery report after {settings.SMS_RESEND_SILENT_AFTER_SECONDS // 3600} h"
+        else:
+            continue  # the latest send is still in flight: wait for its report
         if token_sms_count(purchase) >= settings.SWEEP_SMS_MAX_SENDS:
             if not AuditEvent.objects.filter(purchase=purchase, action="purchase.sms_gave_up").exists():
                 audit_record(action="purchase.sms_gave_up", obj=purchase,
                              reason="token SMS not delivered after the maximum number of sends")
                 log.warning("purchase %s: token SMS undelivered, left for staff", purchase.reference)
             continue
-        token_sms_send(purchase=purchase)
+        with transaction.atomic():
+            token_sms_send(purchase=purchase)
+            audit_record(action="purchase.token_sms_resent", obj=purchase, reason=reason,
+                         data={"previous_sms_ids": [p.pk for p in parts]})
         resent += 1
     return resent
+
+
+def sweep_outbox(*, now: datetime | None = None) -> int:
+    """Dispatch again every unit of work still not done OUTBOX_REDISPATCH_AFTER_SECONDS after its commit
+    (its message was lost: the broker was down, or restarted without it). Each task is idempotent on its
+    row, so a message that was only slow costs a no-op."""
+    from vending.services.outbox import pending_work
+
+    now = now or timezone.now()
+    work = pending_work(now=now, older_than=timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS),
+                        limit=settings.SWEEP_BATCH_SIZE)
+    sent = sum(pipeline.dispatch(pipeline.Work(kind), pk) for kind, pk in work)
+    if work:
+        log.info("outbox: %d unit(s) of work dispatched again (%d enqueued)", len(work), sent)
+    return len(work)
 
 
 def sweep_stuck(*, now: datetime | None = None) -> int:
     """Give up to staff: holds left open after a vend are committed again; purchases paid for longer than
     SWEEP_GIVE_UP_AFTER_SECONDS without a token are refunded where the provider allows it, else flagged."""
     from vending.services.payments import purchase_refund
-    from vending.tasks import payment_capture_task
 
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SWEEP_GIVE_UP_AFTER_SECONDS)
@@ -108,7 +138,7 @@ def sweep_stuck(*, now: datetime | None = None) -> int:
         state=PaymentState.HELD, purchase__state__in=[PurchaseState.VENDED, PurchaseState.DELIVERED],
         updated_at__lt=now - timedelta(seconds=settings.SWEEP_VEND_AFTER_SECONDS))
     for payment_id in _claim(open_holds, settings.SWEEP_BATCH_SIZE):
-        payment_capture_task.delay(payment_id)
+        pipeline.dispatch(pipeline.Work.CAPTURE, payment_id)
         acted += 1
     stuck = Purchase.objects.filter(state=PurchaseState.PAID, updated_at__lt=cutoff).order_by("updated_at")
     for purchase_id in _claim(stuck, settings.SWEEP_BATCH_SIZE):

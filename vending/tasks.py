@@ -5,12 +5,15 @@ unacknowledged and another worker redoes it, which is safe because every service
 no-ops on a repeat (DESIGN rules 4-6). Retries with backoff and jitter are for transient errors only.
 The payment push runs on the "payments" queue because WaafiPay blocks while the payer types the PIN.
 
+Nothing here is enqueued directly: `vending.pipeline` dispatches every task from a committed row and the
+outbox sweep dispatches again what is not done (DESIGN rule 12). A body that fails for good (not a
+transient database or provider error) flags its row once (`pipeline.run`) instead of retrying.
+
 One task per purchase on the hot path: the task that applies the payment's outcome (callback, query,
 push) also vends in the same transaction (`payment_confirm`) and sends the token SMS right after the
-commit (`sms_send`). `token_issue_task` and `sms_deliver_task` are the fallbacks (sweeps, retries,
+commit, in the same task. `token_issue_task` and `sms_deliver_task` are the fallbacks (sweeps, retries,
 sends from web requests). A worker lost between that commit and the send leaves the row queued and
-the purchase VENDED: the undelivered-SMS sweep sends it again (a redelivered task finds the payment
-confirmed and does nothing, so the customer is never texted twice by redelivery).
+the purchase VENDED: the outbox sweep sends it (the send claims its row, so never twice).
 """
 
 import logging
@@ -18,8 +21,9 @@ import logging
 from celery import shared_task
 from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import close_old_connections, connections
 
+from vending import pipeline
 from vending.payments import OutcomeUnknown, ProviderUnavailable
 from vending.sms import SmsUnavailable
 
@@ -48,33 +52,40 @@ def _database_connections_like_a_request(task=None, **kwargs: object) -> None:
     close_old_connections()
 
 
+_TRANSIENT_DB = pipeline.TRANSIENT_DATABASE_ERRORS
+
+
 @shared_task(bind=True, autoretry_for=(ProviderUnavailable,), max_retries=5,
              soft_time_limit=settings.WAAFIPAY_TIMEOUT_SECONDS + 30, time_limit=settings.WAAFIPAY_TIMEOUT_SECONDS + 60,
              **_BACKOFF)
 def payment_initiate_task(self, purchase_id: int) -> None:
-    # Not acks_late: a push must not be repeated by redelivery. A push lost with its worker stays
-    # INITIATED and the sweep sends it to a query or to staff.
+    # Not acks_late: a push must not be repeated by redelivery. The push claims its payment first
+    # (`push_started_at`), so a second message for it sends nothing; a push lost with its worker stays
+    # INITIATED and claimed, and the pending-payment sweep sends it to a query or to staff.
     from vending.models import Payment
     from vending.services.payments import payment_fail, payment_initiate
 
-    try:
-        payment_initiate(purchase_id=purchase_id)
-    except ProviderUnavailable:
-        if self.request.retries >= self.max_retries:
-            payment = Payment.objects.get(purchase_id=purchase_id)
-            payment_fail(payment=payment, reason="provider_error", message="provider unavailable, gave up")
-            return
-        raise
+    def body() -> None:
+        try:
+            payment_initiate(purchase_id=purchase_id)
+        except ProviderUnavailable:
+            if self.request.retries >= self.max_retries:
+                payment = Payment.objects.get(purchase_id=purchase_id)
+                payment_fail(payment=payment, reason="provider_error", message="provider unavailable, gave up")
+                return
+            raise
+
+    pipeline.run(pipeline.Work.PUSH, purchase_id, body, transient=(ProviderUnavailable, OutcomeUnknown))
 
 
-@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT_DB, max_retries=5, **_BACKOFF)
 def callback_process_task(callback_id: int) -> None:
     from vending.services.payments import callback_process
 
-    callback_process(callback_id=callback_id)
+    pipeline.run(pipeline.Work.CALLBACK, callback_id, lambda: callback_process(callback_id=callback_id))
 
 
-@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT_DB, max_retries=5, **_BACKOFF)
 def sandbox_callback_task(provider: str, body: str, headers: dict[str, str]) -> None:
     """A sandbox callback, delivered late like a real one, through the same store-then-process path."""
     from vending.services.payments import callback_process, callback_store
@@ -82,74 +93,58 @@ def sandbox_callback_task(provider: str, body: str, headers: dict[str, str]) -> 
     callback, _ = callback_store(provider=provider, kind="stk_callback", headers=headers, body=body.encode())
     # Processed even when already stored: a redelivery after a crash mid-vend finds the row stored but
     # not processed (the vend rolled back). A processed row is a no-op.
-    callback_process(callback_id=callback.pk)
+    pipeline.run(pipeline.Work.CALLBACK, callback.pk, lambda: callback_process(callback_id=callback.pk))
 
 
-@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT_DB, max_retries=5, **_BACKOFF)
 def payment_query_task(payment_id: int) -> None:
     from vending.services.payments import payment_query
 
-    payment_query(payment_id=payment_id)
+    with pipeline.worker_task():
+        payment_query(payment_id=payment_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT_DB, max_retries=5, **_BACKOFF)
 def token_issue_task(purchase_id: int) -> None:
-    """Vend, then (on commit) capture a hold and send the token SMS. A final STS refusal refunds."""
-    from django.db import transaction
+    """Vend a purchase still PAID (the sweep's and the retry's path; the same function as the callback's)."""
+    from vending.services.vend import purchase_vend
 
-    from vending.exceptions import InvalidTransition, StsError
-    from vending.models import Payment, Purchase
-    from vending.services.sms import token_sms_count, token_sms_send
-    from vending.services.tokens import token_issue
-    from vending.states import PaymentState
-
-    purchase = Purchase.objects.get(pk=purchase_id)
-    try:
-        with transaction.atomic():
-            token_issue(purchase=purchase)
-            purchase.refresh_from_db()
-            # Exactly one token SMS per vend, even when this task is redelivered after the commit.
-            if token_sms_count(purchase) == 0:
-                token_sms_send(purchase=purchase)
-            if Payment.objects.filter(purchase=purchase, state=PaymentState.HELD).exists():
-                payment_capture_task.delay_on_commit(purchase.payment.pk)
-    except InvalidTransition:
-        log.info("purchase %s not vendable now (%s)", purchase.reference, purchase.state)
-    except StsError as exc:
-        log.error("purchase %s: vend failed for good: %s", purchase.reference, exc)
-        refund_task.delay(purchase_id, f"vend failed: {exc}")
+    pipeline.run(pipeline.Work.VEND, purchase_id, lambda: purchase_vend(purchase_id=purchase_id))
 
 
-@shared_task(acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, DatabaseError), max_retries=10,
+@shared_task(acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, *_TRANSIENT_DB), max_retries=10,
              **_BACKOFF)
 def payment_capture_task(payment_id: int) -> None:
     from vending.services.payments import payment_capture
 
-    payment_capture(payment_id=payment_id)
+    with pipeline.worker_task():
+        payment_capture(payment_id=payment_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, DatabaseError), max_retries=10,
+@shared_task(acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, *_TRANSIENT_DB), max_retries=10,
              **_BACKOFF)
 def refund_task(purchase_id: int, reason: str) -> None:
     from vending.models import Purchase
     from vending.services.payments import purchase_refund
 
-    purchase_refund(purchase=Purchase.objects.get(pk=purchase_id), reason=reason)
+    with pipeline.worker_task():
+        purchase_refund(purchase=Purchase.objects.get(pk=purchase_id), reason=reason)
 
 
-@shared_task(autoretry_for=(SmsUnavailable, DatabaseError), max_retries=6, **_BACKOFF)
+@shared_task(autoretry_for=(SmsUnavailable, *_TRANSIENT_DB), max_retries=6, **_BACKOFF)
 def sms_deliver_task(sms_id: int) -> None:
-    # Not acks_late: a redelivered send could text the customer twice; a lost one is resent by the sweep.
+    # Not acks_late: a redelivered send could text the customer twice. The send claims its row, so a
+    # second message is a no-op; a message never sent is dispatched again by the outbox sweep.
     from vending.services.sms import sms_deliver
 
-    sms_deliver(sms_id=sms_id)
+    pipeline.run(pipeline.Work.SMS, sms_id, lambda: sms_deliver(sms_id=sms_id), transient=(SmsUnavailable,))
 
 
-@shared_task(acks_late=True, autoretry_for=(DatabaseError,), max_retries=5, **_BACKOFF)
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT_DB, max_retries=5, **_BACKOFF)
 def delivery_report_process_task(callback_id: int) -> None:
     from vending.services.sms import delivery_report_process
 
-    delivery_report_process(callback_id=callback_id)
+    pipeline.run(pipeline.Work.DELIVERY_REPORT, callback_id, lambda: delivery_report_process(callback_id=callback_id))
 
 
 # -- beat sweeps (vending.sweeps holds the logic) -------------------------------------------------------
@@ -174,6 +169,13 @@ def sweep_undelivered_sms_task() -> int:
     from vending.sweeps import sweep_undelivered_sms
 
     return sweep_undelivered_sms()
+
+
+@shared_task
+def sweep_outbox_task() -> int:
+    from vending.sweeps import sweep_outbox
+
+    return sweep_outbox()
 
 
 @shared_task

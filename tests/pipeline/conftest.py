@@ -78,3 +78,29 @@ def fake_edahab(settings, eager):
     settings.EDAHAB_TIMEOUT_SECONDS = 0.5
     yield fake
     fake.stop()
+class DispatchSpy:
+    """Records every unit of work vending.pipeline enqueues; the kinds in `lost` are dropped (as if the
+    broker had lost the message), the others are enqueued as usual (eager: run at once)."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.lost: set[str] = set()
+        self.calls: list[tuple[str, tuple]] = []
+
+    def __call__(self, work, *args, countdown: float = 0) -> bool:
+        self.calls.append((str(work), args))
+        if str(work) in self.lost:
+            return False
+        return self.real(work, *args, countdown=countdown)
+
+    def of(self, work: str) -> list[tuple]:
+        return [args for kind, args in self.calls if kind == work]
+
+
+@pytest.fixture
+def dispatched(monkeypatch):
+    from vending import pipeline
+
+    spy = DispatchSpy(pipeline.dispatch)
+    monkeypatch.setattr(pipeline, "dispatch", spy)
+    return spy

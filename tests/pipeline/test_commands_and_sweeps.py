@@ -67,21 +67,23 @@ def test_undelivered_token_sms_is_resent_by_the_sweep_then_left_for_staff(kenya_
     assert len(texts_to(purchase.payer_phone)) == 2
 
 
-def test_paid_but_not_vended_is_vended_by_the_sweep(kenya_meter, monkeypatch, django_capture_on_commit_callbacks):
+def test_paid_but_not_vended_is_vended_by_the_sweep(kenya_meter, monkeypatch, dispatched,
+                                                    django_capture_on_commit_callbacks):
     from django.db import OperationalError
 
-    from vending import tasks
-    from vending.services import tokens
+    from vending.services import tokens, vend
 
     def database_gone(**kwargs):
         raise OperationalError("connection lost mid-vend")
 
     # The vend inside the confirmation fails for now, and the task that should retry it is lost.
-    monkeypatch.setattr(tokens, "token_issue_locked", database_gone)
-    monkeypatch.setattr(tasks.token_issue_task, "delay_on_commit", lambda purchase_id: None)
+    monkeypatch.setattr(vend, "token_issue_locked", database_gone)
+    dispatched.lost.add("vend")
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter)
     assert purchase.state == PurchaseState.PAID
-    monkeypatch.undo()
+    assert dispatched.of("vend") == [(purchase.pk,)]
+    monkeypatch.setattr(vend, "token_issue_locked", tokens.token_issue_locked)
+    dispatched.lost.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_paid_not_vended(now=timezone.now() + timedelta(minutes=5)) == 1
     purchase.refresh_from_db()

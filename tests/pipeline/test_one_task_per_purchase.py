@@ -39,16 +39,12 @@ def _paid_callback(meter) -> tuple[Purchase, ProviderCallback]:
 # Real commits (transaction=True): the send happens when the task's own transaction commits, which a
 # test wrapped in one transaction would postpone until after the task.
 @pytest.mark.django_db(transaction=True)
-def test_callback_task_vends_and_sends_without_further_tasks(kenya_meter, monkeypatch):
+def test_callback_task_vends_and_sends_without_further_tasks(kenya_meter, dispatched):
     purchase, callback = _paid_callback(kenya_meter)
-    enqueued = []
-    monkeypatch.setattr(tasks.token_issue_task, "delay_on_commit", lambda *a: enqueued.append("token_issue"))
-    monkeypatch.setattr(tasks.sms_deliver_task, "delay", lambda *a: enqueued.append("sms_deliver"))
-    monkeypatch.setattr(tasks.sms_deliver_task, "apply_async", lambda *a, **k: enqueued.append("sms_deliver"))
     tasks.callback_process_task.delay(callback.pk)
 
     purchase.refresh_from_db()
-    assert enqueued == []  # the vend and the send both happened inside the callback's task
+    assert dispatched.calls == []  # the vend and the send both happened inside the callback's task
     assert purchase.state == PurchaseState.DELIVERED  # console sender: sent is delivered
     assert purchase.payment.state == PaymentState.CONFIRMED
     assert Token.objects.filter(purchase=purchase, kind=Token.Kind.CREDIT).count() == 1
@@ -67,24 +63,25 @@ def test_replayed_callback_task_changes_nothing(kenya_meter, django_capture_on_c
 
 
 def test_vend_failing_for_now_keeps_the_payment_and_hands_over_to_the_vend_task(
-        kenya_meter, monkeypatch, django_capture_on_commit_callbacks):
+        kenya_meter, monkeypatch, dispatched, django_capture_on_commit_callbacks):
+    from vending.services import vend
+
     purchase, callback = _paid_callback(kenya_meter)
 
     def database_gone(**kwargs):
         raise OperationalError("connection lost mid-vend")
 
-    handed_over = []
-    monkeypatch.setattr(tokens, "token_issue_locked", database_gone)
-    monkeypatch.setattr(tasks.token_issue_task, "delay_on_commit", lambda purchase_id: handed_over.append(purchase_id))
+    monkeypatch.setattr(vend, "token_issue_locked", database_gone)
+    dispatched.lost.add("vend")
     with django_capture_on_commit_callbacks(execute=True):
         tasks.callback_process_task.delay(callback.pk)
 
     purchase.refresh_from_db()
-    assert handed_over == [purchase.pk]
+    assert dispatched.of("vend") == [(purchase.pk,)]
     assert purchase.state == PurchaseState.PAID and purchase.payment.state == PaymentState.CONFIRMED
     assert not Token.objects.filter(purchase=purchase).exists()
     assert not SmsMessage.objects.filter(purchase=purchase).exists()  # no token SMS without a token
-    monkeypatch.undo()
+    monkeypatch.setattr(vend, "token_issue_locked", tokens.token_issue_locked)
     with django_capture_on_commit_callbacks(execute=True):
         tasks.token_issue_task.delay(purchase.pk)
     purchase.refresh_from_db()
@@ -122,13 +119,13 @@ def test_failed_send_in_the_task_is_handed_to_the_retrying_task(kenya_meter, mon
     assert Purchase.objects.get(pk=purchase.pk).state == PurchaseState.VENDED
 
 
-def test_sms_sent_outside_a_task_goes_through_the_task(kenya_meter, monkeypatch,
+def test_sms_sent_outside_a_task_goes_through_the_task(kenya_meter, dispatched,
                                                        django_capture_on_commit_callbacks):
-    queued = []
-    monkeypatch.setattr(tasks.sms_deliver_task, "delay", lambda sms_id: queued.append(sms_id))
+    dispatched.lost.add("sms")
     with django_capture_on_commit_callbacks(execute=True):
         [row] = sms_service.sms_send(phone="+254711000111", text="Hello")
-    assert queued == [row.pk]  # e.g. from a web request: never an HTTP call to the gateway in the request
+    # e.g. from a web request: never an HTTP call to the gateway in the request
+    assert dispatched.calls == [("sms", (row.pk,))]
 
 
 @pytest.mark.django_db(transaction=True)

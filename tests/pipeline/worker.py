@@ -76,15 +76,19 @@ class Broker:
 
 
 class Worker:
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2, pool: str = "prefork",
+                 queues: str = "celery,payments") -> None:
         full_env = {**os.environ, "DATABASE_URL": test_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0",
                     "LOG_LEVEL": "INFO", **env}
         if "REDIS_URL" not in env:
             full_env.pop("REDIS_URL", None)
+        if "CELERY_BROKER_URL" not in env:
+            full_env.pop("CELERY_BROKER_URL", None)
         self.log_path = log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop)
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,payments",
-                   "-c", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues,
+                   "-c", str(concurrency), "--pool", pool,
+                   "--without-gossip", "--without-mingle", "--without-heartbeat",
                    "-l", "INFO", "-n", f"e2e-{os.getpid()}-{time.monotonic_ns()}@%h"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=self._log,
                                         stderr=subprocess.STDOUT, start_new_session=True)

@@ -4,7 +4,8 @@
 Store first, answer 200 at once, work in a task. Gateways repeat a callback until they get a 200, so:
 - the raw message becomes an inbound SmsMessage row whose (direction, provider_message_id) is unique:
   a repeated id is a no-op that still answers 200;
-- the task is enqueued on commit, only when the row is new;
+- the RECEIVED row is the work to do: vending.pipeline dispatches it on commit, only when the row is new
+  (and the outbox sweep again if that message is lost);
 - 400 only for a request without a sender or a text (nothing to answer); a sender we cannot answer
   (not a phone number) is acknowledged with 200 and dropped, or the gateway would repeat it for minutes.
 Each gateway's field names are its parser's business (vending.sms.INBOUND_PARSERS); an unknown gateway
@@ -21,8 +22,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ussd.tasks import sms_inbound_process_task
-from vending import phones
+from vending import phones, pipeline
 from vending.models import SmsMessage
 from vending.services.quarantine import callback_quarantine
 from vending.sms import INBOUND_PARSERS, InboundSms, InvalidInbound
@@ -77,7 +77,7 @@ def _receive(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
                 direction=SmsMessage.Direction.INBOUND, phone=phone, text=text, provider=gateway, gateway=gateway,
                 provider_message_id=message_id, status=SmsState.RECEIVED,
             )
-            sms_inbound_process_task.delay_on_commit(inbound.pk)
+            pipeline.record(pipeline.Work.INBOUND_SMS, inbound.pk)
     except IntegrityError:
         pass  # the gateway repeating a message we already have: acknowledge again, do nothing
     return HttpResponse("OK")

@@ -71,6 +71,9 @@ class Payment(models.Model):
     flagged = models.BooleanField(default=False, help_text="Needs a person: see the flag reason.")
     flag_reason = models.CharField(max_length=255, blank=True)
     query_count = models.PositiveSmallIntegerField(default=0)
+    # Set when a worker starts the push: a second delivery of the push task (or the outbox sweep) finds it
+    # set and sends nothing. INITIATED without it means no push was tried: the outbox dispatches it again.
+    push_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set by the service from its `now` (the month of a purchase or token matters to the tariff).
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -114,6 +117,9 @@ class ProviderCallback(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        # The outbox sweep looks for callbacks not processed yet: a small index of just those.
+        indexes = [models.Index(fields=["received_at"], condition=models.Q(processed_at__isnull=True),
+                                name="callback_unprocessed")]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.kind} at {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -28,6 +28,9 @@ class SmsMessage(models.Model):
     route = models.CharField(max_length=64, blank=True)
     encoding = models.CharField(max_length=8, blank=True)
     segments = models.PositiveSmallIntegerField(default=1)
+    # Claimed by the worker that sends it (an outbound row goes to the gateway at most once per claim);
+    # QUEUED without it means no send was tried: the outbox dispatches it again.
+    send_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from vending import pipeline
 from vending.models import Payment, ProviderCallback, Purchase
 from vending.models.choices import Wallet
 from vending.payments import (
@@ -37,6 +38,7 @@ from vending.payments.registry import sandbox_provider
 from vending.services.audit import audit_record
 from vending.services.sms import customer_notice_send
 from vending.services.transitions import transition
+from vending.services.vend import purchase_vend_locked
 from vending.states import PaymentState, PurchaseState
 
 log = logging.getLogger(__name__)
@@ -85,11 +87,19 @@ def payment_initiate(*, purchase_id: int) -> Payment:
     """
     purchase = Purchase.objects.select_related("payment").get(pk=purchase_id)
     payment = purchase.payment
-    if payment.state != _P.INITIATED:
-        return payment  # a redelivered task: the push already went out
+    # Claim the push: only the worker whose update took it sends one. A second message for the same
+    # purchase (the outbox sweep, a duplicate) finds it claimed, or the payment past INITIATED, and stops.
+    claimed = Payment.objects.filter(pk=payment.pk, state=_P.INITIATED, push_started_at__isnull=True).update(
+        push_started_at=timezone.now())
+    if not claimed:
+        return payment
     provider = provider_named(payment.provider)
     try:
         result = provider.initiate(payment_request_for(purchase))
+    except ProviderUnavailable:
+        # Never sent: release the claim so the retry (or the outbox sweep) can push.
+        Payment.objects.filter(pk=payment.pk).update(push_started_at=None)
+        raise
     except ProviderRejected as exc:
         log.error("payment %s: provider refused the request: %s", purchase.reference, exc)
         return payment_fail(payment=payment, reason=FailureReason.PROVIDER_ERROR, message=str(exc)[:255])
@@ -97,8 +107,6 @@ def payment_initiate(*, purchase_id: int) -> Payment:
 
 
 def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: InitiateResult) -> Payment:
-    from vending.tasks import payment_query_task, sandbox_callback_task
-
     if result.outcome == Outcome.APPROVED:
         return payment_confirm(payment=payment, amount=result.amount, receipt=result.receipt,
                                provider_reference=result.provider_reference, source="initiate")
@@ -116,14 +124,14 @@ def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: Init
             from demo.interactive import wallet_prompt_hold
 
             callbacks = wallet_prompt_hold(provider=provider.name, payment=payment, callbacks=callbacks)
-        for callback in callbacks:
-            transaction.on_commit(lambda cb=callback: sandbox_callback_task.apply_async(
-                args=[provider.name, cb.body.decode(), dict(cb.headers)], countdown=cb.delay_seconds))
+        for callback in callbacks:  # the sandbox answering later, as a provider would (lost: the query sweep)
+            pipeline.record(pipeline.Work.SANDBOX_CALLBACK, provider.name, callback.body.decode(),
+                            dict(callback.headers), countdown=callback.delay_seconds)
         if target == _P.UNKNOWN:
-            # A timeout is not a failure (PROTOCOLS 4.4): tell the customer, then ask the provider.
+            # A timeout is not a failure (PROTOCOLS 4.4): tell the customer, then ask the provider (the
+            # UNKNOWN payment is the query to do: lost, the pending-payment sweep asks).
             customer_notice_send(purchase=purchase, key="pipeline.unknown")
-            transaction.on_commit(lambda: payment_query_task.apply_async(
-                args=[payment.pk], countdown=settings.PAYMENT_QUERY_DELAY_SECONDS))
+            pipeline.record(pipeline.Work.QUERY, payment.pk, countdown=settings.PAYMENT_QUERY_DELAY_SECONDS)
     return payment
 
 
@@ -165,42 +173,10 @@ def payment_confirm(
         except IntegrityError:
             # Another payment already carries this receipt or reference: a replay onto the wrong row.
             return payment_flag_review(payment=payment, reason=f"receipt or reference already used ({source})")
-        purchase, changed = transition(purchase, PurchaseState.PAID, reason=f"paid ({source})", locked=True)
-        if changed:
-            _vend_paid(payment=payment, purchase=purchase, now=now or timezone.now())
-        elif purchase.state == PurchaseState.PAID:  # paid before, not vended: the checking path
-            from vending.tasks import token_issue_task
-
-            token_issue_task.delay_on_commit(purchase.pk)
+        purchase, _ = transition(purchase, PurchaseState.PAID, reason=f"paid ({source})", locked=True)
+        if purchase.state == PurchaseState.PAID:  # just paid, or paid before and not vended (a late check)
+            purchase_vend_locked(payment=payment, purchase=purchase, now=now or timezone.now())
     return payment
-
-
-def _vend_paid(*, payment: Payment, purchase: Purchase, now: datetime) -> None:
-    """Vend the purchase just paid, inside the confirming transaction; capture a hold after the commit.
-
-    The vend has a savepoint of its own: if it fails, the payment stays confirmed. A refusal by the STS
-    engine is final (refund); anything else leaves the vend to `token_issue_task` (and to the sweep).
-    """
-    from vending.exceptions import StsError
-    from vending.services.sms import token_sms_send
-    from vending.services.tokens import token_issue_locked
-    from vending.tasks import payment_capture_task, refund_task, token_issue_task
-
-    try:
-        with transaction.atomic():
-            tokens = token_issue_locked(purchase=purchase, now=now)
-            token_sms_send(purchase=purchase, tokens=tokens)
-    except StsError as exc:
-        log.error("purchase %s: vend failed for good: %s", purchase.reference, exc)
-        reason = f"vend failed: {exc}"
-        transaction.on_commit(lambda: refund_task.delay(purchase.pk, reason))
-        return
-    except DatabaseError:
-        log.exception("purchase %s: vend failed for now; left to token_issue_task", purchase.reference)
-        token_issue_task.delay_on_commit(purchase.pk)
-        return
-    if payment.state == _P.HELD:
-        payment_capture_task.delay_on_commit(payment.pk)
 
 
 def payment_fail(*, payment: Payment, reason: str, message: str = "") -> Payment:

@@ -1,8 +1,9 @@
 """Starting a purchase: every channel (USSD, SMS, staff, API) comes through `purchase_create`.
 
 The purchase row, its reference (our AccountReference / referenceId) and its payment row are committed
-before any outbound call; the push itself is a task enqueued on commit with a short countdown, so the
-customer's USSD session has ended before the payment prompt arrives (PROTOCOLS 6 rule 1).
+before any outbound call; the INITIATED payment is the push to do (vending.pipeline dispatches it on commit
+with a short countdown, so the customer's USSD session has ended before the payment prompt arrives,
+PROTOCOLS 6 rule 1; the outbox sweep dispatches it again if that message is lost).
 """
 
 import secrets
@@ -14,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from vending import phones
+from vending import phones, pipeline
 from vending.exceptions import AmountOutOfRange, MeterBlocked, MeterNeedsKeyChange, UnsupportedWallet, VendingError
 from vending.models import Customer, Meter, Payment, Purchase
 from vending.models.choices import WALLET_CURRENCIES, Wallet
@@ -65,8 +66,6 @@ def purchase_create(
     month, a few minutes old) the purchase carries exactly the units they were shown; otherwise, or
     without one, the purchase is quoted afresh.
     """
-    from vending.tasks import payment_initiate_task
-
     now = now or timezone.now()
     amount = Decimal(amount)
     try:
@@ -93,8 +92,7 @@ def purchase_create(
                              actor_label=payer if created_by is None else "system",
                              data={"channel": channel, "wallet": wallet, "amount": str(amount),
                                    "provider": provider.name})
-                transaction.on_commit(lambda p=purchase: payment_initiate_task.apply_async(
-                    args=[p.pk], countdown=settings.PURCHASE_PUSH_COUNTDOWN_SECONDS))
+                pipeline.record(pipeline.Work.PUSH, purchase.pk, countdown=settings.PURCHASE_PUSH_COUNTDOWN_SECONDS)
             return purchase
         except IntegrityError:
             # The idempotency key is unique: a repeat (or the same request twice at once) lands here, and

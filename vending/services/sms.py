@@ -1,21 +1,23 @@
 """Outbound SMS: store, send from a task, follow delivery reports; and the token SMS text.
 
-`sms_send` only writes rows; the send happens in `sms_deliver` once the transaction commits. Inside a
-Celery task (a vend, a callback) that is right after the commit, in the same task: no second task per
-message. Elsewhere (a web request) it is `sms_deliver_task`; a send that fails for now is always handed
-to that task, which retries with backoff. A message longer than one SMS is split into parts of one SMS
-each (GSM-7: 160 characters, UCS-2: 70), one row per part, each numbered so the customer reads them in
-order. Which gateway carries a row is the sender layer's choice (vending.sms.routing); the row records
-the gateway, the route, the encoding, the segments and every attempt (SmsAttempt).
+`sms_send` only writes rows (a QUEUED row is the send to do) and hands their ids to `vending.pipeline`,
+which has them sent once the transaction commits (in the same task when the commit is a task's). The
+send claims its row first, so a second message for the same row never texts the customer twice.
+A message longer than one SMS is split into parts of one SMS each (GSM-7: 160 characters, UCS-2: 70),
+one row per part, each numbered so the customer reads them in order. Which gateway carries a row is the
+sender layer's choice (vending.sms.routing); the row records the gateway, the route, the encoding, the
+segments and every attempt (SmsAttempt).
 """
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from vending import i18n
+from vending import i18n, pipeline
 from vending import texts as _texts  # noqa: F401  (registers the pipeline catalogue)
 from vending.models import AuditEvent, Purchase, SmsAttempt, SmsMessage, Token
 from vending.services.audit import audit_record
@@ -78,46 +80,35 @@ def sms_send(
             )
             for part in sms_parts(text)
         ]
-        transaction.on_commit(lambda: _deliver_after_commit(rows))
+        pipeline.record_sms(rows)
     return rows
 
 
-def _in_celery_task() -> bool:
-    from celery import current_task
-
-    return bool(current_task) and not current_task.request.called_directly
-
-
-def _deliver_after_commit(rows: list[SmsMessage]) -> None:
-    """Send the committed rows: here when running in a worker's task, else (or on a failure) from a task."""
-    from vending.tasks import sms_deliver_task
-
-    if not _in_celery_task():
-        for row in rows:
-            sms_deliver_task.delay(row.pk)
-        return
-    for row in rows:
-        try:
-            _deliver_row(row)  # the row as just committed by this task: no need to read it again
-        except Exception as exc:  # the gateway or the database, for now: the task retries with backoff
-            log.warning("sms %s: send failed here (%s), handed to the retrying task", row.pk, type(exc).__name__)
-            sms_deliver_task.apply_async(args=[row.pk], countdown=2)
-
-
-def sms_deliver(*, sms_id: int) -> SmsMessage:
-    """Send one queued row through the configured sender. A row already past QUEUED is left alone."""
-    return _deliver_row(SmsMessage.objects.get(pk=sms_id))
+def sms_deliver(*, sms_id: int, row: SmsMessage | None = None) -> SmsMessage:
+    """Send one queued row through the configured sender. A row already past QUEUED, or claimed by
+    another send, is left alone. `row` is the row as just committed (saves reading it again)."""
+    return _deliver_row(row if row is not None else SmsMessage.objects.get(pk=sms_id))
 
 
 def _deliver_row(sms: SmsMessage) -> SmsMessage:
+
     if sms.status != SmsState.QUEUED:
+        return sms
+    mine = SmsMessage.objects.filter(pk=sms.pk, status=SmsState.QUEUED, send_started_at__isnull=True).update(
+        send_started_at=timezone.now())
+    if not mine:
         return sms
     sender = get_sender(settings)
     try:
         # One call: the router (vending.sms.routing) picks the gateway and fails over along the route.
         result = sender.send(sms.phone, sms.text)
-    except SmsUnavailable as exc:  # propagates: the task retries; what was tried is audited first
-        _record_attempts(sms, exc.attempts)
+    except SmsUnavailable as exc:
+        # The task retries with backoff: give the claim back, after auditing what was tried. (After a read
+        # timeout the text may have gone out; the gateway's report then arrives for a row we sent again: the
+        # customer may get two.)
+        with transaction.atomic(savepoint=False):
+            _record_attempts(sms, exc.attempts)
+            SmsMessage.objects.filter(pk=sms.pk).update(send_started_at=None)
         raise
     except SmsRejected as exc:
         sms, _ = transition(sms, SmsState.FAILED, reason="rejected", fields={"failure_reason": str(exc)[:80]})
@@ -129,7 +120,7 @@ def _deliver_row(sms: SmsMessage) -> SmsMessage:
     if not result.accepted and result.retryable:
         with transaction.atomic(savepoint=False):
             _record_attempts(sms, tried)
-            SmsMessage.objects.filter(pk=sms.pk).update(attempts=sms.attempts + 1)
+            SmsMessage.objects.filter(pk=sms.pk).update(attempts=sms.attempts + 1, send_started_at=None)
         raise SmsUnavailable(f"gateway refused for now: {result.status}")
     # The audit of the tries and the row's new state in one commit (one fsync per message on the hot path).
     with transaction.atomic(savepoint=False):
@@ -258,8 +249,6 @@ def delivery_report_process(*, callback_id: int) -> None:
     """Apply a stored delivery report (form-encoded, read by its gateway's parser); an unreadable one is flagged."""
     from urllib.parse import parse_qsl
 
-    from django.utils import timezone
-
     from vending.models import ProviderCallback
     from vending.sms import InvalidDeliveryReport
 
@@ -277,5 +266,11 @@ def delivery_report_process(*, callback_id: int) -> None:
             flagged=True, flag_reason=str(exc)[:255], processed_at=timezone.now())
         return
     if sms_record_delivery(report=report) is None:
+        # A report can overtake the commit of our own send (the gateway answers, then reports, faster
+        # than the sending worker records the message id): keep it unprocessed, so the outbox sweep
+        # applies it again, until it is older than the matching window.
+        window = timedelta(seconds=settings.DELIVERY_REPORT_MATCH_WINDOW_SECONDS)
+        if timezone.now() - callback.received_at < window:
+            return
         ProviderCallback.objects.filter(pk=callback.pk).update(flagged=True, flag_reason="unknown message id")
     ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now())

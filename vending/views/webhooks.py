@@ -1,8 +1,10 @@
 """Provider webhooks: check the secret path segment, store the raw body, answer 200 at once, work in Celery.
 
 A wrong secret gets 404 (the URL does not exist for anyone who does not know it). Nothing here moves money
-or changes a state: the stored callback is processed by a task (PROTOCOLS 6 rule 4). A body we cannot read
-(vending/webhookbody.py) is kept in a flagged row and acknowledged, so the provider stops repeating it.
+or changes a state: the stored callback is the work to do, and vending.pipeline has it processed by a task
+after the commit (PROTOCOLS 6 rule 4; if that message is lost, the outbox sweep dispatches it again). A body
+we cannot read (vending/webhookbody.py) is kept in a flagged row and acknowledged, so the provider stops
+repeating it.
 """
 
 from urllib.parse import urlencode
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from vending import pipeline
 from vending.services.payments import callback_store
 from vending.services.quarantine import callback_quarantine
 from vending.sms import GATEWAYS
@@ -36,8 +39,6 @@ def _source_ip(request: HttpRequest) -> str | None:
 @csrf_exempt
 @require_POST
 def daraja_callback(request: HttpRequest, secret: str) -> HttpResponse:
-    from vending.tasks import callback_process_task
-
     check_webhook_secret(secret)
     raw = read_body(request)
     problem = raw.problem or json_problem(raw)
@@ -48,7 +49,7 @@ def daraja_callback(request: HttpRequest, secret: str) -> HttpResponse:
         callback, created = callback_store(provider="daraja", kind="stk_callback", headers=_headers(request),
                                            body=raw.data, source_ip=_source_ip(request))
         if created:
-            callback_process_task.delay_on_commit(callback.pk)
+            pipeline.record(pipeline.Work.CALLBACK, callback.pk)
     return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
 
 
@@ -69,8 +70,6 @@ def sms_delivery_report(request: HttpRequest, gateway: str, secret: str) -> Http
 
 
 def _store_delivery_report(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
-    from vending.tasks import delivery_report_process_task
-
     check_webhook_secret(secret)
     raw = read_body(request)
     fields, problem = gateway_fields(request, raw) if raw.readable else (None, raw.problem)
@@ -88,7 +87,7 @@ def _store_delivery_report(request: HttpRequest, gateway: str, secret: str) -> H
                                            headers=_headers(request), body=body,
                                            source_ip=_source_ip(request))
         if created:
-            delivery_report_process_task.delay_on_commit(callback.pk)
+            pipeline.record(pipeline.Work.DELIVERY_REPORT, callback.pk)
     return HttpResponse("OK", content_type="text/plain")
 
 
