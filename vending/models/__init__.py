@@ -1,5 +1,16 @@
 """koronto's data model, split by sub-domain; import models from here."""
 
+from vending.models.agents import (
+    Agent,
+    AgentSale,
+    AgentTerminal,
+    ApiKey,
+    CommissionRule,
+    FaultReport,
+    FloatEntry,
+    RevenueFinding,
+    TokenVoid,
+)
 from vending.models.audit import AuditEvent
 from vending.models.customers import Customer, CustomerMeter
 from vending.models.meters import Meter, MeterDebt
@@ -10,19 +21,28 @@ from vending.models.tokens import Token
 from vending.models.virtual_meters import VirtualMeterState
 
 __all__ = [
+    "Agent",
+    "AgentSale",
+    "AgentTerminal",
+    "ApiKey",
     "AuditEvent",
+    "CommissionRule",
     "Customer",
     "CustomerMeter",
+    "FaultReport",
+    "FloatEntry",
     "Meter",
     "MeterDebt",
     "Payment",
     "ProviderCallback",
     "Purchase",
+    "RevenueFinding",
     "SmsMessage",
     "SupplyGroup",
     "Tariff",
     "TariffBlock",
     "Token",
+    "TokenVoid",
     "Utility",
     "VirtualMeterState",
 ]
