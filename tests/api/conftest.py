@@ -43,3 +43,21 @@ def purchase_body(meter, amount: str = "100", **extra):
             "payment": {"method": "float"}}
     body.update(extra)
     return body
+
+
+
+@pytest.fixture
+def api_server(transactional_db, gunicorn_api):
+    """The API served by gunicorn (real processes and threads) on the test database."""
+    return gunicorn_api
+
+
+@pytest.fixture(scope="module")
+def gunicorn_api(django_db_setup, django_db_blocker):
+    from tests.api.server import Gunicorn
+
+    server = Gunicorn()
+    try:
+        yield server
+    finally:
+        server.stop()
