@@ -27,6 +27,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             for status, description in _COMMON.items():
                 responses.setdefault(status, {"description": description,
                                               "content": {"application/json": {"schema": ref}}})
+    # Answers carry exactly the documented keys: a stray key is a schema violation, not a silent extra.
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
     return result
 
 
