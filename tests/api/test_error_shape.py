@@ -88,7 +88,8 @@ def test_wrong_media_type_is_415(api):
 def test_validation_error_names_the_field(api, kenya_meter):
     body = purchase_body(kenya_meter)
     body["meter"] = "12345678901"  # bad check digit
-    assert _assert_shape(api.post("/api/v1/purchases", body, format="json"), 400, "VALIDATION_ERROR")["field"] == "meter"
+    response = api.post("/api/v1/purchases", body, format="json")
+    assert _assert_shape(response, 400, "VALIDATION_ERROR")["field"] == "meter"
     body = purchase_body(kenya_meter, payment={"method": "mobile_money", "wallet": "mpesa"})
     assert _assert_shape(api.post("/api/v1/purchases", body, format="json"), 400,
                          "VALIDATION_ERROR")["field"] == "payment.phone"

@@ -6,9 +6,9 @@ from decimal import Decimal
 from tests.api.conftest import new_agent, purchase_body
 from vending.models import AgentSale, AuditEvent, FloatEntry, Payment, Purchase, Token
 from vending.selectors.agents import balance_locked, ledger_sum
+from vending.services.virtual_meters import meter_config
 from vending.states import PurchaseState
 from vending.sts import VirtualMeter
-from vending.services.virtual_meters import meter_config
 
 
 def test_float_purchase_returns_tokens_units_and_debits_the_float(api, agent_key, kenya_meter):

@@ -47,6 +47,10 @@ class Agent(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(credit_limit__gte=0), name="agent_credit_limit_not_negative"),
         ]
+        permissions = [
+            ("set_credit_limit", "Set an agent's credit limit and commission rules"),
+            ("suspend_agent", "Suspend or reactivate an agent"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -85,6 +89,7 @@ class ApiKey(models.Model):
     class Meta:
         ordering = ["terminal", "-created_at"]
         verbose_name = "API key"
+        permissions = [("issue_api_key", "Issue and revoke terminals' API keys")]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.terminal})"
@@ -168,6 +173,7 @@ class FloatEntry(models.Model):
     class Meta:
         ordering = ["agent", "pk"]
         verbose_name_plural = "float entries"
+        permissions = [("topup_float", "Top up an agent's float")]
         indexes = [models.Index(fields=["agent", "-id"]), models.Index(fields=["agent", "created_at"])]
         constraints = [
             # A sale is debited once and reversed once, whatever the retries.

@@ -184,6 +184,22 @@ def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | Non
     return agent
 
 
+def agent_set_credit_limit(*, agent: Agent, credit_limit: Decimal, actor: AbstractBaseUser | None,
+                           reason: str) -> Agent:
+    """A new credit limit, under the agent's lock: a sale in flight checks either the old or the new one."""
+    if credit_limit < 0:
+        raise AgentError("A credit limit cannot be negative.", code="VALIDATION_ERROR", field="credit_limit")
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        before = agent.credit_limit
+        if before != credit_limit:
+            agent.credit_limit = credit_limit
+            agent.save(update_fields=["credit_limit"])
+            audit_record(action="agent.credit_limit", obj=agent, actor=actor, reason=reason[:255],
+                         before={"credit_limit": str(before)}, after={"credit_limit": str(credit_limit)})
+    return agent
+
+
 def commission_for(*, agent: Agent, utility_id: int, amount: Decimal, kwh: Decimal) -> Decimal:
     rule = CommissionRule.objects.filter(agent=agent, utility_id=utility_id).first()
     if rule is None:
