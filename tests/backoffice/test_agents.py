@@ -25,7 +25,8 @@ def _login(client, user):
 def test_finance_tops_up_and_the_balance_is_the_sum_of_the_ledger(finance):
     agent, _ = new_agent("Top-up shop", opening="100")
     entry = staff.float_topup(actor=finance, agent=agent, amount=Decimal("250"), reference="EQ-123")
-    assert entry.balance_after == Decimal("350.00") == balance_locked(agent_id=agent.pk) == ledger_sum(agent_id=agent.pk)
+    assert entry.balance_after == Decimal("350.00") == balance_locked(agent_id=agent.pk)
+    assert ledger_sum(agent_id=agent.pk) == Decimal("350.00")
     event = AuditEvent.objects.get(action="float.topup", actor=finance)
     assert event.data["amount"] == "250" and event.reason == "EQ-123"
 
