@@ -308,20 +308,22 @@ def _float_sale(*, terminal: AgentTerminal, request: SaleRequest, render: Render
         if balance - amount < -agent.credit_limit:
             raise LimitExceeded(f"Not enough float: balance {balance:.2f}, credit limit {agent.credit_limit:.2f}, "
                                 f"asked {amount:.2f} {agent.currency}.", field="amount")
+        # Born paid: the float debit below commits with these rows, so no one can ever see the purchase
+        # unpaid and there is no move to make (the USSD path's CREATED → PAID steps would be two more writes
+        # and audit rows per sale). From PAID on, the usual transitions apply: the vend, then DELIVERED.
         purchase = Purchase.objects.create(
             reference=new_reference(), idempotency_key=f"agent:{agent.pk}:{request.client_id}",
             channel=Channel.API, meter=meter, payer_phone=request.customer_phone, wallet=FLOAT_WALLET,
             amount=amount, currency=request.currency, quote=quote.to_dict(), fixed_charge=quote.fixed_charge,
+            state=PurchaseState.PAID,
         )
-        payment = Payment.objects.create(purchase=purchase, provider=FLOAT_PROVIDER, amount_requested=amount)
-        label = f"agent:{agent.pk}/terminal:{terminal.pk}"
-        audit_record(action="purchase.created", obj=purchase, actor_label=label,
+        Payment.objects.create(purchase=purchase, provider=FLOAT_PROVIDER, amount_requested=amount,
+                               amount_confirmed=amount, state=PaymentState.CONFIRMED)
+        audit_record(action="purchase.created", obj=purchase, actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}",
+                     after={"state": PurchaseState.PAID, "payment": PaymentState.CONFIRMED},
                      data={"channel": Channel.API, "wallet": FLOAT_WALLET, "amount": str(amount),
-                           "terminal": terminal.pk, "client_id": str(request.client_id)})
-        # Rows created in this transaction: nobody else can see them yet, so they count as locked.
-        transition(payment, PaymentState.CONFIRMED, reason="paid from the agent's float", locked=True,
-                   fields={"amount_confirmed": amount})
-        transition(purchase, PurchaseState.PAID, reason="paid from the agent's float", locked=True)
+                           "terminal": terminal.pk, "client_id": str(request.client_id),
+                           "balance_before": str(balance)})
         tokens = token_issue_locked(purchase=purchase, now=now)
         sale = AgentSale(
             agent=agent, terminal=terminal, client_id=request.client_id, fingerprint=request.fingerprint,
