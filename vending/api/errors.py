@@ -14,7 +14,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from vending.exceptions import AmountOutOfRange, MeterBlocked, UnsupportedWallet, VendingError
+from vending.exceptions import AmountOutOfRange, MeterBlocked, StsError, UnsupportedWallet, VendingError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ _VENDING_CODES: list[tuple[type[VendingError], str]] = [
     (MeterBlocked, "METER_ID_BLOCKED"),
     (AmountOutOfRange, "AMOUNT_INVALID"),
     (UnsupportedWallet, "WALLET_NOT_SUPPORTED"),
+    # The STS engine (or the virtual meter's check) refused to make the token: nothing was sold.
+    (StsError, "METER_KEY_INVALID"),
 ]
 
 _STATUS_CODES = {

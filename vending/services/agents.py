@@ -264,8 +264,8 @@ def sale_create(*, terminal: AgentTerminal, request: SaleRequest, render: Render
             return _float_sale(terminal=terminal, request=request, render=render, now=now)
         return _mobile_money_sale(terminal=terminal, request=request, render=render, now=now)
     except IntegrityError:
-        # Only reachable where the agent lock is not a real lock (SQLite serialises writers instead):
-        # the other request won; answer as a replay.
+        # A backstop: the agent lock (Postgres) or the single writer (SQLite) keeps two requests with one id
+        # apart, but should one ever slip past, the unique (agent, client id) refuses it: answer as a replay.
         replay = _replay(agent=terminal.agent, request=request)
         if replay is None:
             raise
