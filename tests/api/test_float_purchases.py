@@ -182,3 +182,17 @@ def test_stored_response_is_the_exact_body(api, kenya_meter):
     sale = AgentSale.objects.get()
     assert response.content.decode() == sale.response_body
     assert json.loads(sale.response_body)["receipt"] == sale.purchase.reference
+
+
+def test_a_refused_vend_sells_nothing_and_debits_nothing(api, agent_key, kenya_meter, monkeypatch):
+    from vending.exceptions import StsError
+    from vending.services import tokens
+
+    def refuse(**kwargs):
+        raise StsError("the virtual meter refused the new token: test")
+
+    monkeypatch.setattr(tokens, "token_issue_locked", refuse)
+    response = api.post("/api/v1/purchases", purchase_body(kenya_meter, "100"), format="json")
+    assert response.status_code == 422 and response.json()["code"] == "METER_KEY_INVALID"
+    assert Purchase.objects.count() == AgentSale.objects.count() == 0
+    assert balance_locked(agent_id=agent_key[0].pk) == Decimal("1000.00")
