@@ -15,6 +15,12 @@ CHANGE_METER_KEY = "backoffice.change_meter_key"
 IMPORT_METERS = "backoffice.import_meters"
 VIEW_REPORTS = "backoffice.view_reports"
 RECONCILE = "backoffice.reconcile"
+# Agents of the partner API (their permissions live on the agent models in vending/models/agents.py).
+TOPUP_FLOAT = "vending.topup_float"
+SET_CREDIT_LIMIT = "vending.set_credit_limit"
+SUSPEND_AGENT = "vending.suspend_agent"
+ISSUE_API_KEY = "vending.issue_api_key"
+VIEW_AGENTS = "vending.view_agent"
 
 
 def allowed(actor: AbstractBaseUser | None, perm: str) -> bool:

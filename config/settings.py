@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "vending",
     "ussd",
     "backoffice",
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "vending.api.middleware.ApiJsonErrorsMiddleware",  # no HTML error page under /api/ (vending/api/errors.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -413,4 +415,29 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     f"sweep-{name}": {"task": f"vending.tasks.sweep_{name}_task", "schedule": float(SWEEP_INTERVAL_SECONDS)}
     for name in ("pending_payments", "paid_not_vended", "undelivered_sms", "stuck", "outbox")
+}
+
+# --- Partner API (vending/api/, docs/API.md) ------------------------------------------------------------
+# Requests per API key (DRF throttle on the default cache), e.g. "1200/min".
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
+# How long after a float purchase the agent may still reverse it (before confirming it).
+API_REVERSAL_WINDOW_SECONDS = env.int("API_REVERSAL_WINDOW_SECONDS", default=600)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["vending.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["vending.api.auth.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["vending.api.auth.ApiKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "vending.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "koronto partner API",
+    "DESCRIPTION": "Prepaid electricity for agents, banks and aggregators (docs/API.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["vending.api.schema.add_error_responses"],
 }

@@ -50,8 +50,9 @@ PURCHASE_TRANSITIONS: dict[str, frozenset[str]] = {
     _P.CREATED: frozenset({_P.PAYMENT_PENDING, _P.PAYMENT_FAILED, _P.CANCELLED, _P.PAID}),
     _P.PAYMENT_PENDING: frozenset({_P.PAID, _P.PAYMENT_FAILED, _P.NEEDS_REVIEW}),
     _P.PAID: frozenset({_P.VENDED, _P.NEEDS_REVIEW, _P.REFUND_PENDING}),
-    _P.VENDED: frozenset({_P.DELIVERED}),
-    _P.DELIVERED: frozenset(),
+    # VENDED/DELIVERED → REFUNDED: an agent's reversal voids the token and refunds the float (services/agents.py).
+    _P.VENDED: frozenset({_P.DELIVERED, _P.REFUNDED}),
+    _P.DELIVERED: frozenset({_P.REFUNDED}),
     _P.PAYMENT_FAILED: frozenset({_P.PAID, _P.NEEDS_REVIEW}),  # a late but genuine confirmation
     _P.NEEDS_REVIEW: frozenset({_P.PAID, _P.PAYMENT_FAILED, _P.REFUND_PENDING, _P.CANCELLED}),
     _P.REFUND_PENDING: frozenset({_P.REFUNDED, _P.NEEDS_REVIEW}),

@@ -2,6 +2,7 @@
 never contains a vending key: not as hex in either case, not as raw bytes, not base64."""
 
 import base64
+import uuid
 
 import pytest
 from django.contrib import admin
@@ -61,7 +62,18 @@ def world(db):
     ReconciliationResolution.objects.create(line=line, action="acknowledge", reason="ok", resolved_by=superuser)
     AuditEvent.objects.create(action="x", object_type="purchase", object_id=str(purchase.pk), actor_label="t",
                               purchase=purchase)
-    return {"purchase": purchase, "superuser": superuser, "meter": meter}
+    # The partner API's agent records (vending/models/agents.py), one of each the admin lists.
+    from vending.models import AgentSale, FaultReport, RevenueFinding, TokenVoid
+    from vending.services.agents import agent_create
+
+    agent, issued = agent_create(name="Agent", currency="KES", opening_float=100)
+    sale = AgentSale.objects.create(agent=agent, terminal=agent.terminals.get(), client_id=uuid.uuid4(),
+                                    fingerprint="f", method="float", purchase=purchase, amount=1, currency="KES",
+                                    status_code=201, response_body="{}")
+    void = TokenVoid.objects.create(token=Token.objects.get(purchase=purchase), sale=sale, reason="test")
+    RevenueFinding.objects.create(token_void=void, meter=meter, source="test")
+    FaultReport.objects.create(agent=agent, terminal=agent.terminals.get(), meter_number=meter.drn, kind="other")
+    return {"purchase": purchase, "superuser": superuser, "meter": meter, "api_key": issued.plaintext}
 
 
 def _admin_urls(world) -> list[str]:
@@ -103,6 +115,7 @@ def test_no_admin_page_renders_a_vending_key(client, world):
         for key in (KEY, KEY02):
             for form in _forbidden_forms(key):
                 assert form not in response.content, url
+        assert world["api_key"].encode() not in response.content, url  # an API key is shown once, at issue
     assert b"1111 2222 3333 4444 5555" in pages[-1][1].content  # the reprint itself does render the token
 
 

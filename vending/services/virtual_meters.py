@@ -87,4 +87,8 @@ def meter_enter(*, meter: Meter, token: str) -> EntryResult:
         virtual = virtual_meter_load(meter=meter, for_update=True)
         result = virtual.enter(digits)
         virtual_meter_save(meter=meter, virtual=virtual)
+        if result.accepted:
+            from vending.services.revenue import voided_token_seen
+
+            voided_token_seen(meter=meter, digits=digits, source="virtual_meter")
     return result
