@@ -64,11 +64,13 @@ def _gunicorn_workers(master: int) -> list[int]:
 
 
 def _profile(pid: int, seconds: float, out: Path) -> subprocess.Popen:
-    """py-spy sampling `pid` for `seconds` (collapsed stacks, idle frames left out), without stopping it."""
+    """py-spy sampling `pid` for `seconds` without stopping it: collapsed stacks of the threads holding the GIL
+    (Python CPU; a thread waiting on a socket in psycopg or redis-py would otherwise count as busy)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
-                             "--duration", str(int(seconds)), "--rate", "200", "--nonblocking", "--format", "raw",
-                             "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--duration", str(int(seconds)), "--rate", "200", "--nonblocking", "--gil",
+                             "--format", "raw", "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _ratio(real: float, floor: float) -> float | None:
@@ -92,10 +94,9 @@ def web(args: argparse.Namespace) -> int:
     args.threads, args.worker_class = 1, "sync"
     base_env = os.environ | {"USSD_BENCH_NO_HEALTH_CHECKS": "0", "DB_PREPARED_STATEMENTS": "1"}
     kinds = {"floor": ("bench.floor_settings", {}), "real": ("bench.ussd_settings", {})}
-    if args.floor_middleware == "both":
-        kinds = {"floor": kinds["floor"], "floor_full_middleware": ("bench.floor_settings",
-                                                                    {"USSD_FLOOR_FULL_MIDDLEWARE": "1"}),
-                 "real": kinds["real"]}
+    if args.compare_middleware:  # before/after config/hooks_wsgi.py, in the same run
+        kinds |= {"floor_full_middleware": ("bench.floor_settings", {"USSD_FLOOR_FULL_MIDDLEWARE": "1"}),
+                  "real_full_middleware": ("bench.ussd_settings", {"USSD_BENCH_FULL_MIDDLEWARE": "1"})}
     servers = {}
     try:
         for offset, (kind, (module, extra)) in enumerate(kinds.items()):
@@ -103,6 +104,7 @@ def web(args: argparse.Namespace) -> int:
                                                    base_env | {"DJANGO_SETTINGS_MODULE": module} | extra)
         results: list[dict[str, Any]] = []
         memory: dict[str, Any] = {}
+        served = dict.fromkeys(kinds, 0)
         for number in range(1, args.rounds + 1):
             for offset, kind in enumerate(kinds):
                 drive = argparse.Namespace(**vars(args))
@@ -120,17 +122,19 @@ def web(args: argparse.Namespace) -> int:
                 load_before = os.getloadavg()[0]
                 result = ussd_load._run_client(ussd_load._drive(
                     drive, secret, f"{int(time.time())}{kind[0]}{number}",
-                    last_reply=ussd_load.APPROVE if kind == "real" else "CON "))
+                    last_reply=ussd_load.APPROVE if kind.startswith("real") else "CON "))
                 if profiler is not None:
                     profiler.wait(timeout=60)
                 if sampler is not None:
                     sampler.join()
                 cpu = result.pop("cpu_ms_per_hop")
+                served[kind] += result["dialogues_started"] * len(("", *ussd_load.ANSWERS))
                 row = {"round": number, "kind": kind, "hops_per_s": result["hops_per_s"],
                        "errors": result["errors"], "p50_ms": result["p50_ms"], "p95_ms": result["p95_ms"],
                        "p99_ms": result["p99_ms"], "gunicorn_cpu_ms": cpu.get("gunicorn"),
-                       "postgres_cpu_ms": cpu.get("postgres") if kind == "real" else 0.0,
+                       "postgres_cpu_ms": cpu.get("postgres") if kind.startswith("real") else 0.0,
                        "client_cpu_ms": cpu.get("client"),
+                       "hops_served_so_far": served[kind],  # warm-up included, by all the server's workers
                        "worker_rss_mib": [round(_rss_kib(pid) / 1024, 1)
                                           for pid in sorted(_gunicorn_workers(drive.server_pid))],
                        "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
@@ -153,7 +157,11 @@ def web(args: argparse.Namespace) -> int:
                  "floor_hops_per_s": floor["hops_per_s"], "hop_hops_per_s": real["hops_per_s"],
                  "floor_p99_ms": floor["p99_ms"], "hop_p99_ms": real["p99_ms"]}
         if "floor_full_middleware" in by_kind:
-            ratio["full_middleware_floor_gunicorn_cpu_ms"] = by_kind["floor_full_middleware"]["gunicorn_cpu_ms"]
+            before = by_kind["real_full_middleware"]
+            ratio.update({"full_middleware_floor_gunicorn_cpu_ms": by_kind["floor_full_middleware"]["gunicorn_cpu_ms"],
+                          "full_middleware_hop_gunicorn_cpu_ms": before["gunicorn_cpu_ms"],
+                          "full_middleware_hop_vs_floor_gunicorn_cpu": _ratio(before["gunicorn_cpu_ms"],
+                                                                              floor["gunicorn_cpu_ms"])})
         ratios.append(ratio)
         print(json.dumps({"ratios": ratio}))
     print(json.dumps(_summary("web", ratios, [k for k in ratios[0] if k != "round"])))
@@ -368,8 +376,9 @@ def main() -> int:
     web_args.add_argument("--customers", type=int, default=50_000)
     web_args.add_argument("--ussd-meters", dest="ussd_meters", type=int, default=5_000)
     web_args.add_argument("--port", type=int, default=18_905, help="real server; floor servers on the next ports")
-    web_args.add_argument("--floor-middleware", choices=["lean", "both"], default="lean",
-                          help="both: also a floor behind the full production middleware list")
+    web_args.add_argument("--compare-middleware", action="store_true",
+                          help="also the floor and the hop with /hooks/ behind the whole MIDDLEWARE list (before "
+                               "config/hooks_wsgi.py)")
     task_args = parser.add_argument_group("task (bench/pipeline_bench.py's options)")
     task_args.add_argument("--n", type=int, default=1000, help="floor tasks and burst vends per round")
     task_args.add_argument("--vend-rate", dest="vend_rate", type=float, default=100,

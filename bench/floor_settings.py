@@ -3,8 +3,9 @@ bench/ussd_settings.py gives them, with a bench-only URLconf and only the middle
 
 A USSD hop reads no session, user, message or CSRF cookie (the view is csrf_exempt and answers an aggregator,
 not a browser) and serves no static file, so the floor keeps only SecurityMiddleware (response headers) and
-CommonMiddleware (host check, APPEND_SLASH). USSD_FLOOR_FULL_MIDDLEWARE=1 (bench/floor.py --floor-middleware
-full) keeps the whole production list instead, to measure what the rest of it costs a bare request.
+CommonMiddleware (host check, APPEND_SLASH): settings.HOOKS_MIDDLEWARE, the list config/hooks_wsgi.py gives
+/hooks/ requests in production. USSD_FLOOR_FULL_MIDDLEWARE=1 (bench/floor.py --compare-middleware) keeps the
+whole MIDDLEWARE list instead, to measure what the rest of it costs a bare request.
 Never used outside the bench.
 """
 
@@ -17,3 +18,4 @@ ROOT_URLCONF = "bench.floor_urls"
 if os.environ.get("USSD_FLOOR_FULL_MIDDLEWARE") != "1":
     MIDDLEWARE = [m for m in MIDDLEWARE if m in ("django.middleware.security.SecurityMiddleware",
                                                  "django.middleware.common.CommonMiddleware")]
+HOOKS_MIDDLEWARE = list(MIDDLEWARE)  # the floor's path is under /hooks/: the same list either way

@@ -293,10 +293,13 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str, *, last_rep
         # a per-hop cost that holds even when other jobs share the machine and wall-clock rates swing.
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         pids = _server_pids(args.server_pid, args.database)
-        before = {name: _cpu_seconds(p) for name, p in pids.items()} | {"client": time.process_time()}
+        before = {name: {pid: _cpu_seconds([pid]) for pid in p} for name, p in pids.items()}
+        client_before = time.process_time()
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
-        after = {name: _cpu_seconds(p) for name, p in pids.items()} | {"client": time.process_time()}
-        cpu.update({name: after[name] - before[name] for name in before})
+        after = {name: {pid: _cpu_seconds([pid]) for pid in p} for name, p in pids.items()}
+        # a process gone by the end (a database connection closed) counts for nothing rather than minus its total
+        cpu.update({name: sum(max(0.0, after[name][pid] - before[name][pid]) for pid in p) for name, p in pids.items()})
+        cpu["client"] = time.process_time() - client_before
 
     await asyncio.gather(sample_cpu(), *(session(n) for n in range(args.sessions)))
     latencies.sort()
