@@ -105,6 +105,7 @@ def web(args: argparse.Namespace) -> int:
         results: list[dict[str, Any]] = []
         memory: dict[str, Any] = {}
         served = dict.fromkeys(kinds, 0)
+        customer = 0  # the next bench customer to dial: each phase goes on from the last one's
         for number in range(1, args.rounds + 1):
             for offset, kind in enumerate(kinds):
                 drive = argparse.Namespace(**vars(args))
@@ -122,7 +123,8 @@ def web(args: argparse.Namespace) -> int:
                 load_before = os.getloadavg()[0]
                 result = ussd_load._run_client(ussd_load._drive(
                     drive, secret, f"{int(time.time())}{kind[0]}{number}",
-                    last_reply=ussd_load.APPROVE if kind.startswith("real") else "CON "))
+                    last_reply=ussd_load.APPROVE if kind.startswith("real") else "CON ", first_customer=customer))
+                customer = (customer + result["dialogues_started"]) % args.customers
                 if profiler is not None:
                     profiler.wait(timeout=60)
                 if sampler is not None:

@@ -226,12 +226,15 @@ def hop_request(path: str, host: str, form: dict[str, str]) -> bytes:
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
-async def _drive(args: argparse.Namespace, secret: str, run_id: str, *, last_reply: str = APPROVE) -> dict:
+async def _drive(args: argparse.Namespace, secret: str, run_id: str, *, last_reply: str = APPROVE,
+                 first_customer: int = 0) -> dict:
     """Drive the dialogues against the server on args.port (args.server_pid: its master). `last_reply` is what the
-    confirm hop must start with (bench/floor.py's bare view answers every hop with `CON `)."""
+    confirm hop must start with (bench/floor.py's bare view answers every hop with `CON `); `first_customer`: where
+    in the bench customers the dialogues start (bench/floor.py moves on, so that one run's several phases do not
+    bring a phone past USSD_PURCHASES_PER_HOUR)."""
     path = f"/hooks/at/ussd/{secret}/"
     host = f"127.0.0.1:{args.port}"
-    phones = itertools.count(0)
+    phones = itertools.count(first_customer)
     start = time.perf_counter()
     measure_from = start + args.warmup
     stop_at = measure_from + args.duration
