@@ -3,10 +3,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from config.hooks_wsgi import with_lean_hooks
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
-
-from config.hooks_wsgi import with_lean_hooks  # noqa: E402 - needs the settings configured above
 
 application = with_lean_hooks(application)  # provider callbacks skip the browser middleware (config/hooks_wsgi.py)
 

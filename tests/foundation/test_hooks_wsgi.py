@@ -1,4 +1,4 @@
-"""config/hooks_wsgi.py: /hooks/ requests go through the short middleware list, every other path through the full one."""
+"""config/hooks_wsgi.py: /hooks/ requests through the short middleware list, every other path through the full one."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _call(app: Any, path: str) -> tuple[str, dict[str, str], bytes]:
 def test_hooks_skip_the_browser_middleware_and_other_paths_keep_it() -> None:
     full = list(settings.MIDDLEWARE)
     app = with_lean_hooks(get_wsgi_application())
-    assert settings.MIDDLEWARE == full  # the swap while building the hooks handler is undone
+    assert full == settings.MIDDLEWARE  # the swap while building the hooks handler is undone
 
     status, headers, _ = _call(app, "/hooks/at/ussd/not-the-secret/")
     assert status.startswith("404")  # the USSD view itself answered (wrong secret), through the lean chain
