@@ -7,7 +7,9 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 
 from config.hooks_wsgi import with_lean_hooks
 
@@ -23,11 +25,19 @@ def _call(app: Any, path: str) -> tuple[str, dict[str, str], bytes]:
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         seen["status"], seen["headers"] = status, dict(headers)
 
-    response = app(environ, start_response)
+    # As Django's test client does: no connection housekeeping around the request (none of these touch the
+    # database, and pytest-django refuses any access outside a db test).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
-        content = b"".join(response)
+        response = app(environ, start_response)
+        try:
+            content = b"".join(response)
+        finally:
+            getattr(response, "close", lambda: None)()
     finally:
-        getattr(response, "close", lambda: None)()
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return seen["status"], seen["headers"], content
 
 
