@@ -208,6 +208,21 @@ def _measure(phase: str, refs: list[int], offered_rate: float | None) -> dict:
     return result
 
 
+def start_workers(args: argparse.Namespace, env: dict[str, str], run: str,
+                  include: tuple[str, ...] = ()) -> list[subprocess.Popen]:
+    """args.workers Celery workers (args.pool, args.concurrency) on the production queues; `include`: extra task
+    modules to load (bench/floor.py's bare task). Logs in var/bench-worker-N.log."""
+    (ROOT / "var").mkdir(exist_ok=True)
+    logs = [open(ROOT / "var" / f"bench-worker-{i}.log", "w") for i in range(args.workers)]  # noqa: SIM115
+    extra = ["--include", ",".join(include)] if include else []
+    return [subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,payments",
+                              "--pool", args.pool, "-c", str(args.concurrency), "--without-gossip",
+                              "--without-mingle", "--without-heartbeat", "-l", "WARNING", *extra,
+                              "-n", f"bench{i}-{run}@%h"], cwd=ROOT, env=env,
+                             stdout=logs[i], stderr=subprocess.STDOUT)
+            for i in range(args.workers)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1000, help="confirmed payments in the burst phase")
@@ -259,13 +274,7 @@ def main() -> int:
               for r in range(args.rounds)]
 
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url}
-    logs = [open(ROOT / "var" / f"bench-worker-{i}.log", "w") for i in range(args.workers)]  # noqa: SIM115
-    workers = [subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,payments",
-                                 "--pool", args.pool, "-c", str(args.concurrency), "--without-gossip",
-                                 "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-                                 "-n", f"bench{i}-{run}@%h"], cwd=ROOT, env=env,
-                                stdout=logs[i], stderr=subprocess.STDOUT)
-               for i in range(args.workers)]
+    workers = start_workers(args, env, run)
     setup = {"workers": args.workers, "pool": args.pool, "concurrency": args.concurrency}
     results = []
     try:

@@ -227,10 +227,15 @@ def hop_request(path: str, host: str, form: dict[str, str]) -> bytes:
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
-async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
+async def _drive(args: argparse.Namespace, secret: str, run_id: str, *, last_reply: str = APPROVE,
+                 first_customer: int = 0) -> dict:
+    """Drive the dialogues against the server on args.port (args.server_pid: its master). `last_reply` is what the
+    confirm hop must start with (bench/floor.py's bare view answers every hop with `CON `); `first_customer`: where
+    in the bench customers the dialogues start (bench/floor.py moves on, so that one run's several phases do not
+    bring a phone past USSD_PURCHASES_PER_HOUR)."""
     path = f"/hooks/at/ussd/{secret}/"
     host = f"127.0.0.1:{args.port}"
-    phones = itertools.count(0)
+    phones = itertools.count(first_customer)
     start = time.perf_counter()
     measure_from = start + args.warmup
     stop_at = measure_from + args.duration
@@ -270,7 +275,7 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
                 except (OSError, ValueError):  # ConnectionError is an OSError
                     status, reply = 0, ""
                 t1 = time.perf_counter()
-                expected = APPROVE if hop == len(ANSWERS) else "CON "
+                expected = last_reply if hop == len(ANSWERS) else "CON "
                 good = status == 200 and reply.startswith(expected)
                 if measure_from <= t0 and t1 <= stop_at:
                     latencies.append(t1 - t0)
@@ -292,10 +297,13 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str) -> dict:
         # a per-hop cost that holds even when other jobs share the machine and wall-clock rates swing.
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
         pids = _server_pids(args.server_pid, args.database)
-        before = {name: _cpu_seconds(p) for name, p in pids.items()} | {"client": time.process_time()}
+        before = {name: {pid: _cpu_seconds([pid]) for pid in p} for name, p in pids.items()}
+        client_before = time.process_time()
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
-        after = {name: _cpu_seconds(p) for name, p in pids.items()} | {"client": time.process_time()}
-        cpu.update({name: after[name] - before[name] for name in before})
+        after = {name: {pid: _cpu_seconds([pid]) for pid in p} for name, p in pids.items()}
+        # a process gone by the end (a database connection closed) counts for nothing rather than minus its total
+        cpu.update({name: sum(max(0.0, after[name][pid] - before[name][pid]) for pid in p) for name, p in pids.items()})
+        cpu["client"] = time.process_time() - client_before
 
     await asyncio.gather(sample_cpu(), *(session(n) for n in range(args.sessions)))
     latencies.sort()
@@ -345,6 +353,31 @@ def _wait_for(url: str, timeout: float) -> None:
     raise SystemExit(f"gunicorn did not answer {url} within {timeout} s")
 
 
+def start_server(args: argparse.Namespace, port: int, env: dict[str, str]) -> subprocess.Popen:
+    """gunicorn on `port` with the bench's configuration (args.workers, args.worker_class, args.threads) and the
+    settings module named in env's DJANGO_SETTINGS_MODULE; returns once /healthz answers."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}",
+         "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
+         "--keep-alive", "30", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", 30)
+    except BaseException:
+        stop_server(server)
+        raise
+    return server
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=200, help="concurrent USSD sessions")
@@ -382,15 +415,9 @@ def main() -> int:
         "USSD_BENCH_NO_HEALTH_CHECKS": "1" if args.no_health_checks else "0",
         "DB_PREPARED_STATEMENTS": "0" if args.no_prepared_statements else "1",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
-         "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
-         "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=server_env, start_new_session=True,
-    )
+    server = start_server(args, args.port, server_env)
     args.server_pid, args.database = server.pid, urlsplit(db_url).path.lstrip("/")
     try:
-        _wait_for(f"http://127.0.0.1:{args.port}/healthz", 30)
         load_before = os.getloadavg()[0]
         result = _run_client(_drive(args, secret, run_id))
         result["experiments"] = [name for name, on in (("no-health-checks", args.no_health_checks),
@@ -400,11 +427,7 @@ def main() -> int:
         # What two dedicated cores could serve if the server alone used them (no client, no neighbours).
         result["server_capacity_hops_per_s_on_2_cores"] = round(2000 / server_ms) if server_ms else None
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_server(server)
     result["purchases_written"] = Purchase.objects.count() - before
     print(json.dumps(result))
     print(f"{result['sessions']} sessions at rate {result['target_rate']}, {result['gunicorn']}: "

@@ -96,6 +96,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# Provider callbacks under /hooks/ answer gateways, not browsers (no session, user, message or CSRF cookie, no
+# static file): config/wsgi.py serves them through this shorter list (config/hooks_wsgi.py; issue 18).
+HOOKS_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
