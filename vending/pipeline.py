@@ -94,10 +94,12 @@ def record(work: Work, *args: Any, countdown: float = 0) -> None:
     transaction.on_commit(lambda: dispatch(work, *args, countdown=countdown))
 
 
-def record_sms(rows: Sequence[Any]) -> None:
-    """Send these outbound SmsMessage rows once committed: in this task when inside one, else a task each."""
+def record_sms(rows: Sequence[Any], *, deliver: Callable[..., Any]) -> None:
+    """Send these outbound SmsMessage rows once committed: in this task when inside one (through `deliver`,
+    the SMS service's own send, handed in so this module needs no arrow back into the services), else a
+    task each."""
     committed = list(rows)
-    transaction.on_commit(lambda: _sms_after_commit(committed))
+    transaction.on_commit(lambda: _sms_after_commit(committed, deliver))
 
 
 def dispatch(work: Work, *args: Any, countdown: float = 0) -> bool:
@@ -121,16 +123,14 @@ def dispatch(work: Work, *args: Any, countdown: float = 0) -> bool:
     return True
 
 
-def _sms_after_commit(rows: list[Any]) -> None:
+def _sms_after_commit(rows: list[Any], deliver: Callable[..., Any]) -> None:
     if not _in_worker_task.get():
         for row in rows:
             dispatch(Work.SMS, row.pk)
         return
-    from vending.services.sms import sms_deliver
-
     for row in rows:
         try:
-            sms_deliver(sms_id=row.pk, row=row)  # the row as just committed: no need to read it again
+            deliver(sms_id=row.pk, row=row)  # the row as just committed: no need to read it again
         except Exception as exc:  # the gateway or the database, for now: the task retries with backoff
             log.warning("sms %s: send failed here (%s), handed to the retrying task", row.pk, type(exc).__name__)
             dispatch(Work.SMS, row.pk, countdown=2)

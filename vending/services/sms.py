@@ -80,7 +80,7 @@ def sms_send(
             )
             for part in sms_parts(text)
         ]
-        pipeline.record_sms(rows)
+        pipeline.record_sms(rows, deliver=sms_deliver)
     return rows
 
 
