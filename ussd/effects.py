@@ -35,6 +35,7 @@ from vending import phones, ratelimit
 from vending.exceptions import (
     AmountOutOfRange,
     MeterBlocked,
+    MeterNotVendable,
     PermissionDenied,
     RateLimited,
     UnknownMeter,
@@ -263,6 +264,7 @@ def shown_quote(reads: dict[str, Any]) -> ShownQuote | None:
 _ERROR_KEYS: tuple[tuple[type[VendingError], str], ...] = (
     (RateLimited, "ussd.buy.limit"),
     (MeterBlocked, "ussd.err.meter_blocked"),
+    (MeterNotVendable, "ussd.err.not_vendable"),
     (UnknownMeter, "ussd.err.meter_unknown"),
     (UnsupportedWallet, "ussd.err.wallet"),
     (TooManySavedMeters, "ussd.err.too_many_meters"),

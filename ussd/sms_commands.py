@@ -32,6 +32,7 @@ from vending.exceptions import (
     AmountOutOfRange,
     InvalidTransition,
     MeterBlocked,
+    MeterNotVendable,
     PaymentDeclined,
     PermissionDenied,
     ProviderUnavailable,
@@ -220,6 +221,7 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
     simple = {
         UnknownMeter: "sms.error.unknown_meter",
         MeterBlocked: "sms.error.meter_blocked",
+        MeterNotVendable: "sms.error.not_vendable",
         RateLimited: "sms.error.rate_limited",
         PermissionDenied: "sms.error.permission_denied",
         ProviderUnavailable: "sms.error.provider_unavailable",

@@ -10,7 +10,7 @@ from backoffice.admin.forms import EngineeringTokenForm, FreeTokenForm, KeyChang
 from backoffice.admin.pages import action_form, applying, page
 from backoffice.services.campaigns import campaign_start
 from backoffice.services.delivery import SHOW
-from backoffice.services.key_changes import KeyChangeTarget, meter_key_change
+from backoffice.services.key_changes import KeyChangeTarget, limit_key_change_targets, meter_key_change
 from backoffice.services.meter_import import REQUIRED_COLUMNS, meters_import_csv
 from backoffice.services.meter_tokens import engineering_token_issue, free_token_issue
 from vending.exceptions import VendingError
@@ -121,6 +121,7 @@ class MeterAdmin(admin.ModelAdmin):
     @admin.action(description="Key change (one meter, or a batch campaign)", permissions=["change_meter_key"])
     def key_change(self, request, queryset):
         form = KeyChangeForm(request.POST if applying(request) else None)
+        limit_key_change_targets(form, queryset)
         if not form.is_valid():
             return action_form(request, queryset, form=form, action="key_change", title="Key change",
                                note="One meter: done now. More: a campaign runs in the background.")

@@ -7,6 +7,7 @@ from django.utils import timezone
 from vending.models import SupplyGroup
 from vending.models.network import VENDING_KEY_HEX_LENGTH
 from vending.services.audit import audit_record
+from vending.sts.weakkeys import weak_key_problem
 
 
 def parse_vending_key_hex(*, key_hex: str, dkga: str) -> bytes:
@@ -15,12 +16,19 @@ def parse_vending_key_hex(*, key_hex: str, dkga: str) -> bytes:
     expected = VENDING_KEY_HEX_LENGTH[dkga]
     if len(cleaned) != expected or any(c not in "0123456789abcdef" for c in cleaned):
         raise ValueError(f"A DKGA{dkga} vending key is {expected} hexadecimal digits.")
-    return bytes.fromhex(cleaned)
+    key = bytes.fromhex(cleaned)
+    weak = weak_key_problem(key)
+    if weak:
+        raise ValueError(f"This key cannot be used: {weak}.")
+    return key
 
 
 def supply_group_set_vending_key(
     *, supply_group: SupplyGroup, key: bytes, actor: AbstractBaseUser | None = None, reason: str = ""
 ) -> SupplyGroup:
+    weak = weak_key_problem(key)
+    if weak:  # checked here too: a shell or a future API reaches this without the admin's form
+        raise ValueError(f"This key cannot be used: {weak}.")
     with transaction.atomic():
         replacing = supply_group.has_vending_key
         supply_group.set_vending_key(key)
