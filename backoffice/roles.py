@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.refund_purchase",
         "backoffice.issue_free_token",
         "backoffice.issue_engineering_token",
+        "backoffice.view_approval",
     ],
     KEY_CUSTODIAN: [
         "vending.view_utility",
@@ -51,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.view_keychangecampaign",
         "backoffice.view_keychangeitem",
         "backoffice.view_meterimport",
+        "backoffice.view_approval",
     ],
     FINANCE: [
         "vending.view_purchase",
@@ -62,6 +64,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.reconcile",
         "backoffice.view_reconciliationstatement",
         "backoffice.view_reconciliationline",
+        "backoffice.view_approval",
+        "vending.view_tariff",
+        "vending.change_tariff",
     ],
 }
 

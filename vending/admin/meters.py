@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from backoffice import permissions as perms
 from backoffice.admin.forms import EngineeringTokenForm, FreeTokenForm, KeyChangeForm, UploadForm
 from backoffice.admin.pages import action_form, applying, page
+from backoffice.services.approvals import free_token_needs_approval, free_token_request
 from backoffice.services.campaigns import campaign_start
 from backoffice.services.delivery import SHOW
 from backoffice.services.key_changes import KeyChangeTarget, limit_key_change_targets, meter_key_change
@@ -103,6 +104,16 @@ class MeterAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return action_form(request, queryset, form=form, action="free_token", title=f"Free token for {meter.drn}")
         data = form.cleaned_data
+        if free_token_needs_approval(meter=meter, kwh=data["kwh"]):
+            try:
+                approval = free_token_request(actor=request.user, meter=meter, kwh=data["kwh"],
+                                              delivery=data["delivery"], reason=data["reason"])
+            except VendingError as exc:
+                messages.error(request, str(exc))
+                return None
+            messages.warning(request, f"Meter {meter.drn}: above the free kWh one person may give a meter in a day; "
+                                      f"request #{approval.pk} waits for a second person's approval.")
+            return None
         try:
             issued = free_token_issue(actor=request.user, meter=meter, kwh=data["kwh"], delivery=data["delivery"],
                                       reason=data["reason"])

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from backoffice import permissions as perms
 from backoffice.admin.forms import ReasonForm
 from backoffice.admin.pages import action_form, applying, page, report_error
+from backoffice.services.approvals import refund_needs_approval, refund_request
 from backoffice.services.support import staff_purchase_refund, staff_token_reprint, staff_token_resend
 from backoffice.story import purchase_story
 from vending.admin.base import ReadOnlyAdmin
@@ -103,6 +104,12 @@ class PurchaseAdmin(ReadOnlyAdmin):
                                note="The payment is reversed or refunded; the customer is told by SMS.")
         for purchase in queryset:
             try:
+                if refund_needs_approval(purchase=purchase):
+                    approval = refund_request(actor=request.user, purchase=purchase,
+                                              reason=form.cleaned_data["reason"])
+                    messages.warning(request, f"{purchase.reference}: above the refund threshold; request "
+                                              f"#{approval.pk} waits for a second person's approval.")
+                    continue
                 staff_purchase_refund(actor=request.user, purchase=purchase, reason=form.cleaned_data["reason"])
                 messages.success(request, f"{purchase.reference}: refund started.")
             except (VendingError, ImportError) as exc:
