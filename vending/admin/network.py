@@ -38,7 +38,7 @@ class SupplyGroupForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         typed = cleaned.get("new_vending_key")
-        dkga = cleaned.get("dkga")
+        dkga = cleaned.get("dkga") or (self.instance.dkga if self.instance.pk else None)  # read-only with meters
         if typed and dkga:
             try:
                 self._parsed_key = parse_vending_key_hex(key_hex=typed, dkga=dkga)
@@ -99,7 +99,8 @@ class TariffForm(forms.ModelForm):
 
     class Meta:
         model = Tariff
-        fields = "__all__"
+        fields = ["utility", "name", "currency", "kind", "price_per_kwh", "vat_percent", "fixed_monthly_charge",
+                  "debt_recovery_percent", "min_purchase", "max_purchase", "is_active"]
 
     def clean(self):
         cleaned = super().clean()
