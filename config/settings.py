@@ -270,6 +270,10 @@ DARAJA_SHORTCODE = env.str("DARAJA_SHORTCODE", default="")
 DARAJA_PASSKEY = env.str("DARAJA_PASSKEY", default="")
 DARAJA_TRANSACTION_TYPE = env.str("DARAJA_TRANSACTION_TYPE", default="CustomerPayBillOnline")
 DARAJA_CALLBACK_IP_ALLOWLIST = env.list("DARAJA_CALLBACK_IP_ALLOWLIST", default=[])
+# Transaction Reversal (refunds, issue 17): the API operator and its password encrypted with Safaricom's
+# certificate (the encrypted value, never the password). Empty: refunds are recorded by hand.
+DARAJA_INITIATOR = env.str("DARAJA_INITIATOR", default="")
+DARAJA_SECURITY_CREDENTIAL = env.str("DARAJA_SECURITY_CREDENTIAL", default="")
 WAAFIPAY_BASE_URL = env.str("WAAFIPAY_BASE_URL", default="https://api.waafipay.com/asm")
 WAAFIPAY_MERCHANT_UID = env.str("WAAFIPAY_MERCHANT_UID", default="")
 WAAFIPAY_API_USER_ID = env.str("WAAFIPAY_API_USER_ID", default="")

@@ -5,6 +5,7 @@ from vending.models.customers import Customer, CustomerMeter
 from vending.models.meters import Meter, MeterDebt
 from vending.models.network import SupplyGroup, Tariff, TariffBlock, Utility
 from vending.models.purchases import Payment, ProviderCallback, Purchase
+from vending.models.refunds import Refund
 from vending.models.sms import SmsMessage
 from vending.models.tokens import Token
 from vending.models.virtual_meters import VirtualMeterState
@@ -18,6 +19,7 @@ __all__ = [
     "Payment",
     "ProviderCallback",
     "Purchase",
+    "Refund",
     "SmsMessage",
     "SupplyGroup",
     "Tariff",

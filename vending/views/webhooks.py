@@ -62,3 +62,21 @@ def at_delivery_report(request: HttpRequest, secret: str) -> HttpResponse:
         if created:
             delivery_report_process_task.delay_on_commit(callback.pk)
     return HttpResponse("OK", content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def daraja_reversal_result(request: HttpRequest, kind: str, secret: str) -> HttpResponse:
+    """Daraja's Transaction Reversal outcome (ResultURL) or queue timeout (QueueTimeOutURL)."""
+    from vending.services.refunds import REVERSAL_RESULT, REVERSAL_TIMEOUT
+    from vending.tasks import reversal_result_process_task
+
+    _check_secret(secret)
+    with transaction.atomic():
+        callback, created = callback_store(provider="daraja",
+                                           kind=REVERSAL_RESULT if kind == "result" else REVERSAL_TIMEOUT,
+                                           headers=_headers(request), body=request.body,
+                                           source_ip=_source_ip(request))
+        if created:
+            reversal_result_process_task.delay_on_commit(callback.pk)
+    return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
