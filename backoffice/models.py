@@ -151,6 +151,8 @@ class ReconciliationStatement(models.Model):
     period_end = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # SHA-256 of the statement's text (line endings and trailing blanks aside): the same file twice is refused.
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-uploaded_at"]

@@ -12,14 +12,16 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from backoffice import permissions as perms
-from backoffice.admin.forms import ReasonForm
+from backoffice.admin.forms import ReasonForm, ReceiptForm
 from backoffice.admin.pages import action_form, applying, page, report_error
 from backoffice.services.approvals import refund_needs_approval, refund_request
+from backoffice.services.review import staff_confirm_paid_and_vend, staff_payment_query, staff_refund_record_manual
 from backoffice.services.support import staff_purchase_refund, staff_token_reprint, staff_token_resend
 from backoffice.story import purchase_story
 from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 from vending.models import Payment, ProviderCallback, Purchase, SmsMessage, Token
+from vending.payments.base import PaymentError
 
 
 def masked_digits(token: Token) -> str:
@@ -62,7 +64,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [PaymentInline, TokenInline]
     readonly_fields = ["story_link"]
-    actions = ["resend_token", "refund"]
+    actions = ["resend_token", "refund", "query_provider", "confirm_paid_and_vend", "record_manual_refund"]
 
     @admin.display(description="story")
     def story_link(self, obj: Purchase) -> str:
@@ -114,6 +116,46 @@ class PurchaseAdmin(ReadOnlyAdmin):
                 messages.success(request, f"{purchase.reference}: refund started.")
             except (VendingError, ImportError) as exc:
                 messages.error(request, f"{purchase.reference}: {exc}")
+        return None
+
+    # -- the needs-review queue: filter state = needs review / refund in progress, then act ---------------
+
+    @admin.action(description="Needs review: query the provider again", permissions=["refund"])
+    def query_provider(self, request, queryset):
+        for purchase in queryset:
+            try:
+                payment = staff_payment_query(actor=request.user, purchase=purchase)
+                messages.info(request, f"{purchase.reference}: payment {payment.get_state_display().lower()}"
+                                       f"{f' ({payment.provider_message})' if payment.provider_message else ''}.")
+            except (VendingError, PaymentError) as exc:  # a provider error is reported, never a 500
+                messages.error(request, f"{purchase.reference}: {exc}")
+
+    @admin.action(description="Needs review: confirm paid (receipt) and vend", permissions=["refund"])
+    def confirm_paid_and_vend(self, request, queryset):
+        return self._with_receipt(request, queryset, "confirm_paid_and_vend", "Confirm paid and vend",
+                                  staff_confirm_paid_and_vend, "paid; the token is being made")
+
+    @admin.action(description="Refund made by hand: record the provider's receipt", permissions=["refund"])
+    def record_manual_refund(self, request, queryset):
+        return self._with_receipt(request, queryset, "record_manual_refund", "Record a refund made by hand",
+                                  staff_refund_record_manual, "refund recorded as done")
+
+    def _with_receipt(self, request, queryset, action: str, title: str, service, done: str):
+        form = ReceiptForm(request.POST if applying(request) else None)
+        if queryset.count() != 1:
+            messages.error(request, "Choose exactly one purchase: each has its own receipt.")
+            return None
+        if not form.is_valid():
+            return action_form(request, queryset, form=form, action=action, title=title,
+                               note="The receipt is checked against the provider's statement later.")
+        purchase = queryset.get()
+        try:
+            service(actor=request.user, purchase=purchase, receipt=form.cleaned_data["receipt"],
+                    reason=form.cleaned_data["reason"])
+        except VendingError as exc:
+            messages.error(request, f"{purchase.reference}: {exc}")
+            return None
+        messages.success(request, f"{purchase.reference}: {done}.")
         return None
 
     def story_view(self, request, pk: int):
