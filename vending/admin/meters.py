@@ -14,6 +14,7 @@ from backoffice.services.delivery import SHOW
 from backoffice.services.key_changes import KeyChangeTarget, limit_key_change_targets, meter_key_change
 from backoffice.services.meter_import import REQUIRED_COLUMNS, meters_import_csv
 from backoffice.services.meter_tokens import engineering_token_issue, free_token_issue
+from vending.admin.base import NumberSearchMixin
 from vending.exceptions import VendingError
 from vending.models import CustomerMeter, Meter, MeterDebt
 
@@ -32,7 +33,9 @@ class MeterDebtInline(admin.TabularInline):
 
 
 @admin.register(Meter)
-class MeterAdmin(admin.ModelAdmin):
+class MeterAdmin(NumberSearchMixin, admin.ModelAdmin):
+    phone_search_field = "saved_by__customer__phone"
+    meter_search_field = "drn"
     list_display = ["drn", "label_name", "supply_group", "tariff", "status", "base_date", "key_revision",
                     "pending_key_change"]
     list_filter = ["status", "supply_group", "tariff", "base_date", "key_type"]

@@ -18,10 +18,11 @@ from backoffice.services.approvals import refund_needs_approval, refund_request
 from backoffice.services.review import staff_confirm_paid_and_vend, staff_payment_query, staff_refund_record_manual
 from backoffice.services.support import staff_purchase_refund, staff_token_reprint, staff_token_resend
 from backoffice.story import purchase_story
-from vending.admin.base import ReadOnlyAdmin
+from vending.admin.base import NumberSearchMixin, ReadOnlyAdmin
 from vending.exceptions import VendingError
 from vending.models import Payment, ProviderCallback, Purchase, SmsMessage, Token
 from vending.payments.base import PaymentError
+from vending.services.audit import audit_record
 
 
 def masked_digits(token: Token) -> str:
@@ -55,7 +56,9 @@ class TokenInline(admin.TabularInline):
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(ReadOnlyAdmin):
+class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
+    phone_search_field = "payer_phone"
+    meter_search_field = "meter__drn"
     list_display = ["reference", "created_at", "meter", "payer_phone", "wallet", "amount", "currency",
                     "state", "channel"]
     list_filter = ["state", "channel", "wallet", "currency"]
@@ -211,10 +214,22 @@ class ProviderCallbackAdmin(ReadOnlyAdmin):
 class TokenAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "meter", "kind", "token_class", "subclass", "tid", "units", "purchase"]
     list_filter = ["kind", "token_class"]
-    search_fields = ["meter__drn", "purchase__reference", "digits"]
+    # Not the digits: a search by digit prefix would confirm a token digit by digit, skipping the audited
+    # reprint. Only a role with the reprint right finds a token by its whole 20 digits, and that is audited.
+    search_fields = ["meter__drn", "purchase__reference"]
     fields = ["meter", "purchase", "kind", "token_class", "subclass", "sequence", "tid", "units", "token", "reason",
               "issued_by", "created_at"]
     readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = "".join(search_term.split()).replace("-", "")
+        if len(digits) == 20 and digits.isdigit() and perms.allowed(request.user, perms.REPRINT_TOKEN):
+            matches = queryset.filter(digits=digits)
+            audit_record(action="token.searched_by_digits", obj=request.user, actor=request.user,
+                         data={"last_digits": digits[-4:], "found": matches.count()})
+            found = found | matches
+        return found, may_have_duplicates
 
     @admin.display(description="token")
     def token(self, obj: Token) -> str:
