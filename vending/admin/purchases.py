@@ -5,6 +5,8 @@ again and write the audit trail): resend the token SMS, reprint it (shown once),
 and read the purchase's story.
 """
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -34,7 +36,12 @@ class PaymentInline(admin.StackedInline):
     model = Payment
     extra = 0
     can_delete = False
-    readonly_fields = [f.name for f in Payment._meta.fields]
+    fields = [f.name for f in Payment._meta.fields if f.name != "flagged"] + ["review_flag"]
+    readonly_fields = fields
+
+    @admin.display(description="flag")
+    def review_flag(self, obj: Payment) -> str:
+        return flag_text(obj.flagged) or "no"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -66,8 +73,13 @@ class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
                      "payment__receipt"]
     date_hierarchy = "created_at"
     inlines = [PaymentInline, TokenInline]
-    readonly_fields = ["story_link"]
+    readonly_fields = ["story_link", "quote_shown"]
+    exclude = ["quote"]  # shown as quote_shown: people read "KES 500 = 28.3 kWh", not JSON
     actions = ["resend_token", "refund", "query_provider", "confirm_paid_and_vend", "record_manual_refund"]
+
+    @admin.display(description="quote")
+    def quote_shown(self, obj: Purchase) -> str:
+        return quote_text(obj.quote)
 
     @admin.display(description="story")
     def story_link(self, obj: Purchase) -> str:
@@ -195,18 +207,51 @@ class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
                     tokens=tokens, back=back)
 
 
+def quote_text(quote: object) -> str:
+    """A stored quote as people read it; whatever cannot be read is said so, never dumped as JSON."""
+    if not isinstance(quote, dict) or "amount" not in quote:
+        return "—"
+    try:
+        def money(key: str) -> str:
+            return f"{Decimal(str(quote.get(key) or 0)):,.2f}"
+
+        parts = [f"{quote.get('currency', '')} {money('amount')} = {Decimal(str(quote.get('kwh') or 0)):,.1f} kWh"]
+        parts.append(f"energy {money('energy_amount')}, VAT {money('vat')} ({quote.get('vat_percent', 0)}%), "
+                     f"fixed charge {money('fixed_charge')}, debt {money('debt_recovery')}")
+        blocks = quote.get("blocks_used") or []
+        if blocks:
+            parts.append("blocks: " + "; ".join(
+                f"{Decimal(str(b['kwh'])):,.1f} kWh at {Decimal(str(b['price'])):,.2f}" for b in blocks))
+    except (ArithmeticError, KeyError, TypeError, ValueError):
+        return "a quote in an older format"
+    return " · ".join(parts)
+
+
+def flag_text(flagged: bool) -> str:
+    return "⚑ needs a person" if flagged else ""
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["purchase", "provider", "state", "provider_reference", "receipt", "amount_requested",
-                    "amount_confirmed", "flagged"]
+                    "amount_confirmed", "review_flag"]
+
+    @admin.display(description="flag", ordering="flagged")
+    def review_flag(self, obj: Payment) -> str:
+        # Not a boolean column: an unflagged payment is normal, not a red cross.
+        return flag_text(obj.flagged)
     list_filter = ["provider", "state", "flagged"]
     search_fields = ["provider_reference", "receipt", "purchase__reference", "purchase__payer_phone"]
 
 
 @admin.register(ProviderCallback)
 class ProviderCallbackAdmin(ReadOnlyAdmin):
-    list_display = ["received_at", "provider", "kind", "payment", "flagged", "processed_at"]
+    list_display = ["received_at", "provider", "kind", "payment", "review_flag", "processed_at"]
     list_filter = ["provider", "kind", "flagged"]
+
+    @admin.display(description="flag", ordering="flagged")
+    def review_flag(self, obj: ProviderCallback) -> str:
+        return flag_text(obj.flagged)
     search_fields = ["body", "payment__purchase__reference"]
 
 

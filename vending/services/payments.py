@@ -375,6 +375,10 @@ def payment_capture(*, payment_id: int) -> Payment:
     return payment
 
 
+def _failure_code(reason: str) -> str:
+    return "vend_failed" if reason.startswith("vend failed") else "refunded_by_staff"
+
+
 def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
     """Give the money back after a final vend failure: release a hold, refund where the API allows it,
     otherwise hand the refund to staff. The customer is told which."""
@@ -384,7 +388,9 @@ def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
     provider = provider_named(payment.provider)
     request = payment_request_for(purchase)
     with transaction.atomic():
-        purchase, changed = transition(purchase, PurchaseState.REFUND_PENDING, actor=actor, reason=reason[:255])
+        # The purchase says why it failed (the vend, or staff), not only the audit trail.
+        purchase, changed = transition(purchase, PurchaseState.REFUND_PENDING, actor=actor, reason=reason[:255],
+                                       fields={"failure_reason": _failure_code(reason)})
     if payment.state == _P.HELD:
         result = provider.cancel(payment.provider_reference, request)  # OutcomeUnknown propagates: retry
         if result.ok:
