@@ -242,6 +242,11 @@ AXES_RESET_ON_SUCCESS = True
 # Idle timeout: a staff session ends this long after its last request (each request slides it).
 SESSION_COOKIE_AGE = env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=1800)
 SESSION_SAVE_EVERY_REQUEST = True
+# Maker-checker (backoffice/services/approvals.py): a refund above its currency's threshold, and free tokens
+# above this many kWh per meter per local day, need a second person of the role.
+REFUND_APPROVAL_THRESHOLDS = env.dict("REFUND_APPROVAL_THRESHOLDS",
+                                      default={"KES": "5000", "USD": "50", "SLSH": "300000"})
+FREE_TOKEN_APPROVAL_KWH = env.str("FREE_TOKEN_APPROVAL_KWH", default="20")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

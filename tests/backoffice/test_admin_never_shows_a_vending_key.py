@@ -55,6 +55,16 @@ def world(db):
     KeyChangeItem.objects.create(campaign=campaign, meter=meter, status="failed", error="x")
     MeterImport.objects.create(file_name="m.csv", created_by=superuser,
                                report=[{"row": 2, "drn": meter.drn, "outcome": "exists", "message": ""}])
+    # Staff-login records (django-otp, django-axes) have admin pages too.
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
+    seen = {"username": "root", "ip_address": "127.0.0.1", "user_agent": "test", "http_accept": "*/*",
+            "path_info": "/admin/login/"}
+    AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
+    AccessFailureLog.objects.create(**seen)
+    AccessLog.objects.create(**seen)
     # A key waiting for its second custodian: the typed key (the 02 group's own) is kept only encrypted.
     vending_key_request(actor=superuser, supply_group=group02, key=KEY02[::-1], reason="rotation")
     statement = ReconciliationStatement.objects.create(source="mpesa", file_name="s.csv", uploaded_by=superuser)
