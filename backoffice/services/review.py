@@ -3,8 +3,9 @@
 Each starts with the role check and a reason, like every staff service:
 - query the provider again (`staff_payment_query`);
 - confirm paid and vend: staff saw the money on the provider's statement (`staff_confirm_paid_and_vend`);
-- refund: through the provider where it can (M-Pesa reversal: `staff_refund_reverse`), or record a
-  refund made by hand with the provider's receipt (`staff_refund_record_manual`).
+- refund: the purchase admin's refund action (support.staff_purchase_refund: through the provider where
+  it can, an M-Pesa reversal when configured), or record a refund made by hand with the provider's
+  receipt (`staff_refund_record_manual`).
 """
 
 from decimal import Decimal
@@ -19,7 +20,6 @@ from vending.services.audit import audit_record
 from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState
 
-REVIEW_STATES = (PurchaseState.NEEDS_REVIEW, PurchaseState.REFUND_PENDING)
 
 
 def staff_payment_query(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> Payment:
@@ -66,20 +66,6 @@ def staff_confirm_paid_and_vend(*, actor: AbstractBaseUser, purchase: Purchase, 
                      data={"receipt": receipt})
         token_issue_task.delay_on_commit(purchase.pk)
     return purchase
-
-
-def staff_refund_reverse(*, actor: AbstractBaseUser, purchase: Purchase, reason: str) -> Refund:
-    """M-Pesa: ask Daraja to reverse the payment; the refund completes when the result comes back."""
-    require(actor, REFUND_PURCHASE)
-    reason = require_reason(reason)
-    from backoffice.services import approvals
-    from vending.services.refunds import refund_reversal_start
-
-    if approvals.refund_needs_approval(purchase=purchase) and purchase.state != PurchaseState.REFUND_PENDING:
-        # A large refund not yet approved: the approved path (staff_purchase_refund) gets here with the
-        # purchase already refund-pending.
-        raise approvals.ApprovalRequired("This refund is above the threshold: open an approval request.")
-    return refund_reversal_start(purchase=purchase, actor=actor, reason=reason)
 
 
 def staff_refund_record_manual(*, actor: AbstractBaseUser, purchase: Purchase, receipt: str, reason: str,
