@@ -21,7 +21,6 @@ from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState
 
 
-
 def staff_payment_query(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> Payment:
     """Ask the provider again how the payment ended (an open payment only; a flagged one stays with staff)."""
     require(actor, REFUND_PURCHASE)
