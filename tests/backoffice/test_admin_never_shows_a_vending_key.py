@@ -55,6 +55,10 @@ def world(db):
     KeyChangeItem.objects.create(campaign=campaign, meter=meter, status="failed", error="x")
     MeterImport.objects.create(file_name="m.csv", created_by=superuser,
                                report=[{"row": 2, "drn": meter.drn, "outcome": "exists", "message": ""}])
+    from vending.models import Refund
+
+    Refund.objects.create(purchase=purchase, payment=payment, method="manual", state="completed", amount=10,
+                          currency="KES", receipt="SKR0001")
     # Staff-login records (django-otp, django-axes) have admin pages too.
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django_otp.plugins.otp_totp.models import TOTPDevice

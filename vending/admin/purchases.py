@@ -22,7 +22,7 @@ from backoffice.services.support import staff_purchase_refund, staff_token_repri
 from backoffice.story import purchase_story
 from vending.admin.base import NumberSearchMixin, ReadOnlyAdmin
 from vending.exceptions import VendingError
-from vending.models import Payment, ProviderCallback, Purchase, SmsMessage, Token
+from vending.models import Payment, ProviderCallback, Purchase, Refund, SmsMessage, Token
 from vending.payments.base import PaymentError
 from vending.services.audit import audit_record
 
@@ -242,6 +242,15 @@ class PaymentAdmin(ReadOnlyAdmin):
         return flag_text(obj.flagged)
     list_filter = ["provider", "state", "flagged"]
     search_fields = ["provider_reference", "receipt", "purchase__reference", "purchase__payer_phone"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    """Money given back: requested (waiting for the provider), completed (with the provider's receipt), failed."""
+
+    list_display = ["created_at", "purchase", "method", "state", "amount", "currency", "receipt", "completed_at"]
+    list_filter = ["state", "method", "currency"]
+    search_fields = ["purchase__reference", "receipt", "provider_reference", "payment__receipt"]
 
 
 @admin.register(ProviderCallback)
