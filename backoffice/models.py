@@ -151,6 +151,8 @@ class ReconciliationStatement(models.Model):
     period_end = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # SHA-256 of the statement's text (line endings and trailing blanks aside): the same file twice is refused.
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-uploaded_at"]
@@ -207,3 +209,49 @@ class ReconciliationResolution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.resolved_by}"
+
+
+class Approval(models.Model):
+    """Maker-checker: an action one person asked for and a second person of the right role must approve.
+
+    Kinds: entering or changing a vending key, a refund above the threshold, a free token above the daily
+    kWh per meter, a tariff change (backoffice.services.approvals). The maker cannot decide their own
+    request; every step is also an audit event. A requested vending key is kept only encrypted here and
+    is dropped once the request is decided."""
+
+    class Kind(models.TextChoices):
+        VENDING_KEY = "vending_key", "Vending key"
+        REFUND = "refund", "Refund"
+        FREE_TOKEN = "free_token", "Free token"
+        TARIFF_CHANGE = "tariff_change", "Tariff change"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a second person"
+        APPROVED = "approved", "Approved and done"
+        REJECTED = "rejected", "Rejected"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    summary = models.CharField(max_length=255)
+    supply_group = models.ForeignKey(SupplyGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    purchase = models.ForeignKey("vending.Purchase", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    tariff = models.ForeignKey("vending.Tariff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    payload = models.JSONField(default=dict, blank=True)  # never a secret
+    secret_encrypted = models.BinaryField(null=True, editable=False)
+    maker = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    maker_reason = models.CharField(max_length=500)
+    checker = models.ForeignKey("auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    checker_reason = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "kind"])]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()}: {self.summary}"

@@ -19,16 +19,41 @@ STATE_GROUPS = {
     "sold": (PurchaseState.VENDED, PurchaseState.DELIVERED),
     "failed": (PurchaseState.PAYMENT_FAILED, PurchaseState.CANCELLED),
     "needs_review": (PurchaseState.NEEDS_REVIEW,),
-    "refunded": (PurchaseState.REFUND_PENDING, PurchaseState.REFUNDED),
+    # Only a completed refund is refunded: one still in progress is money the customer has not got back.
+    "refund_in_progress": (PurchaseState.REFUND_PENDING,),
+    "refunded": (PurchaseState.REFUNDED,),
 }
 _SMS_FINAL_BAD = (SmsState.FAILED, SmsState.REJECTED)
 
 
 @dataclass(frozen=True)
 class Table:
+    """Rows of plain values (the CSV export writes them as they are); `display_rows` for people."""
+
     title: str
     columns: tuple[str, ...]
     rows: list[tuple]
+
+    @property
+    def display_rows(self) -> list[tuple[str, ...]]:
+        return [tuple(human(value, column) for value, column in zip(row, self.columns, strict=False))
+                for row in self.rows]
+
+
+def human(value: object, column: str = "") -> str:
+    """A number or day as people read it: 1,750.00 (money), 88.2 (kWh), 1,204 (counts), Tue 15 Dec."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal | float):
+        places = 1 if "kwh" in column or "%" in column else 2
+        return f"{Decimal(str(value)):,.{places}f}"
+    if isinstance(value, date):
+        return value.strftime("%a %d %b %Y")
+    return str(value)
 
 
 def _day():
@@ -57,25 +82,53 @@ def units_per_day(*, start: datetime, end: datetime) -> Table:
         .annotate(tokens=Count("pk"), kwh=Sum("units"))
         .order_by("day", "meter__supply_group__utility__name", "kind")
     )
-    return Table("Units sold (kWh)", ("day", "utility", "kind", "tokens", "kwh"), [
-        (r["day"], r["meter__supply_group__utility__name"], r["kind"], r["tokens"], r["kwh"]) for r in rows
+    return Table("kWh per day (sold and free apart)", ("day", "utility", "kind", "tokens", "kwh"), [
+        (r["day"], r["meter__supply_group__utility__name"], "sold" if r["kind"] == Token.Kind.CREDIT else r["kind"],
+         r["tokens"], r["kwh"]) for r in rows
     ])
 
 
 def purchase_outcomes(*, start: datetime, end: datetime) -> Table:
-    counts = dict(
-        Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values_list("state").order_by().annotate(n=Count("pk"))
-    )
-    amounts = dict(
-        Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values_list("state").order_by().annotate(total=Sum("amount"))
-    )
+    """Purchases and their amount per outcome and currency: amounts in different currencies never add up."""
+    found = {
+        (r["state"], r["currency"]): (r["n"], r["total"] or Decimal("0"))
+        for r in Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("state", "currency").order_by().annotate(n=Count("pk"), total=Sum("amount"))
+    }
+    currencies = sorted({currency for _, currency in found})
     rows = []
     for group, states in STATE_GROUPS.items():
-        rows.append((group, sum(counts.get(s, 0) for s in states),
-                     sum((amounts.get(s) or Decimal("0") for s in states), Decimal("0"))))
-    return Table("Pending, failed, refunded", ("outcome", "purchases", "amount (all currencies)"), rows)
+        for currency in currencies:
+            n = sum(found.get((s, currency), (0, 0))[0] for s in states)
+            total = sum((found.get((s, currency), (0, Decimal("0")))[1] for s in states), Decimal("0"))
+            rows.append((group.replace("_", " "), currency, n, total))
+    return Table("Outcomes per currency", ("outcome", "currency", "purchases", "amount"), rows)
+
+
+def sales_totals(*, start: datetime, end: datetime) -> Table:
+    """Sales per currency over the period: one total per currency, never one across currencies."""
+    rows = (
+        Purchase.objects.filter(created_at__gte=start, created_at__lt=end, state__in=SOLD)
+        .values("currency").annotate(purchases=Count("pk"), amount=Sum("amount")).order_by("currency")
+    )
+    return Table("Sales totals per currency", ("currency", "purchases", "amount"),
+                 [(r["currency"], r["purchases"], r["amount"]) for r in rows])
+
+
+def units_totals(*, start: datetime, end: datetime) -> Table:
+    """kWh in tokens over the period, sold (paid credit tokens) and free (staff-issued) apart."""
+    rows = dict(
+        Token.objects.filter(created_at__gte=start, created_at__lt=end, kind__in=[Token.Kind.CREDIT, Token.Kind.FREE])
+        .values_list("kind").order_by().annotate(kwh=Sum("units"))
+    )
+    counts = dict(
+        Token.objects.filter(created_at__gte=start, created_at__lt=end, kind__in=[Token.Kind.CREDIT, Token.Kind.FREE])
+        .values_list("kind").order_by().annotate(n=Count("pk"))
+    )
+    return Table("kWh: sold and free apart", ("units", "tokens", "kwh"), [
+        ("sold", counts.get(Token.Kind.CREDIT, 0), rows.get(Token.Kind.CREDIT) or Decimal("0")),
+        ("free", counts.get(Token.Kind.FREE, 0), rows.get(Token.Kind.FREE) or Decimal("0")),
+    ])
 
 
 def sms_delivery(*, start: datetime, end: datetime) -> Table:
@@ -95,7 +148,9 @@ def sms_delivery(*, start: datetime, end: datetime) -> Table:
 
 
 TABLES = {
+    "totals": sales_totals,
     "sales": sales_per_day,
+    "units_totals": units_totals,
     "units": units_per_day,
     "outcomes": purchase_outcomes,
     "sms": sms_delivery,
@@ -127,12 +182,15 @@ def bars(series: list[tuple[str, float]], *, width: int = 600, height: int = 160
     return out
 
 
-def daily_series(table: Table, value_column: str, start: date, days: int) -> list[tuple[str, float]]:
-    """Sum one column per day across the other dimensions, with empty days as zero."""
+def daily_series(table: Table, value_column: str, start: date, days: int,
+                 where: dict[str, object] | None = None) -> list[tuple[str, float]]:
+    """Sum one column per day across the other dimensions (only rows matching `where`), empty days as zero."""
     index = table.columns.index(value_column)
+    keep = [(table.columns.index(name), wanted) for name, wanted in (where or {}).items()]
     totals: dict[date, float] = defaultdict(float)
     for row in table.rows:
-        totals[row[0]] += float(row[index] or 0)
+        if all(row[i] == wanted for i, wanted in keep):
+            totals[row[0]] += float(row[index] or 0)
     from datetime import timedelta
 
     return [((start + timedelta(days=i)).strftime("%d %b"), totals.get(start + timedelta(days=i), 0.0))

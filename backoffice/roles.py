@@ -48,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.issue_free_token",
         "backoffice.issue_engineering_token",
         *_AGENT_OPERATIONS,
+        "backoffice.view_approval",
     ],
     KEY_CUSTODIAN: [
         "vending.view_utility",
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.view_keychangecampaign",
         "backoffice.view_keychangeitem",
         "backoffice.view_meterimport",
+        "backoffice.view_approval",
     ],
     FINANCE: [
         "vending.view_purchase",
@@ -75,6 +77,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.view_reconciliationstatement",
         "backoffice.view_reconciliationline",
         *_AGENT_FINANCE,
+        "backoffice.view_approval",
+        "vending.view_tariff",
+        "vending.change_tariff",
     ],
 }
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from backoffice.lookup_terms import compact, phone_forms
 from vending.models import AuditEvent, Customer, Meter, Payment, ProviderCallback, Purchase, SmsMessage, Token
 
 
@@ -65,21 +66,23 @@ class Found:
 
 
 def find_by_number(query: str, *, limit: int = 20) -> list[Found]:
-    """A customer, meter, purchase or payment by any number staff may be told on the phone."""
-    q = "".join(query.split())
+    """A customer, meter, purchase or payment by any number staff may be told on the phone: phone numbers in
+    local formats (backoffice.lookup_terms), meter numbers with spaces or dashes."""
+    q = compact(query)
     if len(q) < 3:
         return []
     digits = q.lstrip("+")
+    numbers = phone_forms(q)
     found: list[Found] = []
-    for customer in Customer.objects.filter(phone__contains=digits)[:limit]:
+    for customer in Customer.objects.filter(Q(phone__in=numbers) | Q(phone__contains=digits))[:limit]:
         found.append(Found("customer", str(customer), "admin:vending_customer_change", customer.pk))
     for meter in Meter.objects.filter(Q(drn__contains=digits) | Q(pan__contains=digits))[:limit]:
         found.append(Found("meter", str(meter), "admin:vending_meter_change", meter.pk))
     purchases = Purchase.objects.filter(
-        Q(reference__iexact=q) | Q(payer_phone__contains=digits) | Q(idempotency_key__iexact=q)
-        | Q(payment__receipt__iexact=q) | Q(payment__provider_reference__iexact=q) | Q(meter__drn=digits)
+        Q(reference__iexact=q) | Q(payer_phone__in=numbers) | Q(payer_phone__contains=digits)
+        | Q(idempotency_key__iexact=q) | Q(payment__receipt__iexact=q) | Q(payment__provider_reference__iexact=q)
+        | Q(meter__drn=digits)
     ).select_related("meter").order_by("-created_at")[:limit]
     for purchase in purchases:
         found.append(Found("purchase", str(purchase), "admin:vending_purchase_change", purchase.pk))
     return found
-

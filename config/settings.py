@@ -71,7 +71,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 DEMO_MODE = env.bool("DEMO_MODE", default=not PRODUCTION)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.apps.KorontoAdminConfig",  # django.contrib.admin with koronto's site (backoffice/site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "vending",
     "ussd",
     "backoffice",
@@ -93,8 +96,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "backoffice.security.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 # Provider callbacks under /hooks/ answer gateways, not browsers (no session, user, message or CSRF cookie, no
 # static file): config/wsgi.py serves them through this shorter list (config/hooks_wsgi.py; issue 18).
@@ -261,6 +267,25 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Staff logins (issue 17; backoffice/security.py) ----------------------------------------------
+# TOTP second factor for key custodians, finance, vending operators and superusers; on in production.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=PRODUCTION)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="koronto")
+# Login throttling (django-axes): this many failures for one username from one address locks it out.
+AUTHENTICATION_BACKENDS = ["backoffice.security.ThrottledLoginBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Idle timeout: a staff session ends this long after its last request (each request slides it).
+SESSION_COOKIE_AGE = env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=1800)
+SESSION_SAVE_EVERY_REQUEST = True
+# Maker-checker (backoffice/services/approvals.py): a refund above its currency's threshold, and free tokens
+# above this many kWh per meter per local day, need a second person of the role.
+REFUND_APPROVAL_THRESHOLDS = env.dict("REFUND_APPROVAL_THRESHOLDS",
+                                      default={"KES": "5000", "USD": "50", "SLSH": "300000"})
+FREE_TOKEN_APPROVAL_KWH = env.str("FREE_TOKEN_APPROVAL_KWH", default="20")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -348,6 +373,10 @@ DARAJA_SHORTCODE = env.str("DARAJA_SHORTCODE", default="")
 DARAJA_PASSKEY = env.str("DARAJA_PASSKEY", default="")
 DARAJA_TRANSACTION_TYPE = env.str("DARAJA_TRANSACTION_TYPE", default="CustomerPayBillOnline")
 DARAJA_CALLBACK_IP_ALLOWLIST = env.list("DARAJA_CALLBACK_IP_ALLOWLIST", default=[])
+# Transaction Reversal (refunds, issue 17): the API operator and its password encrypted with Safaricom's
+# certificate (the encrypted value, never the password). Empty: refunds are recorded by hand.
+DARAJA_INITIATOR = env.str("DARAJA_INITIATOR", default="")
+DARAJA_SECURITY_CREDENTIAL = env.str("DARAJA_SECURITY_CREDENTIAL", default="")
 WAAFIPAY_BASE_URL = env.str("WAAFIPAY_BASE_URL", default="https://api.waafipay.com/asm")
 WAAFIPAY_MERCHANT_UID = env.str("WAAFIPAY_MERCHANT_UID", default="")
 WAAFIPAY_API_USER_ID = env.str("WAAFIPAY_API_USER_ID", default="")

@@ -12,6 +12,11 @@ Scenarios are chosen per payer number (12 digits, ``2547...``), else the default
 ``busy``          push refused: 500.001.1001 "Unable to lock subscriber..."
 ``spike``         push refused: 500.003.02 Spike Arrest Violation
 
+Transaction reversal (``POST /mpesa/reversal/v1/request``): accepted at once with a ConversationID, then
+the result is POSTed to the request's ResultURL: ResultCode 0 with the reversal's TransactionID for a
+receipt this fake issued (once), "R000002" for an unknown receipt or another amount, "R000001" for a
+receipt already reversed. ``reversal_timeout`` set by ``/_fake/config`` posts to QueueTimeOutURL instead.
+
 Control API (JSON): ``POST /_fake/scenario {"phone": "2547...", "scenario": "cancel"}`` or
 ``{"default": "success"}``; ``POST /_fake/config {"callback_delay": 0.2}``; ``POST /_fake/expire-tokens``
 (next call gets 404.001.03); ``GET /_fake/requests``; ``GET /_fake/callbacks``; ``POST /_fake/reset``.
@@ -78,6 +83,9 @@ class FakeDaraja(FakeServer):
         self.callbacks: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self.settled = threading.Condition(self.lock)
+        self.reversals: dict[str, dict[str, Any]] = {}  # ConversationID -> request
+        self.reversed_receipts: set[str] = set()
+        self.reversal_timeout = False
 
     # -- Python control API (the HTTP control API calls these) ---------------------------------------
 
@@ -100,6 +108,9 @@ class FakeDaraja(FakeServer):
             self.oauth_calls = 0
             self.checkouts.clear()
             self.callbacks.clear()
+            self.reversals.clear()
+            self.reversed_receipts.clear()
+            self.reversal_timeout = False
 
     def wait_callbacks(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """Block until ``count`` callback deliveries finished (successfully or not)."""
@@ -122,7 +133,9 @@ class FakeDaraja(FakeServer):
         if method == "POST" and path == "/_fake/config":
             if "callback_delay" in payload:
                 self.callback_delay = float(payload["callback_delay"])
-            return {"ok": True, "callback_delay": self.callback_delay}
+            if "reversal_timeout" in payload:
+                self.reversal_timeout = bool(payload["reversal_timeout"])
+            return {"ok": True, "callback_delay": self.callback_delay, "reversal_timeout": self.reversal_timeout}
         if method == "POST" and path == "/_fake/expire-tokens":
             self.expire_tokens()
             return {"ok": True}
@@ -145,6 +158,10 @@ class FakeDaraja(FakeServer):
                 self._push(handler, payload)
             else:
                 self._query(handler, payload)
+        elif method == "POST" and path == "/mpesa/reversal/v1/request":
+            payload = self._authorised_json(handler, body, stk=False)
+            if payload is not None:
+                self._reversal(handler, payload)
         else:
             _error(handler, 404, "404.001.01", "Resource not found")
 
@@ -168,7 +185,7 @@ class FakeDaraja(FakeServer):
             self.oauth_calls += 1
         handler.reply_json(200, {"access_token": token, "expires_in": "3599"})
 
-    def _authorised_json(self, handler: FakeHandler, body: bytes) -> dict[str, Any] | None:
+    def _authorised_json(self, handler: FakeHandler, body: bytes, *, stk: bool = True) -> dict[str, Any] | None:
         token = handler.headers.get("Authorization", "").removeprefix("Bearer ")
         with self.lock:
             valid = token in self.tokens
@@ -186,7 +203,7 @@ class FakeDaraja(FakeServer):
         if not isinstance(payload, dict):
             _error(handler, 400, "400.002.02", "Bad Request - Invalid JSON")
             return None
-        problem = self._credentials_problem(payload)
+        problem = self._credentials_problem(payload) if stk else None
         if problem:
             _error(handler, *problem)
             return None
@@ -295,6 +312,72 @@ class FakeDaraja(FakeServer):
             "MerchantRequestID": record["merchant_request_id"], "CheckoutRequestID": checkout_id,
             "ResultCode": str(code), "ResultDesc": desc,
         })
+
+
+    # -- transaction reversal ----------------------------------------------------------------------------
+
+    def _reversal(self, handler: FakeHandler, p: dict[str, Any]) -> None:
+        checks = (
+            (bool(p.get("Initiator")), "Initiator"),
+            (bool(p.get("SecurityCredential")), "SecurityCredential"),
+            (p.get("CommandID") == "TransactionReversal", "CommandID"),
+            (bool(p.get("TransactionID")), "TransactionID"),
+            (re.fullmatch(r"[1-9]\d*", str(p.get("Amount", ""))) is not None, "Amount"),
+            (str(p.get("ReceiverParty")) == self.shortcode, "ReceiverParty"),
+            (str(p.get("RecieverIdentifierType")) in ("1", "2", "4", "11"), "RecieverIdentifierType"),
+            (re.fullmatch(r"https?://\S+", str(p.get("ResultURL", ""))) is not None, "ResultURL"),
+            (re.fullmatch(r"https?://\S+", str(p.get("QueueTimeOutURL", ""))) is not None, "QueueTimeOutURL"),
+            (0 < len(str(p.get("Remarks", ""))) <= 100, "Remarks"),
+        )
+        for ok, field_name in checks:
+            if not ok:
+                _error(handler, 400, "400.002.02", f"Bad Request - Invalid {field_name}")
+                return
+        n = next(self._ids)
+        conversation_id = f"AG_{time.strftime('%Y%m%d')}_{n:012d}"
+        originator_id = f"{n:05d}-{secrets.randbelow(10**8):08d}-1"
+        with self.lock:
+            self.reversals[conversation_id] = dict(p)
+        handler.reply_json(200, {"OriginatorConversationID": originator_id, "ConversationID": conversation_id,
+                                 "ResponseCode": "0",
+                                 "ResponseDescription": "Accept the service request successfully."})
+        if self.reversal_timeout:
+            body = {"Result": {"ResultType": 1, "ResultCode": 1, "ResultDesc": "The request timed out in the queue.",
+                               "OriginatorConversationID": originator_id, "ConversationID": conversation_id}}
+            url = str(p["QueueTimeOutURL"])
+        else:
+            body = self.reversal_result_body(p, conversation_id, originator_id, n)
+            url = str(p["ResultURL"])
+        post_later(self.callback_delay, url, json.dumps(body).encode(), "application/json", self._delivered)
+
+    def reversal_result_body(self, p: dict[str, Any], conversation_id: str, originator_id: str,
+                             n: int) -> dict[str, Any]:
+        """The ResultURL JSON for one reversal request, as Daraja POSTs it."""
+        receipt, amount = str(p["TransactionID"]), Decimal(str(p["Amount"]))
+        with self.lock:
+            paid = next((r for r in self.checkouts.values()
+                         if r["receipt"] == receipt and r["scenario"] in ("success", "duplicate", "no_callback")),
+                        None)
+            already = receipt in self.reversed_receipts
+            ok = paid is not None and paid["amount"] == amount and not already
+            if ok:
+                self.reversed_receipts.add(receipt)
+        result: dict[str, Any] = {"ResultType": 0, "OriginatorConversationID": originator_id,
+                                  "ConversationID": conversation_id, "TransactionID": f"FAKR{n:06d}"}
+        if already:
+            result.update(ResultCode="R000001", ResultDesc="The transaction has already been reversed.")
+        elif not ok:
+            result.update(ResultCode="R000002", ResultDesc="The OriginalTransactionID is invalid.")
+        else:
+            result.update(ResultCode=0, ResultDesc=_OK_DESC, ResultParameters={"ResultParameter": [
+                {"Key": "Amount", "Value": float(amount)},
+                {"Key": "OriginalTransactionID", "Value": receipt},
+                {"Key": "TransCompletedTime", "Value": int(datetime.now(NAIROBI).strftime("%Y%m%d%H%M%S"))},
+                {"Key": "Charge", "Value": 0.0},
+                {"Key": "CreditPartyPublicName", "Value": f"{paid['phone']} - Customer"},
+                {"Key": "DebitPartyPublicName", "Value": f"{self.shortcode} - Merchant"},
+            ]}, ReferenceData={"ReferenceItem": {"Key": "QueueTimeoutURL", "Value": str(p["QueueTimeOutURL"])}})
+        return {"Result": result}
 
 
 def _error(handler: FakeHandler, status: int, code: str, message: str) -> None:

@@ -35,6 +35,7 @@ from vending import phones, ratelimit
 from vending.exceptions import (
     AmountOutOfRange,
     MeterBlocked,
+    MeterNotVendable,
     PermissionDenied,
     RateLimited,
     UnknownMeter,
@@ -44,6 +45,7 @@ from vending.exceptions import (
 from vending.i18n import render
 from vending.models import Customer, Meter, Purchase
 from vending.models.choices import Channel, wallets_for_currency
+from vending.privacy import masked_label
 from vending.selectors.customers import saved_meters_of
 from vending.selectors.history import last_tokens_for_phone, recent_purchases_for_phone
 from vending.selectors.meters import meter_for_purchase
@@ -95,7 +97,7 @@ class DatabaseReader:
             rows = self.reads.get(_SAVED)
             if not isinstance(rows, list):
                 rows = [
-                    [row.drn, row.alias, row.label, row.active, row.currency, str(row.min_purchase),
+                    [row.drn, row.alias, masked_label(row.label), row.active, row.currency, str(row.min_purchase),
                      str(row.max_purchase)]
                     for row in saved_meters_of(customer_id=self.customer_id)
                 ]
@@ -120,7 +122,7 @@ class DatabaseReader:
         if meter is None:
             return None
         return MeterInfo(
-            drn=meter.drn, label=meter.label_name, active=meter.status == Meter.Status.ACTIVE,
+            drn=meter.drn, label=masked_label(meter.label_name), active=meter.status == Meter.Status.ACTIVE,
             currency=meter.tariff.currency, min_amount=str(meter.tariff.min_purchase),
             max_amount=str(meter.tariff.max_purchase),
         )
@@ -163,7 +165,7 @@ class DatabaseReader:
         return [
             PurchaseInfo(
                 reference=p.reference, amount=f"{p.amount:f}", currency=p.currency,
-                meter_name=aliases.get(p.meter.drn) or p.meter.label_name, state=_shown_state(p),
+                meter_name=aliases.get(p.meter.drn) or masked_label(p.meter.label_name), state=_shown_state(p),
                 date=timezone.localtime(p.created_at).strftime("%d/%m %H:%M"),
             )
             for p in recent_purchases_for_phone(phone=self.phone)
@@ -270,6 +272,7 @@ def shown_quote(reads: dict[str, Any]) -> ShownQuote | None:
 _ERROR_KEYS: tuple[tuple[type[VendingError], str], ...] = (
     (RateLimited, "ussd.buy.limit"),
     (MeterBlocked, "ussd.err.meter_blocked"),
+    (MeterNotVendable, "ussd.err.not_vendable"),
     (UnknownMeter, "ussd.err.meter_unknown"),
     (UnsupportedWallet, "ussd.err.wallet"),
     (TooManySavedMeters, "ussd.err.too_many_meters"),

@@ -32,6 +32,7 @@ from vending.exceptions import (
     AmountOutOfRange,
     InvalidTransition,
     MeterBlocked,
+    MeterNotVendable,
     PaymentDeclined,
     PermissionDenied,
     ProviderUnavailable,
@@ -42,6 +43,7 @@ from vending.exceptions import (
 )
 from vending.models import Customer, CustomerMeter, Meter, Purchase, SmsMessage
 from vending.models.choices import Channel, wallets_for_currency
+from vending.privacy import masked_label
 from vending.ratelimit import Limit, hit
 from vending.selectors.history import last_tokens_for_phone, recent_purchases_for_phone
 from vending.services.customers import (
@@ -226,6 +228,7 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
     simple = {
         UnknownMeter: "sms.error.unknown_meter",
         MeterBlocked: "sms.error.meter_blocked",
+        MeterNotVendable: "sms.error.not_vendable",
         RateLimited: "sms.error.rate_limited",
         PermissionDenied: "sms.error.permission_denied",
         ProviderUnavailable: "sms.error.provider_unavailable",
@@ -353,7 +356,7 @@ def _meters(ctx: _Context, cmd: Command) -> Reply:
     if not saved:
         raise _Answer("sms.meters.none", "no_meters", example=_example(CommandName.ADD, ctx.language))
     items = "; ".join(
-        f"{_short(s.alias)} {s.meter.drn}" if s.alias else f"{s.meter.drn} ({_short(s.meter.label_name)})"
+        f"{_short(s.alias)} {s.meter.drn}" if s.alias else f"{s.meter.drn} ({masked_label(s.meter.label_name)})"
         for s in saved
     )
     return Reply(i18n.render("sms.meters.list", ctx.language, meters=items), ctx.language, outcome="meters")
@@ -363,7 +366,7 @@ def _add(ctx: _Context, cmd: Command) -> Reply:
     assert cmd.meter is not None
     meter = _resolve_meter(ctx, cmd.meter)
     saved = customer_save_meter(customer=ctx.customer_required(), meter=meter, alias=cmd.alias)
-    name = _short(meter.label_name)
+    name = masked_label(meter.label_name)  # saving a number proves no ownership (vending.privacy)
     if saved.alias:
         text = i18n.render("sms.add.done", ctx.language, drn=meter.drn, name=name, alias=_short(saved.alias))
     else:

@@ -29,6 +29,13 @@ class MeterNeedsKeyChange(MeterBlocked):
     code = "meter_needs_key_change"
 
 
+class MeterNotVendable(VendingError):
+    """The meter's configuration cannot make a token now (vending.selectors.vendability): refused before
+    any payment is asked for; customers are told to contact the utility, staff see the detail."""
+
+    code = "meter_not_vendable"
+
+
 class AmountOutOfRange(VendingError):
     code = "amount_out_of_range"
 

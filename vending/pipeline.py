@@ -7,12 +7,13 @@ Every unit of work is already a row or a state in the caller's transaction:
     PUSH              Payment INITIATED, push_started_at empty    payment_initiate_task
     CALLBACK          ProviderCallback (stk) processed_at empty   callback_process_task
     DELIVERY_REPORT   ProviderCallback (dlr) processed_at empty   delivery_report_process_task
+    REVERSAL_RESULT   ProviderCallback (reversal_*) not processed reversal_result_process_task
     INBOUND_SMS       inbound SmsMessage RECEIVED                 sms_inbound_process_task
     SMS               outbound SmsMessage QUEUED, not claimed     sms_deliver_task
     VEND              Purchase PAID                               token_issue_task
     QUERY, CAPTURE, REFUND: Payment UNKNOWN / HELD, Purchase PAID
 
-The first five are swept by `vending.sweeps.sweep_outbox`; VEND, QUERY, CAPTURE and REFUND by the older
+The first six are swept by `vending.sweeps.sweep_outbox`; VEND, QUERY, CAPTURE and REFUND by the older
 sweeps of vending.sweeps (paid-not-vended, pending payments, stuck), which push the same rows forward.
 
 `record` enqueues once the transaction commits (the fast path). If the broker is down the message is
@@ -54,6 +55,7 @@ class Work(StrEnum):
     QUERY = "query"
     CAPTURE = "capture"
     REFUND = "refund"
+    REVERSAL_RESULT = "reversal_result"  # a stored Daraja reversal result or queue timeout
     SANDBOX_CALLBACK = "sandbox_callback"  # the sandbox provider calling us back (stands in for a provider)
 
 
@@ -68,6 +70,7 @@ _TASKS: dict[Work, str] = {
     Work.QUERY: "vending.tasks:payment_query_task",
     Work.CAPTURE: "vending.tasks:payment_capture_task",
     Work.REFUND: "vending.tasks:refund_task",
+    Work.REVERSAL_RESULT: "vending.tasks:reversal_result_process_task",
     Work.SANDBOX_CALLBACK: "vending.tasks:sandbox_callback_task",
 }
 

@@ -147,6 +147,15 @@ def delivery_report_process_task(callback_id: int) -> None:
     pipeline.run(pipeline.Work.DELIVERY_REPORT, callback_id, lambda: delivery_report_process(callback_id=callback_id))
 
 
+@shared_task(acks_late=True, autoretry_for=_TRANSIENT_DB, max_retries=5, **_BACKOFF)
+def reversal_result_process_task(callback_id: int) -> None:
+    # Applying a stored result twice is harmless (the first result stands), so acks_late is safe.
+    from vending.services.refunds import reversal_result_process
+
+    pipeline.run(pipeline.Work.REVERSAL_RESULT, callback_id,
+                 lambda: reversal_result_process(callback_id=callback_id))
+
+
 # -- beat sweeps (vending.sweeps holds the logic) -------------------------------------------------------
 
 

@@ -1,3 +1,3 @@
 """Admin pages of the back office: campaigns, imports, reconciliation, dashboard and lookup."""
 
-from backoffice.admin import agents, campaigns, dashboard, imports, reconciliation  # noqa: F401 - registers
+from backoffice.admin import agents, approvals, campaigns, dashboard, imports, reconciliation  # noqa: F401 - registers

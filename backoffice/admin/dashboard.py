@@ -1,7 +1,7 @@
 """The sales dashboard (tables, server-drawn SVG charts, CSV export) and 'find by any number'."""
 
 import csv
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -11,8 +11,9 @@ from django.utils import timezone
 from backoffice import permissions as perms
 from backoffice.admin.forms import LookupForm
 from backoffice.admin.pages import page
+from backoffice.charts import Chart, bar_chart
 from backoffice.models import Dashboard, Lookup
-from backoffice.reports import TABLES, bars, daily_series
+from backoffice.reports import TABLES, Table, daily_series
 from backoffice.story import find_by_number
 from vending.admin.base import ReadOnlyAdmin
 from vending.selectors.sms_routes import sms_route_stats
@@ -49,12 +50,24 @@ class DashboardAdmin(PageAdmin):
         export = request.GET.get("export")
         if export in tables:
             return _csv(tables[export], f"{export}-{first}-{today}.csv")
-        charts = [
-            ("Sales per day (all currencies)", bars(daily_series(tables["sales"], "amount", first, days))),
-            ("kWh sold per day", bars(daily_series(tables["units"], "kwh", first, days))),
-        ]
+        charts = sales_charts(tables, first, days)
         return page(request, "backoffice/dashboard.html", "Sales dashboard", tables=tables, charts=charts, days=days,
                     opts=self.opts, sms_routes=sms_route_stats(start=start, end=end))
+
+
+def sales_charts(tables: dict[str, Table], first: date, days: int) -> list[Chart]:
+    """One sales chart per currency (amounts in different currencies never add up), then kWh sold and
+    kWh given free, each on its own chart."""
+    currencies = sorted({row[0] for row in tables["totals"].rows})
+    charts = [bar_chart(f"Sales per day ({currency})",
+                        daily_series(tables["sales"], "amount", first, days, where={"currency": currency}),
+                        unit=currency, places=0 if currency in ("KES", "SLSH") else 2)
+              for currency in currencies]
+    charts.append(bar_chart("kWh sold per day", daily_series(tables["units"], "kwh", first, days,
+                                                             where={"kind": "sold"}), unit="kWh", places=1))
+    charts.append(bar_chart("kWh given free per day", daily_series(tables["units"], "kwh", first, days,
+                                                                   where={"kind": "free"}), unit="kWh", places=1))
+    return charts
 
 
 def _csv(table, filename: str) -> HttpResponse:

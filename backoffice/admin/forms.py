@@ -24,6 +24,12 @@ class ReasonForm(forms.Form):
     reason = reason_field()
 
 
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(max_length=64, min_length=4,
+                              help_text="The provider's receipt (M-Pesa receipt, WaafiPay transaction id).")
+    reason = reason_field()
+
+
 class EngineeringTokenForm(forms.Form):
     kind = forms.ChoiceField(choices=[(k, k.replace("_", " ")) for k in ENGINEERING_KINDS])
     watts = forms.IntegerField(required=False, min_value=1, max_value=1_000_000,

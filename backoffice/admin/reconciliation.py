@@ -1,9 +1,13 @@
 """Provider statements: upload (the add page), the outcome of the comparison, and resolving mismatches."""
 
+from datetime import datetime
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from backoffice import permissions as perms
@@ -11,7 +15,7 @@ from backoffice.admin.forms import ResolveForm, StatementUploadForm
 from backoffice.admin.pages import page
 from backoffice.models import ReconciliationLine, ReconciliationStatement
 from backoffice.reconciliation import MPESA_COLUMNS, WAAFIPAY_COLUMNS
-from backoffice.services.reconcile import mismatch_resolve, statement_upload
+from backoffice.services.reconcile import mismatch_resolve, resolve_actions_for, statement_upload
 from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 
@@ -36,19 +40,21 @@ class ReconciliationStatementAdmin(ReadOnlyAdmin):
     def mismatches(self, obj: ReconciliationStatement) -> str:
         lines = obj.lines.exclude(outcome=ReconciliationLine.Outcome.MATCHED).select_related(
             "payment__purchase", "resolution")
+        currency = STATEMENT_CURRENCY.get(obj.source, "")
         rows = format_html_join(
             "",
             '<tr class="mismatch mismatch-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            "<td>{}</td></tr>",
+            "<td>{}</td><td>{}</td></tr>",
             ((line.outcome, line.get_outcome_display(), line.their_reference or "—",
               line.payment.purchase.reference if line.payment_id else (line.account_reference or "—"),
-              line.amount_theirs if line.amount_theirs is not None else "—",
-              line.amount_ours if line.amount_ours is not None else "—", line.occurred_at or "—",
+              _currency(line, currency),
+              _money(line.amount_theirs), _money(line.amount_ours), _local(line.occurred_at),
               _resolution_cell(line)) for line in lines),
         )
         return format_html(
             '<table id="mismatches"><thead><tr><th>outcome</th><th>their reference</th><th>our reference</th>'
-            "<th>theirs</th><th>ours</th><th>when</th><th>resolution</th></tr></thead><tbody>{}</tbody></table>",
+            "<th>currency</th><th>theirs</th><th>ours</th><th>when (local time)</th><th>resolution</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
             rows,
         ) if lines else "none"
 
@@ -79,6 +85,7 @@ class ReconciliationStatementAdmin(ReadOnlyAdmin):
         line = get_object_or_404(ReconciliationLine, pk=pk)
         back = reverse("admin:backoffice_reconciliationstatement_change", args=[line.statement_id])
         form = ResolveForm(request.POST or None)
+        form.fields["action"].choices = resolve_actions_for(request.user)  # Finance: no refund offered
         if request.method == "POST" and form.is_valid():
             try:
                 mismatch_resolve(actor=request.user, line=line, action=form.cleaned_data["action"],
@@ -89,6 +96,24 @@ class ReconciliationStatementAdmin(ReadOnlyAdmin):
                 messages.success(request, "Mismatch resolved.")
             return redirect(back)
         return page(request, "backoffice/upload.html", f"Resolve: {line}", form=form, opts=self.opts, resolve=True)
+
+
+# Statements carry no currency column: M-Pesa statements are in shillings, WaafiPay exports in dollars.
+STATEMENT_CURRENCY = {"mpesa": "KES", "waafipay": "USD"}
+
+
+def _currency(line: ReconciliationLine, default: str) -> str:
+    """The statement row's own currency (WaafiPay exports have one), else our purchase's, else the source's."""
+    raw = line.raw if isinstance(line.raw, dict) else {}
+    return raw.get("Currency") or (line.payment.purchase.currency if line.payment_id else default)
+
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def _local(value: datetime | None) -> str:
+    return "—" if value is None else f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
 
 
 def _resolution_cell(line: ReconciliationLine) -> str:

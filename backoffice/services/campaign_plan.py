@@ -84,8 +84,11 @@ class _Batches:
 
 
 def plan_chunk(*, rows: list[MeterRow], groups: dict[int, SupplyGroup], target: KeyChangeTarget,
-               mode: str) -> ChunkPlan:
-    """Sort every row of a chunk into done / skipped / failed and collect what the done ones write."""
+               mode: str, refused: str | None = None) -> ChunkPlan:
+    """Sort every row of a chunk into done / skipped / failed and collect what the done ones write.
+
+    `refused`: why the target itself is unsafe now (key_guard.group_problem); every meter still to
+    change fails with it."""
     plan = ChunkPlan()
     group = target.supply_group
     new_krn = group.key_revision
@@ -101,6 +104,8 @@ def plan_chunk(*, rows: list[MeterRow], groups: dict[int, SupplyGroup], target: 
         batch = batches.get(row.supply_group_id)
         rollover = new_base_date != row.base_date
         try:
+            if refused:
+                raise _Refused(f"Key change refused: {refused}.")
             if isinstance(batch, str):
                 raise _Refused(batch)
             if mode == NOW:

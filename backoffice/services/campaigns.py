@@ -20,12 +20,14 @@ from django.utils import timezone
 
 from backoffice.models import KeyChangeCampaign, KeyChangeItem
 from backoffice.permissions import CHANGE_METER_KEY, require, require_reason
+from backoffice.services import key_guard
 from backoffice.services.bulk_sql import insert_rows
 from backoffice.services.campaign_plan import MeterRow, audit_summary, plan_chunk
-from backoffice.services.key_changes import MODES, NOW, KeyChangeTarget, sms_key_change_tokens
+from backoffice.services.key_changes import MODES, NOW, ConfigCache, KeyChangeTarget, sms_key_change_tokens
 from vending.exceptions import VendingError
 from vending.models import Meter, SupplyGroup, Token
 from vending.services.audit import audit_record
+from vending.sts import StsError as EngineError
 
 # Meters per chunk: a chunk is one transaction and one Celery task (about a second of work).
 CHUNK_SIZE = 2000
@@ -54,6 +56,7 @@ def campaign_start(
     ids = sorted(set(meter_ids))
     if not ids:
         raise VendingError("Choose at least one meter.")
+    check_campaign_target(meter_ids=ids, target=target, now=timezone.now())
     with transaction.atomic():
         campaign = KeyChangeCampaign.objects.create(
             name=name[:120] or f"Key change to {target.supply_group}", reason=reason, mode=mode, delivery=delivery,
@@ -70,6 +73,36 @@ def campaign_start(
                      data={"meters": len(ids), "filter": filter_description[:500]})
         _enqueue(campaign.pk, len(ids))
     return campaign
+
+
+def check_campaign_target(*, meter_ids: list[int], target: KeyChangeTarget, now: datetime) -> None:
+    """Refuse (key_guard.UnsafeKeyChange) a campaign whose target some chosen meter could not vend on.
+
+    The target-wide rules once; utility and currency for every meter in one query; the per-meter rules
+    (same key, trial vend) on one sample meter of each present supply group, since within a group only
+    the PAN differs and the engine's arithmetic does not depend on it."""
+    group = target.supply_group
+    wall = timezone.localtime(now)
+    key_guard.refuse_if(key_guard.group_problem(group=group, now=wall, base_date=target.base_date))
+    foreign = (Meter.objects.filter(pk__in=meter_ids)
+               .exclude(tariff__utility_id=group.utility_id, tariff__currency=group.utility.currency).count())
+    if foreign:
+        key_guard.refuse_if(f"{foreign} of the chosen meters belong to another utility or currency than supply "
+                            f"group {group.sgc} KRN {group.key_revision}")
+    cache, sampled = ConfigCache(), set()
+    for meter in (Meter.objects.filter(pk__in=meter_ids).select_related("supply_group", "tariff")
+                  .order_by("supply_group_id", "pk")):
+        # a meter whose present group has no key, or that the engine refuses, fails on its own in its chunk
+        if (meter.supply_group_id in sampled or target.reached_by(meter)
+                or not meter.supply_group.has_vending_key):
+            continue
+        try:
+            current, new = cache.current(meter), cache.target(meter, target)
+        except EngineError:
+            continue
+        sampled.add(meter.supply_group_id)
+        key_guard.refuse_if(key_guard.meter_problem(meter=meter, group=group))
+        key_guard.refuse_if(key_guard.trial_vend(current=current, new=new, now=wall))
 
 
 def _enqueue(campaign_id: int, pending: int) -> None:
@@ -110,7 +143,11 @@ def campaign_process_chunk(*, campaign_id: int, limit: int = CHUNK_SIZE, now: da
         if not rows:
             return 0
         groups = SupplyGroup.objects.in_bulk({row.supply_group_id for row in rows})
-        plan = plan_chunk(rows=rows, groups=groups, target=_target_of(campaign), mode=campaign.mode)
+        target = _target_of(campaign)
+        # Checked again when the chunk runs: a campaign resumed later may find its target's time run out.
+        refused = key_guard.group_problem(group=target.supply_group, now=timezone.localtime(now),
+                                          base_date=target.base_date)
+        plan = plan_chunk(rows=rows, groups=groups, target=target, mode=campaign.mode, refused=refused)
         for values, meter_ids in plan.meter_updates.items():
             Meter.objects.filter(pk__in=meter_ids).update(**dict(values), updated_at=now)
         insert_rows(Token, fields=["meter", "sequence", "token_class", "subclass", "digits"],

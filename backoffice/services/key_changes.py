@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backoffice.permissions import CHANGE_METER_KEY, require, require_reason
+from backoffice.services import key_guard
 from backoffice.services.delivery import SMS, check_delivery, sms_to_meter_customers
 from vending.exceptions import StsError, VendingError
 from vending.models import Meter, SupplyGroup, Token
@@ -98,20 +99,27 @@ class KeyChangePlan:
 
 def plan_key_change(
     *, meter: Meter, target: KeyChangeTarget, mode: str, cache: ConfigCache, actor: AbstractBaseUser | None,
-    reason: str,
+    reason: str, now: datetime | None = None,
 ) -> KeyChangePlan:
-    """Change `meter` in memory (the caller saves it) and build its unsaved key change tokens."""
+    """Change `meter` in memory (the caller saves it) and build its unsaved key change tokens.
+
+    Refuses (UnsafeKeyChange) a target the meter could not vend on afterwards (key_guard), checked by
+    a trial vend in both modes: a pre-coded change is refused now, not at the customer's next purchase."""
     if target.reached_by(meter):
         raise AlreadyAtTarget(f"Meter {meter.drn} already has this key.")
     group = target.supply_group
     for needed in (meter.supply_group, group):
         if not needed.has_vending_key:
             raise VendingError(f"Supply group {needed.sgc} KRN {needed.key_revision} has no vending key.")
+    wall = timezone.localtime(now or timezone.now())
+    key_guard.refuse_if(key_guard.group_problem(group=group, now=wall, base_date=target.base_date_for(meter)))
+    key_guard.refuse_if(key_guard.meter_problem(meter=meter, group=group))
     try:
         current = cache.current(meter)
         new = cache.target(meter, target)
     except EngineError as exc:
         raise StsError(f"the STS engine refused: {exc}") from exc
+    key_guard.refuse_if(key_guard.trial_vend(current=current, new=new, now=wall))
     plan = KeyChangePlan(meter=meter, before=_describe(current), after=_describe(new))
     if mode == PRECODE:
         meter.pending_supply_group = group
@@ -192,7 +200,7 @@ def meter_key_change(
     with transaction.atomic():
         locked = Meter.objects.select_for_update().select_related("supply_group").get(pk=meter.pk)
         plan = plan_key_change(meter=locked, target=target, mode=mode, cache=ConfigCache(), actor=actor,
-                               reason=reason)
+                               reason=reason, now=now)
         locked.updated_at = now
         locked.save(update_fields=METER_FIELDS)
         tokens = [_save(t) for t in plan.tokens]
@@ -203,6 +211,24 @@ def meter_key_change(
             data={"mode": mode, "delivery": delivery, "token_ids": [t.pk for t in tokens], "sms_count": sms_count},
         )
     return KeyChangeResult(meter=locked, mode=mode, tokens=tokens, sms_count=sms_count)
+
+
+def key_change_target_choices(*, meters: Any, now: datetime | None = None) -> Any:
+    """The supply groups offered as targets for `meters` (a queryset): those of the meters' utilities
+    and currencies whose base date still has token IDs left (key_guard). The services check again."""
+    wall = timezone.localtime(now or timezone.now())
+    pairs = set(meters.values_list("tariff__utility_id", "tariff__currency").distinct())
+    groups = SupplyGroup.objects.filter(is_active=True, vending_key_encrypted__isnull=False).select_related("utility")
+    keep = [g.pk for g in groups
+            if (g.utility_id, g.utility.currency) in pairs
+            and key_guard.base_date_problem(base_date=g.base_date, now=wall,
+                                            headroom=key_guard.MIN_TID_HEADROOM) is None]
+    return SupplyGroup.objects.filter(pk__in=keep)
+
+
+def limit_key_change_targets(form: Any, meters: Any) -> None:
+    """Narrow a KeyChangeForm's supply group choices to key_change_target_choices(meters)."""
+    form.fields["supply_group"].queryset = key_change_target_choices(meters=meters)
 
 
 def _save(token: Token) -> Token:

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from backoffice.models import Approval
 from backoffice.permissions import ISSUE_ENGINEERING_TOKEN, ISSUE_FREE_TOKEN, require, require_reason
 from backoffice.services.delivery import SMS, check_delivery, sms_to_meter_customers
 from vending.exceptions import StsError, VendingError
@@ -112,14 +113,22 @@ def free_token_issue(
     reason: str,
     delivery: str,
     now: datetime | None = None,
+    approval: Approval | None = None,
 ) -> IssuedToken:
-    """A manual / free credit token (goodwill, compensation, a vend done by hand), with a reason."""
+    """A manual / free credit token (goodwill, compensation, a vend done by hand), with a reason.
+
+    Above the free kWh one person may give a meter in a day it needs an approved request
+    (approvals.free_token_request, decided by a second person)."""
     require(actor, ISSUE_FREE_TOKEN)
     reason = require_reason(reason)
     check_delivery(delivery)
     if not Decimal("0") < kwh <= MAX_FREE_KWH:
         raise VendingError(f"A free token is between 0.1 and {MAX_FREE_KWH} kWh.")
     now = now or timezone.now()
+    from backoffice.services import approvals
+
+    if approvals.free_token_needs_approval(meter=meter, kwh=kwh, now=now):
+        approvals.check_approved(approval, kind=Approval.Kind.FREE_TOKEN, meter=meter)
     units = kwh_to_units(str(kwh))
     with transaction.atomic():
         locked = _lock_meter(meter)

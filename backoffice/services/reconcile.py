@@ -1,5 +1,6 @@
 """Uploading a provider statement, comparing it with our payments, and resolving each mismatch."""
 
+import hashlib
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from backoffice import reconciliation as rec
 from backoffice.models import ReconciliationLine, ReconciliationResolution, ReconciliationStatement
-from backoffice.permissions import RECONCILE, require, require_reason
+from backoffice.permissions import RECONCILE, REFUND_PURCHASE, allowed, require, require_reason
 from vending.exceptions import VendingError
 from vending.models import Payment
 from vending.services.audit import audit_record
@@ -48,6 +49,32 @@ def _our_payments(source: str, lines: list[rec.StatementLine], start: datetime |
         )
 
 
+def statement_digest(text: str) -> str:
+    """The same statement saved twice (other line endings, trailing blanks) gives the same digest."""
+    normal = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").strip().split("\n"))
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def _refuse_repeat(*, source: str, digest: str, lines: list[rec.StatementLine]) -> None:
+    """A statement uploaded before (the same file, or every line already in earlier statements) is refused:
+    counted twice it would hide nothing but double every total a reader adds up."""
+    earlier = ReconciliationStatement.objects.filter(source=source, content_hash=digest).select_related(
+        "uploaded_by").first()
+    if earlier is None:
+        refs = {line.their_reference for line in lines if line.their_reference}
+        seen = set(ReconciliationLine.objects.filter(statement__source=source, their_reference__in=refs)
+                   .values_list("their_reference", flat=True))
+        if not refs or seen != refs:
+            return
+        earlier = ReconciliationStatement.objects.filter(
+            source=source, lines__their_reference__in=refs).select_related("uploaded_by").first()
+        what = f"every line of it is already in statement {earlier.file_name}" if earlier else "it was uploaded"
+    else:
+        what = f"the same file was uploaded as {earlier.file_name}"
+    when = f" on {timezone.localtime(earlier.uploaded_at):%Y-%m-%d %H:%M} by {earlier.uploaded_by}" if earlier else ""
+    raise BadStatement(f"This statement was uploaded before: {what}{when}. Nothing was added.")
+
+
 def statement_upload(*, actor: AbstractBaseUser, source: str, text: str, file_name: str) -> ReconciliationStatement:
     """Parse the statement, match it with our payments over its period, and store every outcome."""
     require(actor, RECONCILE)
@@ -57,11 +84,14 @@ def statement_upload(*, actor: AbstractBaseUser, source: str, text: str, file_na
         lines = rec.PARSERS[source](text)
     except rec.StatementError as exc:
         raise BadStatement(f"This does not look like a {source} statement: {exc}") from exc
+    digest = statement_digest(text)
+    _refuse_repeat(source=source, digest=digest, lines=lines)
     start, end = (_aware(t) for t in rec.period(lines))
     matches = rec.match(lines, _our_payments(source, lines, start, end))
     with transaction.atomic():
         statement = ReconciliationStatement.objects.create(source=source, file_name=file_name[:200],
-                                                           period_start=start, period_end=end, uploaded_by=actor)
+                                                           period_start=start, period_end=end, uploaded_by=actor,
+                                                           content_hash=digest)
         ReconciliationLine.objects.bulk_create([
             ReconciliationLine(
                 statement=statement, outcome=m.outcome, payment_id=m.ours.payment_id if m.ours else None,
@@ -76,6 +106,12 @@ def statement_upload(*, actor: AbstractBaseUser, source: str, text: str, file_na
         audit_record(action="reconciliation.statement_uploaded", obj=statement, actor=actor,
                      data={"file": file_name[:200], "source": source, **counts})
     return statement
+
+
+def resolve_actions_for(actor: AbstractBaseUser) -> list[tuple[str, str]]:
+    """The resolutions `actor` may choose: refunding needs the refund right as well."""
+    return [(value, label) for value, label in ReconciliationResolution.Action.choices
+            if value != ReconciliationResolution.Action.REFUND or allowed(actor, REFUND_PURCHASE)]
 
 
 def mismatch_resolve(*, actor: AbstractBaseUser, line: ReconciliationLine, action: str,
@@ -98,6 +134,8 @@ def mismatch_resolve(*, actor: AbstractBaseUser, line: ReconciliationLine, actio
                 flagged=True, flag_reason=f"reconciliation: {reason}"[:255])
         elif action == ReconciliationResolution.Action.REFUND:
             from backoffice.services.support import staff_purchase_refund
+
+            require(actor, REFUND_PURCHASE)  # reconciling does not carry the refund right (Finance has none)
 
             staff_purchase_refund(actor=actor, purchase=locked.payment.purchase, reason=reason)
         resolution = ReconciliationResolution.objects.create(line=locked, action=action, reason=reason,

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from backoffice.models import Approval
 from backoffice.permissions import REFUND_PURCHASE, REPRINT_TOKEN, RESEND_TOKEN, require, require_reason
 from vending.exceptions import InvalidTransition
 from vending.models import Purchase, Token
@@ -32,11 +33,17 @@ def staff_token_reprint(*, actor: AbstractBaseUser, purchase: Purchase, reason: 
     return tokens
 
 
-def staff_purchase_refund(*, actor: AbstractBaseUser, purchase: Purchase, reason: str) -> Purchase:
+def staff_purchase_refund(*, actor: AbstractBaseUser, purchase: Purchase, reason: str,
+                          approval: Approval | None = None) -> Purchase:
     """Reverse or refund the payment of a purchase; the pipeline's purchase_refund moves the money and
-    the states, this wrapper enforces the role and the mandatory reason."""
+    the states, this wrapper enforces the role and the mandatory reason. Above the refund threshold it
+    needs an approved request (approvals.refund_request, decided by a second person)."""
     require(actor, REFUND_PURCHASE)
     reason = require_reason(reason)
+    from backoffice.services import approvals
+
+    if approvals.refund_needs_approval(purchase=purchase):
+        approvals.check_approved(approval, kind=Approval.Kind.REFUND, purchase=purchase)
     from vending.services.payments import purchase_refund
 
     with transaction.atomic():

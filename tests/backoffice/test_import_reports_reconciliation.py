@@ -139,8 +139,8 @@ def test_reports_count_sales_and_outcomes():
     start, end = timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=1)
     sales = sales_per_day(start=start, end=end)
     assert [(r[2], r[4], r[5]) for r in sales.rows] == [("mpesa", 2, Decimal("150"))]
-    outcomes = {r[0]: (r[1], r[2]) for r in purchase_outcomes(start=start, end=end).rows}
-    assert outcomes["failed"] == (1, Decimal("30")) and outcomes["refunded"] == (1, Decimal("20"))
+    outcomes = {(r[0], r[1]): (r[2], r[3]) for r in purchase_outcomes(start=start, end=end).rows}
+    assert outcomes["failed", "KES"] == (1, Decimal("30")) and outcomes["refunded", "KES"] == (1, Decimal("20"))
 
 
 def test_bars_scale_to_the_largest_value():

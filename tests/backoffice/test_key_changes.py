@@ -167,7 +167,7 @@ def test_precoded_campaign_leaves_the_tokens_to_the_next_vend(custodian, now, dj
 
 def test_a_meter_appears_once_per_campaign(custodian, django_capture_on_commit_callbacks):
     _, new_group = _rollover_setup()
-    meter = make_meter()
+    meter = make_meter(supply_group=make_supply_group(new_group.utility))  # same utility: a safe target
     campaign = _campaign(custodian, [meter, meter], new_group, django_capture_on_commit_callbacks)
     assert campaign.items.count() == 1 and campaign.total == 1
     from django.db import IntegrityError, transaction
@@ -222,8 +222,8 @@ def test_a_precoded_campaign_sets_what_the_pipeline_applies_at_the_next_vend(cus
 
 
 def test_a_large_campaign_runs_parallel_chunk_chains(custodian, django_capture_on_commit_callbacks, monkeypatch):
-    _, new_group = _rollover_setup()
-    meters = [make_meter() for _ in range(5)]
+    old_group, new_group = _rollover_setup()
+    meters = [make_meter(supply_group=old_group, base_date=1993) for _ in range(5)]
     monkeypatch.setattr(campaigns_module, "CHUNK_SIZE", 2)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         campaign_start(actor=custodian, meter_ids=[m.pk for m in meters], name="big", mode="now", delivery="none",

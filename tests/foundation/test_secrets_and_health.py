@@ -28,9 +28,24 @@ def _add_group_through_admin(staff_client, utility) -> SupplyGroup:
     response = staff_client.post(
         "/admin/vending/supplygroup/add/",
         {"utility": utility.pk, "name": "Coast", "sgc": "123457", "key_revision": 1, "dkga": "04", "ea": "11",
-         "base_date": 2014, "ken": 255, "is_active": "on", "new_vending_key": TYPED_KEY},
+         "base_date": 2014, "ken": 255, "is_active": "on", "new_vending_key": TYPED_KEY,
+         "key_reason": "new coast group"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
+    # Maker-checker: a second person approves the key before it is used (backoffice/services/approvals.py).
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from backoffice.models import Approval
+
+    approval = Approval.objects.get(kind="vending_key")
+    checker = Client()
+    checker.force_login(get_user_model().objects.create_superuser("second", "", "pw-for-tests-only"))
+    decided = checker.post(f"/admin/backoffice/approval/{approval.pk}/decide/",
+                           {"reason": "key ceremony sheet checked", "approve": "Approve"})
+    assert decided.status_code == 302
+    for url in (f"/admin/backoffice/approval/{approval.pk}/change/", "/admin/backoffice/approval/"):
+        assert TYPED_KEY[:16] not in checker.get(url).content.decode().lower(), url
     return SupplyGroup.objects.get(sgc="123457")
 
 

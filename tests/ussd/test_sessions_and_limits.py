@@ -7,7 +7,7 @@ from tests.ussd.screens import HOME, NAV, con, end
 from vending.models import Purchase
 
 RESUME = con("Continue where you stopped?", "1. Yes", "2. No, start again")
-AMOUNT_HOME = con("Wanjiku Home 04123456784", "Enter amount, KES 20 to 35000:", NAV)
+AMOUNT_HOME = con("W*** H*** 04123456784", "Enter amount, KES 20 to 35000:", NAV)
 
 
 def test_a_dropped_session_resumes_where_it_stopped_within_two_minutes(phone, world, clock):

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from vending.admin.base import NumberSearchMixin
 from vending.models import Customer, CustomerMeter
 
 
@@ -12,7 +13,9 @@ class CustomerMeterInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(NumberSearchMixin, admin.ModelAdmin):
+    phone_search_field = "phone"
+    meter_search_field = "saved_meters__meter__drn"
     list_display = ["phone", "name", "language", "created_at"]
     list_filter = ["language"]
     search_fields = ["phone", "name", "saved_meters__meter__drn"]

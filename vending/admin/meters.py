@@ -8,11 +8,13 @@ from django.urls import path, reverse
 from backoffice import permissions as perms
 from backoffice.admin.forms import EngineeringTokenForm, FreeTokenForm, KeyChangeForm, UploadForm
 from backoffice.admin.pages import action_form, applying, page
+from backoffice.services.approvals import free_token_needs_approval, free_token_request
 from backoffice.services.campaigns import campaign_start
 from backoffice.services.delivery import SHOW
-from backoffice.services.key_changes import KeyChangeTarget, meter_key_change
+from backoffice.services.key_changes import KeyChangeTarget, limit_key_change_targets, meter_key_change
 from backoffice.services.meter_import import REQUIRED_COLUMNS, meters_import_csv
 from backoffice.services.meter_tokens import engineering_token_issue, free_token_issue
+from vending.admin.base import NumberSearchMixin
 from vending.exceptions import VendingError
 from vending.models import CustomerMeter, Meter, MeterDebt
 
@@ -31,7 +33,9 @@ class MeterDebtInline(admin.TabularInline):
 
 
 @admin.register(Meter)
-class MeterAdmin(admin.ModelAdmin):
+class MeterAdmin(NumberSearchMixin, admin.ModelAdmin):
+    phone_search_field = "saved_by__customer__phone"
+    meter_search_field = "drn"
     list_display = ["drn", "label_name", "supply_group", "tariff", "status", "base_date", "key_revision",
                     "pending_key_change"]
     list_filter = ["status", "supply_group", "tariff", "base_date", "key_type"]
@@ -103,6 +107,16 @@ class MeterAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return action_form(request, queryset, form=form, action="free_token", title=f"Free token for {meter.drn}")
         data = form.cleaned_data
+        if free_token_needs_approval(meter=meter, kwh=data["kwh"]):
+            try:
+                approval = free_token_request(actor=request.user, meter=meter, kwh=data["kwh"],
+                                              delivery=data["delivery"], reason=data["reason"])
+            except VendingError as exc:
+                messages.error(request, str(exc))
+                return None
+            messages.warning(request, f"Meter {meter.drn}: above the free kWh one person may give a meter in a day; "
+                                      f"request #{approval.pk} waits for a second person's approval.")
+            return None
         try:
             issued = free_token_issue(actor=request.user, meter=meter, kwh=data["kwh"], delivery=data["delivery"],
                                       reason=data["reason"])
@@ -121,6 +135,7 @@ class MeterAdmin(admin.ModelAdmin):
     @admin.action(description="Key change (one meter, or a batch campaign)", permissions=["change_meter_key"])
     def key_change(self, request, queryset):
         form = KeyChangeForm(request.POST if applying(request) else None)
+        limit_key_change_targets(form, queryset)
         if not form.is_valid():
             return action_form(request, queryset, form=form, action="key_change", title="Key change",
                                note="One meter: done now. More: a campaign runs in the background.")

@@ -17,6 +17,7 @@ from vending.models.heartbeat import WorkerHeartbeat
 from vending.models.meters import Meter, MeterDebt
 from vending.models.network import SupplyGroup, Tariff, TariffBlock, Utility
 from vending.models.purchases import Payment, ProviderCallback, Purchase
+from vending.models.refunds import Refund
 from vending.models.sms import SmsAttempt, SmsMessage
 from vending.models.tokens import Token
 from vending.models.virtual_meters import VirtualMeterState
@@ -37,6 +38,7 @@ __all__ = [
     "Payment",
     "ProviderCallback",
     "Purchase",
+    "Refund",
     "RevenueFinding",
     "SmsAttempt",
     "SmsMessage",

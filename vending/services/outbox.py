@@ -20,6 +20,11 @@ from vending.states import PaymentState, PurchaseState, SmsState
 log = logging.getLogger(__name__)
 
 
+# The task a stored callback's kind goes to; every other kind is a payment callback.
+_CALLBACK_WORK = {"delivery_report": "delivery_report", "reversal_result": "reversal_result",
+                  "reversal_timeout": "reversal_result"}
+
+
 def pending_work(*, now: datetime, older_than: timedelta, limit: int) -> list[tuple[str, int]]:
     """(work, row id) for every unit of work not done `older_than` after it was committed.
 
@@ -33,7 +38,7 @@ def pending_work(*, now: datetime, older_than: timedelta, limit: int) -> list[tu
     work += [("push", p.purchase_id) for p in pushes.only("purchase_id")[:limit]]
     callbacks = (ProviderCallback.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
                  .order_by("received_at").values_list("pk", "kind")[:limit])
-    work += [("delivery_report" if kind == "delivery_report" else "callback", pk) for pk, kind in callbacks]
+    work += [(_CALLBACK_WORK.get(kind, "callback"), pk) for pk, kind in callbacks]
     inbound = SmsMessage.objects.filter(direction=SmsMessage.Direction.INBOUND, status=SmsState.RECEIVED,
                                         created_at__lt=cutoff).order_by("created_at")
     work += [("inbound_sms", pk) for pk in inbound.values_list("pk", flat=True)[:limit]]
@@ -47,7 +52,7 @@ def pending_work(*, now: datetime, older_than: timedelta, limit: int) -> list[tu
 def flag_work(*, work: str, pk: int, reason: str) -> None:
     """Mark the row of `work` as failed for good (flagged for staff, with the reason), once."""
     reason = reason[:255]
-    if work in ("callback", "delivery_report"):
+    if work in ("callback", "delivery_report", "reversal_result"):
         ProviderCallback.objects.filter(pk=pk, processed_at__isnull=True).update(
             flagged=True, flag_reason=reason, processed_at=timezone.now())
     elif work == "sms":

@@ -351,14 +351,22 @@ def payment_capture(*, payment_id: int) -> Payment:
     return payment
 
 
+def _failure_code(reason: str) -> str:
+    return "vend_failed" if reason.startswith("vend failed") else "refunded_by_staff"
+
+
 def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
     """Give the money back after a final vend failure: release a hold, refund where the API allows it,
     otherwise hand the refund to staff. The customer is told which."""
+    from vending.services.refunds import refund_record_provider  # a Refund row for what the API completed
+
     payment = Payment.objects.get(purchase=purchase)
     provider = provider_named(payment.provider)
     request = payment_request_for(purchase)
     with transaction.atomic():
-        purchase, changed = transition(purchase, PurchaseState.REFUND_PENDING, actor=actor, reason=reason[:255])
+        # The purchase says why it failed (the vend, or staff), not only the audit trail.
+        purchase, changed = transition(purchase, PurchaseState.REFUND_PENDING, actor=actor, reason=reason[:255],
+                                       fields={"failure_reason": _failure_code(reason)})
     if payment.state == _P.HELD:
         result = provider.cancel(payment.provider_reference, request)  # OutcomeUnknown propagates: retry
         if result.ok:
@@ -366,6 +374,8 @@ def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
                 transition(payment, _P.CANCELLED, actor=actor, reason="hold released")
                 purchase, changed = transition(purchase, PurchaseState.REFUNDED, actor=actor, reason="hold released")
                 if changed:
+                    refund_record_provider(purchase=purchase, method_message="hold released",
+                                           receipt=result.provider_reference)
                     customer_notice_send(purchase=purchase, key="pipeline.vend_failed_hold")
             return purchase
     elif payment.state == _P.CONFIRMED and provider.capabilities.supports_refund:
@@ -375,6 +385,8 @@ def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
                 transition(payment, _P.REFUNDED, actor=actor, reason="refunded")
                 purchase, changed = transition(purchase, PurchaseState.REFUNDED, actor=actor, reason="refunded")
                 if changed:
+                    refund_record_provider(purchase=purchase, method_message=result.provider_message or "refunded",
+                                           receipt=result.provider_reference)
                     customer_notice_send(purchase=purchase, key="pipeline.refunded", currency=purchase.currency,
                                          amount=f"{purchase.amount:.2f}")
             return purchase
@@ -384,4 +396,7 @@ def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
         audit_record(action="purchase.refund_by_staff", obj=purchase, actor=actor, reason=reason[:255])
         if changed:
             customer_notice_send(purchase=purchase, key="pipeline.vend_failed_refund")
+    from vending.services.refunds import reversal_try
+
+    reversal_try(purchase=purchase, actor=actor, reason=reason)  # M-Pesa: a Transaction Reversal if configured
     return purchase

@@ -16,10 +16,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vending import phones, pipeline
-from vending.exceptions import AmountOutOfRange, MeterBlocked, MeterNeedsKeyChange, UnsupportedWallet, VendingError
+from vending.exceptions import (
+    AmountOutOfRange,
+    MeterBlocked,
+    MeterNeedsKeyChange,
+    MeterNotVendable,
+    UnsupportedWallet,
+    VendingError,
+)
 from vending.models import Customer, Meter, Payment, Purchase
 from vending.models.choices import WALLET_CURRENCIES, Wallet
 from vending.selectors.quotes import ShownQuote, purchase_quote
+from vending.selectors.vendability import meter_vendability
 from vending.services.audit import audit_record
 from vending.services.payments import provider_for_wallet
 from vending.sts.tid import TID_MAX, minutes_since_base
@@ -61,7 +69,7 @@ def purchase_create(
     """Validate and record a purchase, then enqueue the payment push on commit.
 
     The same `idempotency_key` returns the first purchase unchanged (no second push). Raises
-    MeterBlocked, UnsupportedWallet or AmountOutOfRange with a message a customer understands.
+    MeterBlocked, MeterNotVendable, UnsupportedWallet or AmountOutOfRange with a message a customer understands.
     `shown_quote` is the quote the customer just confirmed: while it is honoured (same meter, amount and
     month, a few minutes old) the purchase carries exactly the units they were shown; otherwise, or
     without one, the purchase is quoted afresh.
@@ -114,6 +122,9 @@ def _checked(
         raise UnsupportedWallet("This phone number cannot pay. Check the number and try again.") from exc
     _validate(meter=meter, wallet=wallet, amount=amount)
     _check_tid_range(meter=meter, now=now)
+    vendable = meter_vendability(meter=meter, now=now)
+    if not vendable.ok:  # before any payment is asked for: a paid purchase on this meter would fail to vend
+        raise MeterNotVendable(f"Meter {meter.drn} cannot be sold now ({vendable.detail}); contact the utility.")
     honoured = shown_quote.honoured_for(meter=meter, amount=amount, now=now) if shown_quote else None
     # AmountOutOfRange with the reason when quoted afresh
     return payer, honoured or purchase_quote(meter=meter, amount=amount, now=now)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from vending import pipeline
 from vending.services.payments import callback_store
 from vending.services.quarantine import callback_quarantine
+from vending.services.refunds import REVERSAL_RESULT, REVERSAL_TIMEOUT
 from vending.sms import GATEWAYS
 from vending.webhookbody import RawBody, escaped, gateway_fields, json_problem, read_body
 from vending.webhooksecret import check_webhook_secret
@@ -94,3 +95,22 @@ def _store_delivery_report(request: HttpRequest, gateway: str, secret: str) -> H
 def _quarantine(request: HttpRequest, provider: str, kind: str, raw: RawBody, problem: str) -> None:
     callback_quarantine(provider=provider, kind=kind, headers=_headers(request), raw=raw, problem=problem,
                         now=timezone.now(), source_ip=_source_ip(request))
+
+
+@csrf_exempt
+@require_POST
+def daraja_reversal_result(request: HttpRequest, kind: str, secret: str) -> HttpResponse:
+    """Daraja's Transaction Reversal outcome (ResultURL) or queue timeout (QueueTimeOutURL)."""
+    check_webhook_secret(secret)
+    stored_kind = REVERSAL_RESULT if kind == "result" else REVERSAL_TIMEOUT
+    raw = read_body(request)
+    problem = raw.problem or json_problem(raw)
+    if problem:
+        _quarantine(request, "daraja", stored_kind, raw, problem)
+        return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
+    with transaction.atomic():
+        callback, created = callback_store(provider="daraja", kind=stored_kind, headers=_headers(request),
+                                           body=raw.data, source_ip=_source_ip(request))
+        if created:
+            pipeline.record(pipeline.Work.REVERSAL_RESULT, callback.pk)
+    return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
