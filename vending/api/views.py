@@ -88,7 +88,7 @@ class QuoteView(ApiView):
         meter = _meter(data["meter"])
         if meter is None:
             return error_response("METER_NOT_FOUND", "No meter with this number.", "meter")
-        meter_vend_check(meter=meter).raise_if_refused()
+        agent_services.refuse_unless_vendable(meter=meter)
         agent_services.amount_check(meter=meter, amount=data["amount"])
         quote = purchase_quote(meter=meter, amount=data["amount"], now=timezone.now())
         return Response(quote_body(meter, quote))

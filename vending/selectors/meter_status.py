@@ -1,11 +1,16 @@
 """Can this meter be vended now, and if not, why: what an agent is told before taking the cash.
 
-(A small check of its own so the partner API and any other channel ask the same question.)
+The partner API's view of `vending.selectors.vendability.meter_vendability` (the one check every channel
+asks before any money is taken), in the API's stable codes: a blocked meter is METER_ID_BLOCKED, every
+key or configuration problem (no vending key, another utility's or currency's supply group, a base date
+out of token IDs) is METER_KEY_INVALID. Staff see the detail; the reason given to an agent stays general.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from vending.models import Meter
+from vending.selectors.vendability import BLOCKED, NOT_FOUND, meter_vendability
 
 
 @dataclass(frozen=True)
@@ -14,20 +19,12 @@ class VendCheck:
     code: str  # "" when it can; METER_ID_BLOCKED or METER_KEY_INVALID otherwise
     reason: str
 
-    def raise_if_refused(self) -> None:
-        if not self.can_vend:
-            from vending.services.agents import AgentError
 
-            raise AgentError(self.reason, code=self.code, field="meter")
-
-
-def meter_vend_check(*, meter: Meter) -> VendCheck:
-    """Blocked or decommissioned meters and meters whose key (or pending new key) is missing cannot be vended."""
-    if meter.status != Meter.Status.ACTIVE:
-        return VendCheck(False, "METER_ID_BLOCKED", f"Meter {meter.drn} is {meter.get_status_display().lower()}.")
-    if not meter.supply_group.has_vending_key:
-        return VendCheck(False, "METER_KEY_INVALID", "The meter's supply group has no vending key.")
-    pending = meter.pending_supply_group
-    if pending is not None and not pending.has_vending_key:
-        return VendCheck(False, "METER_KEY_INVALID", "The meter's pending key change has no vending key.")
-    return VendCheck(True, "", "")
+def meter_vend_check(*, meter: Meter, now: datetime | None = None) -> VendCheck:
+    verdict = meter_vendability(meter=meter, now=now)
+    if verdict.ok:
+        return VendCheck(True, "", "")
+    if verdict.code in (BLOCKED, NOT_FOUND):
+        return VendCheck(False, "METER_ID_BLOCKED", f"Meter {meter.drn} is blocked: it cannot be sold now.")
+    return VendCheck(False, "METER_KEY_INVALID",
+                     f"Meter {meter.drn} cannot be sold now (its key configuration); contact the utility.")

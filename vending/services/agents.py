@@ -68,6 +68,13 @@ class AgentError(VendingError):
         self.field = field
 
 
+def refuse_unless_vendable(*, meter: Meter, now: datetime | None = None) -> None:
+    """AgentError with the API's code unless `meter` can be vended now (before any float or wallet is touched)."""
+    check = meter_vend_check(meter=meter, now=now)
+    if not check.can_vend:
+        raise AgentError(check.reason, code=check.code, field="meter")
+
+
 class DuplicateRecord(AgentError):
     code = "DUPLICATE_RECORD"
 
@@ -301,7 +308,7 @@ def _float_sale(*, terminal: AgentTerminal, request: SaleRequest, render: Render
         agent, replay = _checked_agent(terminal, request)
         if replay is not None:
             return replay
-        meter_vend_check(meter=meter).raise_if_refused()
+        refuse_unless_vendable(meter=meter, now=now)
         amount_check(meter=meter, amount=amount)
         quote = purchase_quote(meter=meter, amount=amount, now=now)  # AmountOutOfRange
         balance = balance_locked(agent_id=agent.pk)
@@ -348,7 +355,7 @@ def _mobile_money_sale(*, terminal: AgentTerminal, request: SaleRequest, render:
         agent, replay = _checked_agent(terminal, request)
         if replay is not None:
             return replay
-        meter_vend_check(meter=request.meter).raise_if_refused()
+        refuse_unless_vendable(meter=request.meter, now=now)
         amount_check(meter=request.meter, amount=request.amount)
         # The USSD channel's own entry point: same validation, same push task on commit, same pipeline.
         purchase = purchase_create(
