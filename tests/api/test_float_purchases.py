@@ -196,3 +196,22 @@ def test_a_refused_vend_sells_nothing_and_debits_nothing(api, agent_key, kenya_m
     assert response.status_code == 422 and response.json()["code"] == "METER_KEY_INVALID"
     assert Purchase.objects.count() == AgentSale.objects.count() == 0
     assert balance_locked(agent_id=agent_key[0].pk) == Decimal("1000.00")
+
+
+def test_the_key_change_guard_holds_for_float_purchases(api, agent_key, kenya_meter):
+    """A meter whose configuration cannot vend (here: a supply group of another utility) is refused by the
+    API before the float is touched, with the same check as USSD and SMS (vending.selectors.vendability)."""
+    from vending.models import SupplyGroup, Utility
+
+    other = Utility.objects.create(name="Elsewhere Power", country="SO", currency="USD")
+    foreign = SupplyGroup.objects.get(pk=kenya_meter.supply_group_id)  # its key and settings, another owner
+    foreign.pk, foreign.utility, foreign.sgc, foreign.name = None, other, "999910", "Elsewhere"
+    foreign.save()
+    kenya_meter.supply_group = foreign
+    kenya_meter.save()
+    meter_view = api.get(f"/api/v1/meters/{kenya_meter.drn}").json()
+    assert meter_view["can_vend"] is False and meter_view["reason_code"] == "METER_KEY_INVALID"
+    response = api.post("/api/v1/purchases", purchase_body(kenya_meter, "100"), format="json")
+    assert response.status_code == 422 and response.json()["code"] == "METER_KEY_INVALID"
+    assert Purchase.objects.count() == AgentSale.objects.count() == 0
+    assert balance_locked(agent_id=agent_key[0].pk) == Decimal("1000.00")
