@@ -156,6 +156,7 @@ class DatabaseReader:
         return [
             TokenInfo(reference=t.purchase.reference, digits=t.grouped, units=f"{t.units}")
             for t in last_tokens_for_phone(phone=self.phone, meter=meter)
+            if t.purchase is not None  # always, for the selector's tokens
         ]
 
     def recent_purchases(self) -> Sequence[PurchaseInfo]:

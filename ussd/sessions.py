@@ -122,9 +122,9 @@ def resumable(place: str | None, *, now: datetime) -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        place = json.loads(raw)
-        age = now.timestamp() - float(place["at"])
-        state = place["state"]
+        loaded = json.loads(raw)
+        age = now.timestamp() - float(loaded["at"])
+        state = loaded["state"]
     except (TypeError, ValueError, KeyError):
         return None
     if not 0 <= age <= settings.USSD_RESUME_WINDOW_SECONDS or not isinstance(state, dict):

@@ -329,8 +329,9 @@ def _token(ctx: _Context, cmd: Command) -> Reply:
     sent = 0
     for meter in meters:
         tokens = last_tokens_for_phone(phone=ctx.phone, meter=meter, limit=1)
-        if tokens:
-            token_resend(purchase=tokens[0].purchase, phone=ctx.phone)
+        purchase = tokens[0].purchase if tokens else None  # the selector's tokens all have one
+        if purchase is not None:
+            token_resend(purchase=purchase, phone=ctx.phone)
             sent += 1
     if sent:
         return Reply(None, ctx.language, outcome=f"token_resent:{sent}")

@@ -329,8 +329,8 @@ def _parse_buy(rest: list[str], name: CommandName, lang: str) -> Command | Parse
     reversed_order = _amount_first(tokens)
     if reversed_order is not None and (isinstance(amount, Reason) or not isinstance(
             parse_meter(tokens[:-1]), MeterRef)):
-        first, meter = reversed_order
-        return Command(name, lang, meter=meter, amount=first, wallet=wallet)
+        first_amount, named_meter = reversed_order
+        return Command(name, lang, meter=named_meter, amount=first_amount, wallet=wallet)
     if isinstance(amount, Reason):
         if len(tokens) == 1 and _is_number_like(last) and len(_digits(last)) >= 8:
             return error(Field.AMOUNT, Reason.MISSING)  # a meter number (even a mistyped one) and no amount

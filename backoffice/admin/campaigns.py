@@ -14,8 +14,9 @@ from vending.exceptions import VendingError
 class KeyChangeCampaignAdmin(ReadOnlyAdmin):
     list_display = ["name", "created_at", "created_by", "mode", "target_supply_group", "status", "progress_text"]
     list_filter = ["status", "mode"]
-    fields = ["name", "reason", "mode", "delivery", "target_supply_group", "target_tariff_index", "target_base_date",
-              "created_by", "created_at", "finished_at", "status", "progress", "failures"]
+    fields = ("name", "reason", "mode", "delivery", "target_supply_group", "target_tariff_index",
+              "target_base_date", "created_by", "created_at", "finished_at", "status", "progress",
+              "failures")
     readonly_fields = fields
     actions = ["resume"]
     change_form_template = "backoffice/campaign_change_form.html"

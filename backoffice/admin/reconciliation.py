@@ -20,8 +20,8 @@ from vending.exceptions import VendingError
 class ReconciliationStatementAdmin(ReadOnlyAdmin):
     list_display = ["file_name", "source", "uploaded_at", "uploaded_by", "period_start", "period_end", "summary"]
     list_filter = ["source"]
-    fields = ["source", "file_name", "uploaded_by", "uploaded_at", "period_start", "period_end", "summary",
-              "mismatches"]
+    fields = ("source", "file_name", "uploaded_by", "uploaded_at", "period_start", "period_end", "summary",
+              "mismatches")
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -41,7 +41,7 @@ class ReconciliationStatementAdmin(ReadOnlyAdmin):
             '<tr class="mismatch mismatch-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
             "<td>{}</td></tr>",
             ((line.outcome, line.get_outcome_display(), line.their_reference or "—",
-              line.payment.purchase.reference if line.payment_id else (line.account_reference or "—"),
+              line.payment.purchase.reference if line.payment is not None else (line.account_reference or "—"),
               line.amount_theirs if line.amount_theirs is not None else "—",
               line.amount_ours if line.amount_ours is not None else "—", line.occurred_at or "—",
               _resolution_cell(line)) for line in lines),

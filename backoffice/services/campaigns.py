@@ -14,7 +14,7 @@ PARALLEL_CHUNKS task chains keep both worker processes busy.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,7 +35,7 @@ PARALLEL_CHUNKS = 2
 
 def campaign_start(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     meter_ids: Iterable[int],
     name: str,
     reason: str,
@@ -80,7 +80,7 @@ def _enqueue(campaign_id: int, pending: int) -> None:
         campaign_run_task.delay_on_commit(campaign_id)
 
 
-def campaign_resume(*, actor: AbstractBaseUser, campaign: KeyChangeCampaign) -> int:
+def campaign_resume(*, actor: User, campaign: KeyChangeCampaign) -> int:
     """Enqueue the campaign again (after a stopped worker); returns the number of meters still pending."""
     require(actor, CHANGE_METER_KEY)
     pending = campaign.items.filter(status=KeyChangeItem.Status.PENDING).count()
@@ -155,7 +155,7 @@ def _settle(item_ids: list[int], status: str, now: datetime, error: str = "") ->
         KeyChangeItem.objects.filter(pk__in=item_ids).update(status=status, error=error, processed_at=now)
 
 
-def _send(tokens: list[tuple[int, list]], reason: str, actor: AbstractBaseUser) -> None:
+def _send(tokens: list[tuple[int, list]], reason: str, actor: User) -> None:
     """The tokens by SMS to each changed meter's customers; a meter nobody saved is left to staff."""
     meters = Meter.objects.in_bulk([meter_id for meter_id, _ in tokens])
     for meter_id, sections in tokens:

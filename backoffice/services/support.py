@@ -1,6 +1,6 @@
 """Support and vending-operator actions on a purchase: resend the token SMS, reprint, refund."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from backoffice.permissions import REFUND_PURCHASE, REPRINT_TOKEN, RESEND_TOKEN, require, require_reason
@@ -9,7 +9,7 @@ from vending.models import Purchase, Token
 from vending.services.audit import audit_record
 
 
-def staff_token_resend(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> None:
+def staff_token_resend(*, actor: User, purchase: Purchase, reason: str = "") -> None:
     """Send the purchase's token SMS again to the phone that bought it (the customer called)."""
     require(actor, RESEND_TOKEN)
     from vending.services.tokens import token_resend
@@ -21,7 +21,7 @@ def staff_token_resend(*, actor: AbstractBaseUser, purchase: Purchase, reason: s
                      data={"phone": purchase.payer_phone})
 
 
-def staff_token_reprint(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> list[Token]:
+def staff_token_reprint(*, actor: User, purchase: Purchase, reason: str = "") -> list[Token]:
     """The purchase's tokens, in entry order, for staff to read out; each reprint is audited."""
     require(actor, REPRINT_TOKEN)
     tokens = list(purchase.tokens.order_by("sequence", "pk"))
@@ -32,7 +32,7 @@ def staff_token_reprint(*, actor: AbstractBaseUser, purchase: Purchase, reason: 
     return tokens
 
 
-def staff_purchase_refund(*, actor: AbstractBaseUser, purchase: Purchase, reason: str) -> Purchase:
+def staff_purchase_refund(*, actor: User, purchase: Purchase, reason: str) -> Purchase:
     """Reverse or refund the payment of a purchase; the pipeline's purchase_refund moves the money and
     the states, this wrapper enforces the role and the mandatory reason."""
     require(actor, REFUND_PURCHASE)

@@ -40,7 +40,7 @@ class TokenInline(admin.TabularInline):
     model = Token
     extra = 0
     can_delete = False
-    fields = ["kind", "token_class", "subclass", "tid", "units", "token", "created_at"]
+    fields = ("kind", "token_class", "subclass", "tid", "units", "token", "created_at")
     readonly_fields = fields
 
     @admin.display(description="token")
@@ -163,8 +163,8 @@ class TokenAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "meter", "kind", "token_class", "subclass", "tid", "units", "purchase"]
     list_filter = ["kind", "token_class"]
     search_fields = ["meter__drn", "purchase__reference", "digits"]
-    fields = ["meter", "purchase", "kind", "token_class", "subclass", "sequence", "tid", "units", "token", "reason",
-              "issued_by", "created_at"]
+    fields = ("meter", "purchase", "kind", "token_class", "subclass", "sequence", "tid", "units", "token",
+              "reason", "issued_by", "created_at")
     readonly_fields = fields
 
     @admin.display(description="token")

@@ -1,6 +1,6 @@
 """Vending-key custody: setting a supply group's key, audited, never echoed."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ def parse_vending_key_hex(*, key_hex: str, dkga: str) -> bytes:
 
 
 def supply_group_set_vending_key(
-    *, supply_group: SupplyGroup, key: bytes, actor: AbstractBaseUser | None = None, reason: str = ""
+    *, supply_group: SupplyGroup, key: bytes, actor: User | None = None, reason: str = ""
 ) -> SupplyGroup:
     with transaction.atomic():
         replacing = supply_group.has_vending_key

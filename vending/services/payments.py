@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -117,8 +118,8 @@ def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: Init
 
             callbacks = wallet_prompt_hold(provider=provider.name, payment=payment, callbacks=callbacks)
         for callback in callbacks:
-            transaction.on_commit(lambda cb=callback: sandbox_callback_task.apply_async(
-                args=[provider.name, cb.body.decode(), dict(cb.headers)], countdown=cb.delay_seconds))
+            transaction.on_commit(partial(sandbox_callback_task.apply_async, countdown=callback.delay_seconds,
+                                          args=[provider.name, callback.body.decode(), dict(callback.headers)]))
         if target == _P.UNKNOWN:
             # A timeout is not a failure (PROTOCOLS 4.4): tell the customer, then ask the provider.
             customer_notice_send(purchase=purchase, key="pipeline.unknown")

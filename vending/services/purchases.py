@@ -8,9 +8,10 @@ customer's USSD session has ended before the payment prompt arrives (PROTOCOLS 6
 import secrets
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -52,7 +53,7 @@ def purchase_create(
     idempotency_key: str,
     customer: Customer | None = None,
     language: str = "en",
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     now: datetime | None = None,
     shown_quote: ShownQuote | None = None,
 ) -> Purchase:
@@ -91,8 +92,8 @@ def purchase_create(
                              actor_label=payer if created_by is None else "system",
                              data={"channel": channel, "wallet": wallet, "amount": str(amount),
                                    "provider": provider.name})
-                transaction.on_commit(lambda p=purchase: payment_initiate_task.apply_async(
-                    args=[p.pk], countdown=settings.PURCHASE_PUSH_COUNTDOWN_SECONDS))
+                transaction.on_commit(partial(payment_initiate_task.apply_async, args=[purchase.pk],
+                                              countdown=settings.PURCHASE_PUSH_COUNTDOWN_SECONDS))
             return purchase
         except IntegrityError:
             # The idempotency key is unique: a repeat (or the same request twice at once) lands here, and

@@ -53,7 +53,7 @@ def at_delivery_report(request: HttpRequest, secret: str) -> HttpResponse:
 
     _check_secret(secret)
     body = request.body
-    if not request.content_type.startswith("application/x-www-form-urlencoded"):
+    if not (request.content_type or "").startswith("application/x-www-form-urlencoded"):
         body = urlencode(list(request.POST.items())).encode()  # store every report in AT's own form encoding
     with transaction.atomic():
         callback, created = callback_store(provider="africastalking", kind="delivery_report",
