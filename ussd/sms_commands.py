@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -60,9 +61,9 @@ from vending.tariffs import Quote, format_money
 
 log = logging.getLogger(__name__)
 
-COMMANDS_PER_HOUR = Limit("sms_commands", max_hits=15, window_seconds=3600)
+COMMANDS_PER_HOUR = Limit("sms_commands", max_hits=settings.SMS_COMMANDS_PER_HOUR, window_seconds=3600)
 SLOW_DOWN_NOTICES = Limit("sms_slow_down_notice", max_hits=1, window_seconds=3600)
-BUYS_PER_HOUR = Limit("sms_buys", max_hits=5, window_seconds=3600)
+BUYS_PER_HOUR = Limit("sms_buys", max_hits=settings.SMS_PURCHASES_PER_HOUR, window_seconds=3600)
 
 # How each wallet is written in a command (and in our examples).
 WALLET_KEYWORDS = {"mpesa": "MPESA", "evcplus": "EVC", "zaad": "ZAAD", "sahal": "SAHAL"}
