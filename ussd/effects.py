@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from ussd.machine import (
+from ussd.conversation import (
     CreatePurchase,
     Effect,
     MeterInfo,

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ussd.machine import Ctx, Go, Item, Outcome, Retry, safe_text
+from ussd.conversation import Ctx, Go, Item, Outcome, Retry, safe_text
 from vending.exceptions import BadMeterNumber
 from vending.meter_numbers import clean_drn
 from vending.sms.gsm7 import is_gsm7
