@@ -5,7 +5,8 @@ from django.utils.html import format_html, format_html_join
 
 from backoffice import permissions as perms
 from backoffice.models import KeyChangeCampaign, KeyChangeItem
-from backoffice.services.campaigns import campaign_progress, campaign_resume
+from backoffice.services.campaign_chunks import campaign_progress
+from backoffice.services.campaigns import campaign_resume
 from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 
