@@ -32,6 +32,19 @@ def pytest_sessionstart(session):
         pytest.exit(f"Redis at {settings.REDIS_URL} cannot be reached: {exc}", returncode=3)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """MD5 instead of PBKDF2's million rounds: each staff user a test creates cost about a second of CPU.
+
+    Tests only (production keeps Django's default hashers); passwords are still hashed and checked, so a
+    login with the wrong password still fails. Processes a test starts (Celery workers) never log anyone in.
+    """
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def eager(settings):
     """Tasks run inline; a countdown is ignored, so the sandbox's callbacks arrive at once."""
