@@ -129,8 +129,7 @@ class DatabaseReader:
         try:
             quote = purchase_quote_for_drn(drn=drn, amount=Decimal(amount), now=self.now)
         except AmountOutOfRange as exc:
-            key = getattr(exc, "message_key", None)
-            return QuoteRefused(key, dict(getattr(exc, "message_values", {}))) if key else None
+            return QuoteRefused(exc.message_key, exc.message_values) if exc.message_key else None
         if quote is None:
             return None
         # Kept for the confirm hop: the purchase carries the quote the customer is about to confirm.
@@ -272,9 +271,8 @@ _ERROR_KEYS: tuple[tuple[type[VendingError], str], ...] = (
 
 
 def error_text(exc: VendingError, lang: str) -> str:
-    key = getattr(exc, "message_key", None)
-    if isinstance(exc, AmountOutOfRange) and key:
-        return render(key, lang, **getattr(exc, "message_values", {}))
+    if isinstance(exc, AmountOutOfRange) and exc.message_key:
+        return render(exc.message_key, lang, **exc.message_values)
     for kind, message in _ERROR_KEYS:
         if isinstance(exc, kind):
             return render(message, lang)

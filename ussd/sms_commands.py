@@ -33,9 +33,7 @@ from vending.exceptions import (
     AmountOutOfRange,
     InvalidTransition,
     MeterBlocked,
-    PaymentDeclined,
     PermissionDenied,
-    ProviderUnavailable,
     RateLimited,
     UnknownMeter,
     UnsupportedWallet,
@@ -205,9 +203,8 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
     drn = meter.drn if meter else ""
     outcome = f"error:{exc.code}"
     if isinstance(exc, AmountOutOfRange):
-        key = getattr(exc, "message_key", None)
-        if key:  # the tariff maths says which limit, in every language
-            return Reply(i18n.render(key, lang, **exc.message_values), lang, outcome=outcome)  # type: ignore[attr-defined]
+        if exc.message_key:  # the tariff maths says which limit, in every language
+            return Reply(i18n.render(exc.message_key, lang, **exc.message_values), lang, outcome=outcome)
         return Reply(i18n.render("sms.error.amount_out_of_range", lang, drn=drn), lang, outcome=outcome)
     if isinstance(exc, UnsupportedWallet) and meter is not None:
         currency = meter.tariff.currency
@@ -223,8 +220,6 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
         MeterBlocked: "sms.error.meter_blocked",
         RateLimited: "sms.error.rate_limited",
         PermissionDenied: "sms.error.permission_denied",
-        ProviderUnavailable: "sms.error.provider_unavailable",
-        PaymentDeclined: "sms.error.payment_declined",
     }
     for kind, key in simple.items():
         if isinstance(exc, kind):

@@ -1,10 +1,35 @@
-"""One vocabulary of errors (DESIGN.md rule 9); each channel maps them to customer text in one place."""
+"""One vocabulary of errors (DESIGN.md rule 9); each channel maps them to customer text in one place.
+
+Every error koronto raises on purpose is a VendingError. Two families sit under it:
+
+* refusals of a customer's or a staff member's request (the classes below): the channels turn them into
+  text. An error that already knows its customer text carries its catalogue key and values
+  (`message_key`, `message_values`, given to the constructor); the others are told apart by class.
+* provider errors (vending.payments.base.PaymentError and its children ProviderUnavailable, ProviderRejected,
+  OutcomeUnknown, InvalidCallback): what the pipeline should do after a call to a wallet failed (retry,
+  alert, ask again). They never reach a customer as such; their docstrings say what to do with each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class VendingError(Exception):
-    """Base of every error koronto reports to a customer or a member of staff."""
+    """Base of every error koronto reports to a customer or a member of staff.
+
+    `str(error)` is plain English for staff and logs. `message_key` (a vending.i18n catalogue key) and its
+    `message_values`, when given, let a channel say the same thing in the customer's language.
+    """
 
     code = "vending_error"
+
+    def __init__(
+        self, message: str = "", *, message_key: str | None = None, message_values: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message_key = message_key
+        self.message_values: dict[str, str] = dict(message_values or {})
 
 
 class InvalidTransition(VendingError):
@@ -12,7 +37,13 @@ class InvalidTransition(VendingError):
 
 
 class BadMeterNumber(VendingError):
+    """A typed meter number that is not a DRN; `problem` says why: "digits", "length" or "check"."""
+
     code = "bad_meter_number"
+
+    def __init__(self, message: str, *, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class UnknownMeter(VendingError):
@@ -24,19 +55,13 @@ class MeterBlocked(VendingError):
 
 
 class AmountOutOfRange(VendingError):
+    """An amount the tariff refuses; vending.tariffs always gives the message key of the exact limit."""
+
     code = "amount_out_of_range"
 
 
 class UnsupportedWallet(VendingError):
     code = "unsupported_wallet"
-
-
-class PaymentDeclined(VendingError):
-    code = "payment_declined"
-
-
-class ProviderUnavailable(VendingError):
-    code = "provider_unavailable"
 
 
 class RateLimited(VendingError):

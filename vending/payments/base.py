@@ -32,6 +32,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from vending.exceptions import VendingError
+
 # Wallet ids used everywhere (USSD menu, settings, registry).
 WALLET_MPESA = "mpesa"
 WALLET_EVCPLUS = "evcplus"
@@ -65,8 +67,10 @@ class FailureReason(StrEnum):
     UNKNOWN = "unknown"
 
 
-class PaymentError(Exception):
-    """Base of every error a provider raises."""
+class PaymentError(VendingError):
+    """Base of every error a provider raises (the provider family of vending.exceptions' one hierarchy)."""
+
+    code = "payment_error"
 
     def __init__(self, message: str, *, raw: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -75,6 +79,8 @@ class PaymentError(Exception):
 
 class ProviderUnavailable(PaymentError):
     """Transient: nothing happened at the provider (or a read-only call failed). Retry with backoff."""
+
+    code = "provider_unavailable"
 
 
 class ProviderRejected(PaymentError):
