@@ -54,6 +54,8 @@ from vending.services.customers import (
     customer_save_meter,
     customer_set_language,
 )
+from vending.services.purchases import purchase_create
+from vending.services.tokens import token_resend
 from vending.tariffs import Quote
 
 logger = logging.getLogger(__name__)
@@ -216,8 +218,6 @@ def _perform_one(
         # that does (a lost session) finds the first purchase by its idempotency key.
         if not ratelimit.hit(purchase_limit(), phone, now_seconds=now.timestamp()):
             raise RateLimited("too many USSD purchases from this phone")
-        from vending.services.purchases import purchase_create
-
         purchase_create(
             channel=Channel.USSD, meter=meter, payer_phone=phone, wallet=effect.wallet,
             amount=Decimal(effect.amount), idempotency_key=idempotency_key(session_id),
@@ -237,8 +237,6 @@ def _perform_one(
     elif isinstance(effect, SetLanguage):
         customer_set_language(customer=Customer.objects.get(pk=customer_id), language=effect.language)
     elif isinstance(effect, ResendToken):
-        from vending.services.tokens import token_resend
-
         purchase = Purchase.objects.filter(reference=effect.reference).select_related("customer").first()
         if purchase is None:
             raise PermissionDenied("no such purchase")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from backoffice import reconciliation as rec
 from backoffice.models import ReconciliationLine, ReconciliationResolution, ReconciliationStatement
 from backoffice.permissions import RECONCILE, require, require_reason
+from backoffice.services.support import staff_purchase_refund
 from vending.exceptions import VendingError
 from vending.models import Payment
 from vending.services.audit import audit_record
@@ -102,8 +103,6 @@ def mismatch_resolve(*, actor: User, line: ReconciliationLine, action: str,
             Payment.objects.filter(pk=_payment_of(locked).pk).update(
                 flagged=True, flag_reason=f"reconciliation: {reason}"[:255])
         elif action == ReconciliationResolution.Action.REFUND:
-            from backoffice.services.support import staff_purchase_refund
-
             staff_purchase_refund(actor=actor, purchase=_payment_of(locked).purchase, reason=reason)
         resolution = ReconciliationResolution.objects.create(line=locked, action=action, reason=reason,
                                                              resolved_by=actor)

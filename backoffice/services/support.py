@@ -7,13 +7,13 @@ from backoffice.permissions import REFUND_PURCHASE, REPRINT_TOKEN, RESEND_TOKEN,
 from vending.exceptions import InvalidTransition
 from vending.models import Purchase, Token
 from vending.services.audit import audit_record
+from vending.services.payments import purchase_refund
+from vending.services.tokens import token_resend
 
 
 def staff_token_resend(*, actor: User, purchase: Purchase, reason: str = "") -> None:
     """Send the purchase's token SMS again to the phone that bought it (the customer called)."""
     require(actor, RESEND_TOKEN)
-    from vending.services.tokens import token_resend
-
     with transaction.atomic():
         token_resend(purchase=purchase, phone=purchase.payer_phone)
         audit_record(action="purchase.token_resent_by_staff", obj=purchase, actor=actor,
@@ -37,8 +37,6 @@ def staff_purchase_refund(*, actor: User, purchase: Purchase, reason: str) -> Pu
     the states, this wrapper enforces the role and the mandatory reason."""
     require(actor, REFUND_PURCHASE)
     reason = require_reason(reason)
-    from vending.services.payments import purchase_refund
-
     with transaction.atomic():
         before = {"state": purchase.state}
         result = purchase_refund(purchase=purchase, actor=actor, reason=reason)
