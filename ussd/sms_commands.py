@@ -147,7 +147,7 @@ def sms_inbound_handle(*, sms_id: int, now: datetime | None = None) -> SmsMessag
             text = i18n.render("sms.slow_down", lang) if verdict == RateVerdict.NOTICE else None
             reply = Reply(text, lang, outcome=verdict.value)
         if reply.text:
-            sms_send(phone=inbound.phone, text=reply.text, purchase=reply.purchase, language=reply.language)
+            sms_send(phone=inbound.phone, text=reply.text, purchase=reply.purchase)
         inbound, _ = transition(inbound, SmsState.PROCESSED, actor_label=inbound.phone, reason=reply.outcome,
                                 fields={"purchase": reply.purchase} if reply.purchase else None)
     return inbound
@@ -161,7 +161,7 @@ def sms_inbound_give_up(*, sms_id: int) -> None:
             return
         customer = Customer.objects.filter(phone=inbound.phone).first()
         lang = sms_language(phone=inbound.phone, customer=customer, keyword_language=None)
-        sms_send(phone=inbound.phone, text=i18n.render("sms.error.generic", lang), language=lang)
+        sms_send(phone=inbound.phone, text=i18n.render("sms.error.generic", lang))
         transition(inbound, SmsState.PROCESSED, actor_label=inbound.phone, reason="internal_error",
                    fields={"failure_reason": "internal_error"})
 
