@@ -1,13 +1,15 @@
 """One vocabulary of errors (DESIGN.md rule 9); each channel maps them to customer text in one place.
 
-Every error koronto raises on purpose is a VendingError. Two families sit under it:
+Every refusal of a customer's or a staff member's request is a VendingError (the classes here, and a few
+children next to the service that raises them, e.g. TooManySavedMeters). The channels and the admin catch
+VendingError and turn it into text: an error that knows its customer text carries its catalogue key and values
+(`message_key`, `message_values`, given to the constructor); the others are told apart by class.
 
-* refusals of a customer's or a staff member's request (the classes below): the channels turn them into
-  text. An error that already knows its customer text carries its catalogue key and values
-  (`message_key`, `message_values`, given to the constructor); the others are told apart by class.
-* provider errors (vending.payments.base.PaymentError and its children ProviderUnavailable, ProviderRejected,
-  OutcomeUnknown, InvalidCallback): what the pipeline should do after a call to a wallet failed (retry,
-  alert, ask again). They never reach a customer as such; their docstrings say what to do with each.
+The other family is the payment providers' (vending.payments.base.PaymentError: ProviderUnavailable,
+ProviderRejected, OutcomeUnknown, InvalidCallback). Those say what the pipeline does next (retry with backoff,
+alert, ask the provider again) and must reach Celery's retry or the error log, so they are deliberately not
+VendingErrors: a channel's refusal handler never swallows one. Each name is defined once
+(tests/foundation/test_error_vocabulary.py).
 """
 
 from __future__ import annotations

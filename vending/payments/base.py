@@ -32,8 +32,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from vending.exceptions import VendingError
-
 # Wallet ids used everywhere (USSD menu, settings, registry).
 WALLET_MPESA = "mpesa"
 WALLET_EVCPLUS = "evcplus"
@@ -67,10 +65,9 @@ class FailureReason(StrEnum):
     UNKNOWN = "unknown"
 
 
-class PaymentError(VendingError):
-    """Base of every error a provider raises (the provider family of vending.exceptions' one hierarchy)."""
-
-    code = "payment_error"
+class PaymentError(Exception):
+    """Base of every error a provider raises: what the pipeline does next (retry, alert, ask again), never a
+    refusal to show a customer, so not a vending.exceptions.VendingError (see that module's docstring)."""
 
     def __init__(self, message: str, *, raw: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -79,8 +76,6 @@ class PaymentError(VendingError):
 
 class ProviderUnavailable(PaymentError):
     """Transient: nothing happened at the provider (or a read-only call failed). Retry with backoff."""
-
-    code = "provider_unavailable"
 
 
 class ProviderRejected(PaymentError):
