@@ -16,10 +16,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-# Two pytest-xdist workers, one per core; tests/conftest.py says what they keep apart and what runs on one.
 test: $(STAMP)
 	@scripts/ensure_chromium.sh
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest
 
 # The same checks as .pre-commit-config.yaml; CI runs this before the tests. (ruff format is not applied to
 # the tree yet: that one-off reformat lands on its own, after the open branches merge.)

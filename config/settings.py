@@ -147,7 +147,6 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default=""),
             # The default (300 entries, then cull a third at random) would drop live USSD sessions and
             # rate-limit counts; expired entries are still removed on read.
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},

@@ -1,6 +1,5 @@
 """Test-wide set-up: with KORONTO_REQUIRE_SERVICES=1 (CI), refuse to run on anything but Postgres and Redis."""
 
-import copy
 import itertools
 import os
 
@@ -31,33 +30,6 @@ def pytest_sessionstart(session):
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         pytest.exit(f"Redis at {settings.REDIS_URL} cannot be reached: {exc}", returncode=3)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs two workers) the end-to-end and browser tests run one after another on
-    one worker: their Celery workers share the e2e Redis database, which each of them empties first."""
-    for item in items:
-        if item.get_closest_marker("e2e") or item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _cache_of_this_xdist_worker():
-    """Under pytest-xdist each worker keeps its cache entries under a prefix of its own, and so do the processes
-    its tests start (they inherit CACHE_KEY_PREFIX): one worker's demo phones, wallet prompts and USSD sessions
-    never meet the other's. Each worker has its own test database already (pytest-django)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
-        yield
-        return
-    from django.conf import settings
-    from django.test import override_settings
-
-    caches = copy.deepcopy(settings.CACHES)
-    prefix = caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-{worker}"
-    os.environ["CACHE_KEY_PREFIX"] = prefix
-    with override_settings(CACHES=caches):
-        yield
 
 
 @pytest.fixture(autouse=True, scope="session")
