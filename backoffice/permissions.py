@@ -1,7 +1,7 @@
 """Every staff service starts with `require(actor, PERM)`: the admin hides what a role may not do,
 and the service refuses it anyway (a crafted POST, a shell, a future API)."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from vending.exceptions import PermissionDenied
 
@@ -23,11 +23,11 @@ ISSUE_API_KEY = "vending.issue_api_key"
 VIEW_AGENTS = "vending.view_agent"
 
 
-def allowed(actor: AbstractBaseUser | None, perm: str) -> bool:
+def allowed(actor: User | AnonymousUser | None, perm: str) -> bool:
     return bool(actor is not None and actor.is_active and actor.is_staff and actor.has_perm(perm))
 
 
-def require(actor: AbstractBaseUser | None, perm: str) -> None:
+def require(actor: User | AnonymousUser | None, perm: str) -> None:
     """Raise PermissionDenied unless `actor` is an active staff user holding `perm`."""
     if not allowed(actor, perm):
         who = actor.get_username() if actor is not None else "nobody"

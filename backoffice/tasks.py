@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from backoffice.models import KeyChangeItem
-from backoffice.services.campaigns import campaign_process_chunk
+from backoffice.services.campaign_chunks import campaign_process_chunk
 
 
 @shared_task(acks_late=True)

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 TARGET = 1_000_000
-CHUNK = 2000  # backoffice.services.campaigns.CHUNK_SIZE
+CHUNK = 2000  # backoffice.services.campaign_chunks.CHUNK_SIZE
 
 
 # -- part A ---------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def _worker(args: tuple[int, int]) -> int:
     from django.db import connections
 
     connections.close_all()  # a forked child opens its own connection
-    from backoffice.services.campaigns import campaign_process_chunk
+    from backoffice.services.campaign_chunks import campaign_process_chunk
 
     campaign_id, chunk = args
     total = 0

@@ -7,6 +7,7 @@ vending-key encryption key stops start-up with a message saying which one.
 """
 
 import json as _json
+import os
 from pathlib import Path
 
 import environ
@@ -30,16 +31,16 @@ def _dev_secret(name: str) -> str:
     """A per-checkout random secret for development; production must set the variable."""
     import secrets
 
-    values: dict[str, str] = {}
     if _DEV_SECRETS.exists():
-        for line in _DEV_SECRETS.read_text().splitlines():
-            key, _, value = line.partition("=")
-            values[key] = value
-    if name not in values:
-        values[name] = secrets.token_urlsafe(48)
-        _DEV_SECRETS.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-        _DEV_SECRETS.chmod(0o600)
-    return values[name]
+        # django-environ reads the file into os.environ (a variable already set wins), so the web server,
+        # the worker and beat started from here all see the same secrets.
+        environ.Env.read_env(_DEV_SECRETS)
+    value = env.str(name, default="")
+    if not value:
+        value = os.environ[name] = secrets.token_urlsafe(48)
+        with os.fdopen(os.open(_DEV_SECRETS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a") as out:
+            out.write(f"{name}={value}\n")
+    return value
 
 
 def _required_secret(name: str) -> str:
@@ -337,6 +338,9 @@ try:
     USSD_GATEWAY_FORMATS = _json.loads(_USSD_GATEWAY_FORMATS) if _USSD_GATEWAY_FORMATS else {}
 except ValueError as _exc:
     raise ImproperlyConfigured(f"USSD_GATEWAY_FORMATS is not valid JSON: {_exc}") from _exc
+# Per phone number, per hour, over SMS: inbound commands, and purchases (BUY). README: Rate limits.
+SMS_COMMANDS_PER_HOUR = env.int("SMS_COMMANDS_PER_HOUR", default=15)
+SMS_PURCHASES_PER_HOUR = env.int("SMS_PURCHASES_PER_HOUR", default=5)
 SMS_SHORTCODE = env.str("SMS_SHORTCODE", default="44135")
 DEFAULT_COUNTRY = env.str("DEFAULT_COUNTRY", default="KE")
 

@@ -179,6 +179,7 @@ def wallet_prompt_answer(*, phone: str, prompt_id: str, pin: str | None, now: fl
     if pin is not None and (len(pin) != PIN_LENGTH or not pin.isdigit()):
         raise BadPin(f"the PIN has {PIN_LENGTH} digits")
     prompt = _take(phone, prompt_id, time.time() if now is None else now)
+    bodies: tuple[str, ...]
     if pin is None:
         answer, bodies = "declined", (_decline_body(prompt, FailureReason.CANCELLED),)
     elif pin != DEMO_PIN:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._base import FakeServer
 from .africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME, FakeAfricasTalking
 from .daraja import FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, FAKE_PASSKEY, FAKE_SHORTCODE, FakeDaraja
 from .edahab import FAKE_EDAHAB_AGENT, FAKE_EDAHAB_API_KEY, FAKE_EDAHAB_SECRET, FakeEdahab
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="log each request line")
     args = parser.parse_args(argv)
     port = args.port if args.port is not None else DEFAULT_PORTS[args.fake]
+    server: FakeServer
     if args.fake == "daraja":
         server = FakeDaraja(args.host, port, callback_delay=args.delay, verbose=args.verbose)
         settings = {"DARAJA_CONSUMER_KEY": FAKE_CONSUMER_KEY, "DARAJA_CONSUMER_SECRET": FAKE_CONSUMER_SECRET,

@@ -101,7 +101,7 @@ class FakeServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = self.socket.getsockname()[:2]  # an IPv4 address: (host, port)
         return f"http://{host}:{port}"
 
     # -- lifecycle -----------------------------------------------------------------------------------

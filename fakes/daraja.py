@@ -252,7 +252,7 @@ class FakeDaraja(FakeServer):
         n = next(self._ids)
         checkout_id = f"ws_CO_{time.strftime('%d%m%Y%H%M%S')}{n:06d}"
         merchant_id = f"{n:04d}-fake-{secrets.token_hex(4)}"
-        record = {
+        record: dict[str, Any] = {
             "phone": phone, "amount": Decimal(str(p["Amount"])), "scenario": scenario,
             "merchant_request_id": merchant_id, "ready_at": time.monotonic() + self.callback_delay,
             "receipt": f"FAK{n:07d}", "callback_url": str(p["CallBackURL"]),

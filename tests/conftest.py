@@ -68,6 +68,17 @@ def wall_clock(request):
 
     with time_machine.travel(DATES[name], tick=True):
         yield DATES[name]
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """MD5 instead of PBKDF2's million rounds: each staff user a test creates cost about a second of CPU.
+
+    Tests only (production keeps Django's default hashers); passwords are still hashed and checked, so a
+    login with the wrong password still fails. Processes a test starts (Celery workers) never log anyone in.
+    """
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

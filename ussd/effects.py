@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from ussd.machine import (
+from ussd.conversation import (
     CreatePurchase,
     Effect,
     MeterInfo,
@@ -56,6 +56,8 @@ from vending.services.customers import (
     customer_save_meter,
     customer_set_language,
 )
+from vending.services.purchases import purchase_create
+from vending.services.tokens import token_resend
 from vending.tariffs import Quote
 
 logger = logging.getLogger(__name__)
@@ -131,8 +133,7 @@ class DatabaseReader:
         try:
             quote = purchase_quote_for_drn(drn=drn, amount=Decimal(amount), now=self.now)
         except AmountOutOfRange as exc:
-            key = getattr(exc, "message_key", None)
-            return QuoteRefused(key, dict(getattr(exc, "message_values", {}))) if key else None
+            return QuoteRefused(exc.message_key, exc.message_values) if exc.message_key else None
         if quote is None:
             return None
         # Kept for the confirm hop: the purchase carries the quote the customer is about to confirm.
@@ -158,6 +159,7 @@ class DatabaseReader:
         return [
             TokenInfo(reference=t.purchase.reference, digits=t.grouped, units=f"{t.units}")
             for t in last_tokens_for_phone(phone=self.phone, meter=meter)
+            if t.purchase is not None  # always, for the selector's tokens
         ]
 
     def recent_purchases(self) -> Sequence[PurchaseInfo]:
@@ -225,8 +227,6 @@ def _perform_one(
         # that does (a lost session) finds the first purchase by its idempotency key.
         if not ratelimit.hit(purchase_limit(), phone, now_seconds=now.timestamp()):
             raise RateLimited("too many USSD purchases from this phone")
-        from vending.services.purchases import purchase_create
-
         purchase_create(
             channel=Channel.USSD, meter=meter, payer_phone=phone, wallet=effect.wallet,
             amount=Decimal(effect.amount), idempotency_key=idempotency_key(session_id),
@@ -246,8 +246,6 @@ def _perform_one(
     elif isinstance(effect, SetLanguage):
         customer_set_language(customer=Customer.objects.get(pk=customer_id), language=effect.language)
     elif isinstance(effect, ResendToken):
-        from vending.services.tokens import token_resend
-
         purchase = Purchase.objects.filter(reference=effect.reference).select_related("customer").first()
         if purchase is None:
             raise PermissionDenied("no such purchase")
@@ -281,9 +279,8 @@ _ERROR_KEYS: tuple[tuple[type[VendingError], str], ...] = (
 
 
 def error_text(exc: VendingError, lang: str) -> str:
-    key = getattr(exc, "message_key", None)
-    if isinstance(exc, AmountOutOfRange) and key:
-        return render(key, lang, **getattr(exc, "message_values", {}))
+    if isinstance(exc, AmountOutOfRange) and exc.message_key:
+        return render(exc.message_key, lang, **exc.message_values)
     for kind, message in _ERROR_KEYS:
         if isinstance(exc, kind):
             return render(message, lang)

@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,9 +34,7 @@ from vending.exceptions import (
     InvalidTransition,
     MeterBlocked,
     MeterNotVendable,
-    PaymentDeclined,
     PermissionDenied,
-    ProviderUnavailable,
     RateLimited,
     UnknownMeter,
     UnsupportedWallet,
@@ -63,9 +62,9 @@ from vending.tariffs import Quote, format_money
 
 log = logging.getLogger(__name__)
 
-COMMANDS_PER_HOUR = Limit("sms_commands", max_hits=15, window_seconds=3600)
+COMMANDS_PER_HOUR = Limit("sms_commands", max_hits=settings.SMS_COMMANDS_PER_HOUR, window_seconds=3600)
 SLOW_DOWN_NOTICES = Limit("sms_slow_down_notice", max_hits=1, window_seconds=3600)
-BUYS_PER_HOUR = Limit("sms_buys", max_hits=5, window_seconds=3600)
+BUYS_PER_HOUR = Limit("sms_buys", max_hits=settings.SMS_PURCHASES_PER_HOUR, window_seconds=3600)
 
 # How each wallet is written in a command (and in our examples).
 WALLET_KEYWORDS = {"mpesa": "MPESA", "evcplus": "EVC", "zaad": "ZAAD", "sahal": "SAHAL", "edahab": "EDAHAB"}
@@ -151,7 +150,7 @@ def sms_inbound_handle(*, sms_id: int, now: datetime | None = None) -> SmsMessag
             text = i18n.render("sms.slow_down", lang) if verdict == RateVerdict.NOTICE else None
             reply = Reply(text, lang, outcome=verdict.value)
         if reply.text:
-            sms_send(phone=inbound.phone, text=reply.text, purchase=reply.purchase, language=reply.language)
+            sms_send(phone=inbound.phone, text=reply.text, purchase=reply.purchase)
         inbound, _ = transition(inbound, SmsState.PROCESSED, actor_label=inbound.phone, reason=reply.outcome,
                                 fields={"purchase": reply.purchase} if reply.purchase else None)
     return inbound
@@ -165,7 +164,7 @@ def sms_inbound_give_up(*, sms_id: int) -> None:
             return
         customer = Customer.objects.filter(phone=inbound.phone).first()
         lang = sms_language(phone=inbound.phone, customer=customer, keyword_language=None)
-        sms_send(phone=inbound.phone, text=i18n.render("sms.error.generic", lang), language=lang)
+        sms_send(phone=inbound.phone, text=i18n.render("sms.error.generic", lang))
         transition(inbound, SmsState.PROCESSED, actor_label=inbound.phone, reason="internal_error",
                    fields={"failure_reason": "internal_error"})
 
@@ -212,9 +211,8 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
     drn = meter.drn if meter else ""
     outcome = f"error:{exc.code}"
     if isinstance(exc, AmountOutOfRange):
-        key = getattr(exc, "message_key", None)
-        if key:  # the tariff maths says which limit, in every language
-            return Reply(i18n.render(key, lang, **exc.message_values), lang, outcome=outcome)  # type: ignore[attr-defined]
+        if exc.message_key:  # the tariff maths says which limit, in every language
+            return Reply(i18n.render(exc.message_key, lang, **exc.message_values), lang, outcome=outcome)
         return Reply(i18n.render("sms.error.amount_out_of_range", lang, drn=drn), lang, outcome=outcome)
     if isinstance(exc, UnsupportedWallet) and meter is not None:
         currency = meter.tariff.currency
@@ -231,8 +229,6 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
         MeterNotVendable: "sms.error.not_vendable",
         RateLimited: "sms.error.rate_limited",
         PermissionDenied: "sms.error.permission_denied",
-        ProviderUnavailable: "sms.error.provider_unavailable",
-        PaymentDeclined: "sms.error.payment_declined",
     }
     for kind, key in simple.items():
         if isinstance(exc, kind):
@@ -338,8 +334,9 @@ def _token(ctx: _Context, cmd: Command) -> Reply:
     sent = 0
     for meter in meters:
         tokens = last_tokens_for_phone(phone=ctx.phone, meter=meter, limit=1)
-        if tokens:
-            token_resend(purchase=tokens[0].purchase, phone=ctx.phone)
+        purchase = tokens[0].purchase if tokens else None  # the selector's tokens all have one
+        if purchase is not None:
+            token_resend(purchase=purchase, phone=ctx.phone)
             sent += 1
     if sent:
         return Reply(None, ctx.language, outcome=f"token_resent:{sent}")

@@ -339,8 +339,8 @@ def _parse_buy(rest: list[str], name: CommandName, lang: str) -> Command | Parse
     reversed_order = _amount_first(tokens)
     if reversed_order is not None and (isinstance(amount, Reason) or not isinstance(
             parse_meter(tokens[:-1]), MeterRef)):
-        first, meter = reversed_order
-        return Command(name, lang, meter=meter, amount=first, wallet=wallet)
+        first_amount, named_meter = reversed_order
+        return Command(name, lang, meter=named_meter, amount=first_amount, wallet=wallet)
     if isinstance(amount, Reason):
         extra = _trailing_words(tokens)
         if extra:  # "BUY 0412… 500 for my mother": a whole command, then words we cannot place

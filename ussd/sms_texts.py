@@ -73,8 +73,6 @@ _EN = {
     "sms.error.amount_out_of_range": "That amount cannot be paid for meter {drn}. Please try another amount.",
     "sms.error.rate_limited": "Too many payment requests. Please wait a few minutes and try again.",
     "sms.error.permission_denied": "That purchase was not made from this phone.",
-    "sms.error.provider_unavailable": "Payments are busy right now. No money was taken. Please try again later.",
-    "sms.error.payment_declined": "Payment failed. No money was taken. Please try again.",
     "sms.error.generic": "Sorry, we could not do that now. No money was taken. Please try again later.",
 }
 
@@ -152,11 +150,6 @@ _SO = {
     "sms.error.amount_out_of_range": "Lacagtaas laguma bixin karo mitirka {drn}. Fadlan isku day lacag kale.",
     "sms.error.rate_limited": "Codsiyo lacag bixin oo badan. Fadlan sug dhowr daqiiqo oo isku day mar kale.",
     "sms.error.permission_denied": "Iibkaas lagama samayn taleefankan.",
-    "sms.error.provider_unavailable": (
-        "Nidaamka lacagta wuu mashquulsan yahay. Lacag "
-        "lagaama qaadin. Isku day goor dambe."
-    ),
-    "sms.error.payment_declined": "Lacag bixinta way fashilantay. Lacag lagaama qaadin. Fadlan isku day mar kale.",
     "sms.error.generic": "Waan ka xunnahay, hadda lama samayn karo. Lacag lagaama qaadin. Isku day goor dambe.",
 }
 
@@ -229,8 +222,6 @@ _SW = {
     "sms.error.amount_out_of_range": "Kiasi hicho hakiwezi kulipwa kwa mita {drn}. Tafadhali jaribu kiasi kingine.",
     "sms.error.rate_limited": "Maombi mengi ya malipo. Tafadhali subiri dakika chache ujaribu tena.",
     "sms.error.permission_denied": "Ununuzi huo haukufanywa kutoka simu hii.",
-    "sms.error.provider_unavailable": "Mfumo wa malipo una shughuli nyingi. Hakuna pesa iliyotolewa. Jaribu baadaye.",
-    "sms.error.payment_declined": "Malipo yameshindwa. Hakuna pesa iliyotolewa. Tafadhali jaribu tena.",
     "sms.error.generic": "Samahani, hatukuweza kufanya hivyo sasa. Hakuna pesa iliyotolewa. Jaribu tena baadaye.",
 }
 

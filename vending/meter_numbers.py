@@ -10,11 +10,11 @@ def clean_drn(raw: str) -> str:
     """Return the DRN with separators removed, or raise BadMeterNumber saying what is wrong."""
     drn = "".join(ch for ch in raw if ch not in " -.")
     if not drn.isdigit():
-        raise BadMeterNumber("A meter number has digits only.")
+        raise BadMeterNumber("A meter number has digits only.", problem="digits")
     if len(drn) not in (11, 13):
-        raise BadMeterNumber("A meter number has 11 or 13 digits.")
+        raise BadMeterNumber("A meter number has 11 or 13 digits.", problem="length")
     if not drn_is_valid(drn):
-        raise BadMeterNumber("The meter number's last digit does not match; please check it.")
+        raise BadMeterNumber("The meter number's last digit does not match; please check it.", problem="check")
     return drn
 
 

@@ -1,6 +1,12 @@
 """Per-subject rate limits in the shared cache (fixed windows), e.g. USSD dials or purchases per phone.
 
 The cache is Redis in production and a file cache by default, so every process sees the same counts.
+A window is named by its number (``now // window_seconds``) in the key, so a counter only has to live
+until its window ends; each counter is kept for a whole window plus a margin after its last hit, on
+every backend. (Django's ``incr`` keeps a key's expiry on Redis and locmem but not on the file or
+database caches, which store the new value with the *default* timeout, 300 s: without the ``touch``
+below, "30 dials an hour" would lift five minutes after the last dial.) The limits and their settings
+are listed in the README (Rate limits).
 """
 
 from dataclasses import dataclass
@@ -39,4 +45,7 @@ def hit(limit: Limit, subject: str, *, now_seconds: float) -> bool:
         except ValueError:  # the key expired between add and incr
             cache.add(key, 1, timeout=ttl)
             count = 1
+        else:
+            # Backends whose incr() is get + set (file, database) just gave the counter the default timeout.
+            cache.touch(key, timeout=ttl)
     return count <= limit.max_hits

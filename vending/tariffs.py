@@ -448,7 +448,4 @@ def _plain(value: Decimal) -> str:
 
 
 def _refusal(key: str, **values: str) -> AmountOutOfRange:
-    error = AmountOutOfRange(render(key, "en", **values))
-    error.message_key = key  # type: ignore[attr-defined]
-    error.message_values = values  # type: ignore[attr-defined]
-    return error
+    return AmountOutOfRange(render(key, "en", **values), message_key=key, message_values=values)

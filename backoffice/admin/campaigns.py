@@ -5,7 +5,8 @@ from django.utils.html import format_html, format_html_join
 
 from backoffice import permissions as perms
 from backoffice.models import KeyChangeCampaign, KeyChangeItem
-from backoffice.services.campaigns import campaign_progress, campaign_resume
+from backoffice.services.campaign_chunks import campaign_progress
+from backoffice.services.campaigns import campaign_resume
 from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 
@@ -14,8 +15,9 @@ from vending.exceptions import VendingError
 class KeyChangeCampaignAdmin(ReadOnlyAdmin):
     list_display = ["name", "created_at", "created_by", "mode", "target_supply_group", "status", "progress_text"]
     list_filter = ["status", "mode"]
-    fields = ["name", "reason", "mode", "delivery", "target_supply_group", "target_tariff_index", "target_base_date",
-              "created_by", "created_at", "finished_at", "status", "progress", "failures"]
+    fields = ("name", "reason", "mode", "delivery", "target_supply_group", "target_tariff_index",
+              "target_base_date", "created_by", "created_at", "finished_at", "status", "progress",
+              "failures")
     readonly_fields = fields
     actions = ["resume"]
     change_form_template = "backoffice/campaign_change_form.html"

@@ -10,7 +10,8 @@ from vending.admin.base import ReadOnlyAdmin
 @admin.register(MeterImport)
 class MeterImportAdmin(ReadOnlyAdmin):
     list_display = ["file_name", "created_at", "created_by", "created_count", "existing_count", "error_count"]
-    fields = ["file_name", "created_by", "created_at", "created_count", "existing_count", "error_count", "rows"]
+    fields = ("file_name", "created_by", "created_at", "created_count", "existing_count", "error_count",
+              "rows")
     readonly_fields = fields
 
     @admin.display(description="report")

@@ -24,8 +24,8 @@ from vending.exceptions import VendingError
 class ReconciliationStatementAdmin(ReadOnlyAdmin):
     list_display = ["file_name", "source", "uploaded_at", "uploaded_by", "period_start", "period_end", "summary"]
     list_filter = ["source"]
-    fields = ["source", "file_name", "uploaded_by", "uploaded_at", "period_start", "period_end", "summary",
-              "mismatches"]
+    fields = ("source", "file_name", "uploaded_by", "uploaded_at", "period_start", "period_end", "summary",
+              "mismatches")
     readonly_fields = fields
 
     def has_add_permission(self, request):

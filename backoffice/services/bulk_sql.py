@@ -12,12 +12,26 @@ from typing import Any
 from django.db import connection, models
 
 
+def _concrete_field(model: type[models.Model], name: str) -> models.Field:
+    """The model's field `name`, which must be a column of its own table (not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"{model._meta.label}.{name} is a reverse relation, not a column")
+    return field
+
+
+def _column(field: models.Field) -> str:
+    if field.column is None:
+        raise ValueError(f"{field} has no column")
+    return field.column
+
+
 def insert_rows(model: type[models.Model], *, fields: list[str], rows: Iterable[tuple], common: dict[str, Any]) -> int:
     """Insert `rows` (values of `fields`, in order, already database-ready) plus `common`; return the count."""
     opts = model._meta
-    constant = [opts.get_field(name) for name in common]
+    constant = [_concrete_field(model, name) for name in common]
     prepared = tuple(f.get_db_prep_save(common[f.name], connection) for f in constant)
-    columns = [opts.get_field(name).column for name in fields] + [f.column for f in constant]
+    columns = [_column(f) for f in [*(_concrete_field(model, name) for name in fields), *constant]]
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     table = connection.ops.quote_name(opts.db_table)
     count = 0

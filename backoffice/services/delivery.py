@@ -39,6 +39,5 @@ def sms_to_meter_customers(*, meter: Meter, key: str, required: bool = True, **v
         raise NoCustomerToNotify(f"Meter {meter.drn} has no customer to send to; choose 'show once' instead.")
     count = 0
     for phone, language in recipients:
-        count += len(sms_send(phone=phone, text=i18n.render(key, language, drn=meter.drn, **values),
-                              language=language))
+        count += len(sms_send(phone=phone, text=i18n.render(key, language, drn=meter.drn, **values)))
     return count

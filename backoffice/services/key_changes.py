@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -98,7 +98,7 @@ class KeyChangePlan:
 
 
 def plan_key_change(
-    *, meter: Meter, target: KeyChangeTarget, mode: str, cache: ConfigCache, actor: AbstractBaseUser | None,
+    *, meter: Meter, target: KeyChangeTarget, mode: str, cache: ConfigCache, actor: User | None,
     reason: str, now: datetime | None = None,
 ) -> KeyChangePlan:
     """Change `meter` in memory (the caller saves it) and build its unsaved key change tokens.
@@ -182,7 +182,7 @@ class KeyChangeResult:
 
 def meter_key_change(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     meter: Meter,
     target: KeyChangeTarget,
     mode: str,

@@ -10,7 +10,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from backoffice.models import MeterImport
@@ -41,9 +41,12 @@ class RowOutcome:
         return {"row": self.row, "drn": self.drn, "outcome": self.outcome, "message": self.message}
 
 
-def _int(row: dict[str, str], name: str, default: int | None = None) -> int | None:
+def _int(row: dict[str, str], name: str, default: int | None = None) -> int:
+    """The column as a whole number; an empty cell takes `default`, or is an error when there is none."""
     text = (row.get(name) or "").strip()
     if not text:
+        if default is None:
+            raise VendingError(f"{name} is empty")
         return default
     if not text.isdigit():
         raise VendingError(f"{name} must be a whole number, not {text!r}")
@@ -59,7 +62,7 @@ def _tariff(text: str, group: SupplyGroup) -> Tariff:
     return found
 
 
-def _import_row(row: dict[str, str], actor: AbstractBaseUser) -> tuple[str, str, str]:
+def _import_row(row: dict[str, str], actor: User) -> tuple[str, str, str]:
     drn = clean_drn(row.get("drn") or "")
     if Meter.objects.filter(drn=drn).exists():
         return drn, "exists", "already registered; left unchanged"
@@ -83,7 +86,7 @@ def _import_row(row: dict[str, str], actor: AbstractBaseUser) -> tuple[str, str,
     return drn, "created", ""
 
 
-def meters_import_csv(*, actor: AbstractBaseUser, text: str, file_name: str) -> MeterImport:
+def meters_import_csv(*, actor: User, text: str, file_name: str) -> MeterImport:
     """Register every good row; return the import with its per-row report."""
     require(actor, IMPORT_METERS)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))

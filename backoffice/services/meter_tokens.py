@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -60,7 +60,7 @@ def _take_tid(meter: Meter, base_date: int, now: datetime) -> int:
 
 def engineering_token_issue(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     meter: Meter,
     kind: str,
     reason: str,
@@ -107,7 +107,7 @@ def engineering_token_issue(
 
 def free_token_issue(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     meter: Meter,
     kwh: Decimal,
     reason: str,

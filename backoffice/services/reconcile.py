@@ -3,7 +3,7 @@
 import hashlib
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +11,7 @@ from django.utils import timezone
 from backoffice import reconciliation as rec
 from backoffice.models import ReconciliationLine, ReconciliationResolution, ReconciliationStatement
 from backoffice.permissions import RECONCILE, REFUND_PURCHASE, allowed, require, require_reason
+from backoffice.services.support import staff_purchase_refund
 from vending.exceptions import VendingError
 from vending.models import Payment
 from vending.services.audit import audit_record
@@ -75,7 +76,7 @@ def _refuse_repeat(*, source: str, digest: str, lines: list[rec.StatementLine]) 
     raise BadStatement(f"This statement was uploaded before: {what}{when}. Nothing was added.")
 
 
-def statement_upload(*, actor: AbstractBaseUser, source: str, text: str, file_name: str) -> ReconciliationStatement:
+def statement_upload(*, actor: User, source: str, text: str, file_name: str) -> ReconciliationStatement:
     """Parse the statement, match it with our payments over its period, and store every outcome."""
     require(actor, RECONCILE)
     if source not in rec.PARSERS:
@@ -108,13 +109,20 @@ def statement_upload(*, actor: AbstractBaseUser, source: str, text: str, file_na
     return statement
 
 
-def resolve_actions_for(actor: AbstractBaseUser) -> list[tuple[str, str]]:
+def resolve_actions_for(actor: User) -> list[tuple[str, str]]:
     """The resolutions `actor` may choose: refunding needs the refund right as well."""
     return [(value, label) for value, label in ReconciliationResolution.Action.choices
             if value != ReconciliationResolution.Action.REFUND or allowed(actor, REFUND_PURCHASE)]
 
 
-def mismatch_resolve(*, actor: AbstractBaseUser, line: ReconciliationLine, action: str,
+def _payment_of(line: ReconciliationLine) -> Payment:
+    """The payment of ours a flag or a refund acts on; a line without one can only be acknowledged."""
+    if line.payment is None:
+        raise VendingError("This line has no payment of ours to act on; acknowledge it with a reason.")
+    return line.payment
+
+
+def mismatch_resolve(*, actor: User, line: ReconciliationLine, action: str,
                      reason: str) -> ReconciliationResolution:
     """Settle one mismatch with an action and a reason; a line is resolved once."""
     require(actor, RECONCILE)
@@ -123,24 +131,19 @@ def mismatch_resolve(*, actor: AbstractBaseUser, line: ReconciliationLine, actio
         raise VendingError(f"unknown resolution {action!r}")
     if line.outcome == ReconciliationLine.Outcome.MATCHED:
         raise VendingError("A matched line needs no resolution.")
-    if action != ReconciliationResolution.Action.ACKNOWLEDGE and line.payment_id is None:
-        raise VendingError("This line has no payment of ours to act on; acknowledge it with a reason.")
     with transaction.atomic():
         locked = ReconciliationLine.objects.select_for_update().get(pk=line.pk)
         if ReconciliationResolution.objects.filter(line=locked).exists():
             raise VendingError("This mismatch is already resolved.")
         if action == ReconciliationResolution.Action.FLAG_PAYMENT:
-            Payment.objects.filter(pk=locked.payment_id).update(
+            Payment.objects.filter(pk=_payment_of(locked).pk).update(
                 flagged=True, flag_reason=f"reconciliation: {reason}"[:255])
         elif action == ReconciliationResolution.Action.REFUND:
-            from backoffice.services.support import staff_purchase_refund
-
             require(actor, REFUND_PURCHASE)  # reconciling does not carry the refund right (Finance has none)
-
-            staff_purchase_refund(actor=actor, purchase=locked.payment.purchase, reason=reason)
+            staff_purchase_refund(actor=actor, purchase=_payment_of(locked).purchase, reason=reason)
         resolution = ReconciliationResolution.objects.create(line=locked, action=action, reason=reason,
                                                              resolved_by=actor)
         audit_record(action="reconciliation.mismatch_resolved", obj=locked, actor=actor, reason=reason,
-                     purchase=locked.payment.purchase if locked.payment_id else None,
+                     purchase=locked.payment.purchase if locked.payment is not None else None,
                      before={"outcome": locked.outcome}, after={"resolution": action})
     return resolution

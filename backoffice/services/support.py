@@ -1,6 +1,6 @@
 """Support and vending-operator actions on a purchase: resend the token SMS, reprint, refund."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from backoffice.models import Approval
@@ -8,13 +8,13 @@ from backoffice.permissions import REFUND_PURCHASE, REPRINT_TOKEN, RESEND_TOKEN,
 from vending.exceptions import InvalidTransition
 from vending.models import Purchase, Token
 from vending.services.audit import audit_record
+from vending.services.payments import purchase_refund
+from vending.services.tokens import token_resend
 
 
-def staff_token_resend(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> None:
+def staff_token_resend(*, actor: User, purchase: Purchase, reason: str = "") -> None:
     """Send the purchase's token SMS again to the phone that bought it (the customer called)."""
     require(actor, RESEND_TOKEN)
-    from vending.services.tokens import token_resend
-
     with transaction.atomic():
         token_resend(purchase=purchase, phone=purchase.payer_phone)
         audit_record(action="purchase.token_resent_by_staff", obj=purchase, actor=actor,
@@ -22,7 +22,7 @@ def staff_token_resend(*, actor: AbstractBaseUser, purchase: Purchase, reason: s
                      data={"phone": purchase.payer_phone})
 
 
-def staff_token_reprint(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> list[Token]:
+def staff_token_reprint(*, actor: User, purchase: Purchase, reason: str = "") -> list[Token]:
     """The purchase's tokens, in entry order, for staff to read out; each reprint is audited."""
     require(actor, REPRINT_TOKEN)
     tokens = list(purchase.tokens.order_by("sequence", "pk"))
@@ -33,7 +33,7 @@ def staff_token_reprint(*, actor: AbstractBaseUser, purchase: Purchase, reason: 
     return tokens
 
 
-def staff_purchase_refund(*, actor: AbstractBaseUser, purchase: Purchase, reason: str,
+def staff_purchase_refund(*, actor: User, purchase: Purchase, reason: str,
                           approval: Approval | None = None) -> Purchase:
     """Reverse or refund the payment of a purchase; the pipeline's purchase_refund moves the money and
     the states, this wrapper enforces the role and the mandatory reason. Above the refund threshold it
@@ -44,7 +44,6 @@ def staff_purchase_refund(*, actor: AbstractBaseUser, purchase: Purchase, reason
 
     if approvals.refund_needs_approval(purchase=purchase):
         approvals.check_approved(approval, kind=Approval.Kind.REFUND, purchase=purchase)
-    from vending.services.payments import purchase_refund
 
     with transaction.atomic():
         before = {"state": purchase.state}

@@ -3,8 +3,10 @@
 import pytest
 
 from backoffice.models import KeyChangeCampaign, KeyChangeItem
+from backoffice.services import campaign_chunks as chunks_module
 from backoffice.services import campaigns as campaigns_module
-from backoffice.services.campaigns import campaign_process_chunk, campaign_progress, campaign_start
+from backoffice.services.campaign_chunks import campaign_process_chunk, campaign_progress
+from backoffice.services.campaigns import campaign_start
 from backoffice.services.key_changes import AlreadyAtTarget, KeyChangeTarget, meter_key_change
 from tests.factories import make_customer, make_meter, make_supply_group
 from vending.exceptions import PermissionDenied
@@ -116,7 +118,7 @@ def test_a_crashed_chunk_rolls_back_and_the_resumed_campaign_changes_each_meter_
     old_group, new_group = _rollover_setup()
     meters = [make_meter(supply_group=old_group, base_date=1993) for _ in range(4)]
     campaign = _campaign(custodian, meters, new_group, django_capture_on_commit_callbacks)
-    real_audit = campaigns_module.audit_record
+    real_audit = chunks_module.audit_record
 
     def crash_after_the_writes(**kwargs):
         # The meters, tokens and items are written by now: the worker dies before the commit.
@@ -124,14 +126,14 @@ def test_a_crashed_chunk_rolls_back_and_the_resumed_campaign_changes_each_meter_
             raise RuntimeError("worker killed")
         return real_audit(**kwargs)
 
-    monkeypatch.setattr(campaigns_module, "audit_record", crash_after_the_writes)
+    monkeypatch.setattr(chunks_module, "audit_record", crash_after_the_writes)
     with pytest.raises(RuntimeError):
         campaign_process_chunk(campaign_id=campaign.pk, limit=10, now=now)
     assert not Token.objects.filter(kind=Token.Kind.KEY_CHANGE).exists()
     assert campaign.items.filter(status=KeyChangeItem.Status.PENDING).count() == 4
     assert set(Meter.objects.filter(pk__in=[m.pk for m in meters]).values_list("base_date", flat=True)) == {1993}
 
-    monkeypatch.setattr(campaigns_module, "audit_record", real_audit)
+    monkeypatch.setattr(chunks_module, "audit_record", real_audit)
     assert campaign_process_chunk(campaign_id=campaign.pk, limit=10, now=now) == 4
     assert Token.objects.filter(kind=Token.Kind.KEY_CHANGE).count() == 8
     assert set(campaign.items.values_list("status", flat=True)) == {KeyChangeItem.Status.DONE}

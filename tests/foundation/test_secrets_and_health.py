@@ -155,3 +155,27 @@ def test_check_deploy_is_clean_in_production_mode():
 def test_migrations_are_complete():
     result = _manage("makemigrations", "--check", "--dry-run", env=dict(os.environ))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _dev_settings(var_dir, **extra: str) -> list[str]:
+    """SECRET_KEY, VENDING_KEY_ENCRYPTION_KEY, WEBHOOK_SECRET as a fresh development process sees them."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SECRET_KEY", "VENDING_KEY_ENCRYPTION_KEY", "WEBHOOK_SECRET", "KORONTO_ENV")}
+    env.update({"KORONTO_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings", **extra})
+    code = ("from django.conf import settings as s; "
+            "print(s.SECRET_KEY, s.VENDING_KEY_ENCRYPTION_KEY, s.WEBHOOK_SECRET)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120, check=True)
+    return result.stdout.split()
+
+
+def test_development_secrets_are_made_once_per_checkout_and_kept_private(tmp_path):
+    first = _dev_settings(tmp_path)
+    assert len(first) == 3 and len(set(first)) == 3 and all(len(v) >= 40 for v in first)
+    secrets_file = tmp_path / "dev-secrets.env"
+    assert secrets_file.stat().st_mode & 0o777 == 0o600
+    kept = secrets_file.read_text()
+    # The next process reads the other two back from the file (not made again); a variable set in the
+    # environment wins over the file, which keeps its own value.
+    assert _dev_settings(tmp_path, WEBHOOK_SECRET="from-the-environment") == [*first[:2], "from-the-environment"]
+    assert secrets_file.read_text() == kept

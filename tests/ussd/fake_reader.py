@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from ussd.machine import MeterInfo, PurchaseInfo, QuoteInfo, SavedMeter, TokenInfo
+from ussd.conversation import MeterInfo, PurchaseInfo, QuoteInfo, SavedMeter, TokenInfo
 
 
 @dataclass

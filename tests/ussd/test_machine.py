@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.ussd.fake_reader import FakeReader
 from ussd import machine
-from ussd.machine import CreatePurchase, Ctx, Item, ListScreen, MeterInfo, SavedMeter, SaveMeter
+from ussd.conversation import CreatePurchase, Ctx, Item, ListScreen, MeterInfo, SavedMeter, SaveMeter
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME_METER = MeterInfo(drn="04123456784", label="Wanjiku Home", active=True, currency="KES", min_amount="20.00",

@@ -8,7 +8,7 @@ import ussd.i18n
 import vending.tariffs  # noqa: F401  (registers the tariff refusals buy.amount shows)
 from tests.ussd.fake_reader import FakeReader
 from ussd import machine
-from ussd.machine import Ctx, MeterInfo, PurchaseInfo, QuoteInfo, SavedMeter, TokenInfo
+from ussd.conversation import Ctx, MeterInfo, PurchaseInfo, QuoteInfo, SavedMeter, TokenInfo
 from vending.i18n import keys, missing_translations, render
 from vending.sms.gsm7 import is_gsm7
 

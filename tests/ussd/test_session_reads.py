@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from tests.ussd.conftest import Phone
 from ussd import effects, sessions
-from ussd.machine import MeterInfo, RemoveMeter, SavedMeter, SaveMeter
+from ussd.conversation import MeterInfo, RemoveMeter, SavedMeter, SaveMeter
 from vending.models import CustomerMeter, Meter
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

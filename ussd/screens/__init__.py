@@ -7,7 +7,7 @@ Flows (DESIGN.md, issue 5):
        ─4─ status ─ status.detail
        ─5─ language
 
-One module per menu; importing this package registers every screen into ussd.machine.REGISTRY.
+One module per menu; importing this package registers every screen into ussd.conversation.REGISTRY.
 """
 
 import ussd.i18n  # noqa: F401  (registers the catalogue the screens render from)

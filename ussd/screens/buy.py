@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from ussd.machine import (
+from ussd.conversation import (
     CreatePurchase,
     Ctx,
     Finish,

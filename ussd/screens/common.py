@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ussd.machine import Ctx, Go, Item, Outcome, Retry, safe_text
+from ussd.conversation import Ctx, Go, Item, Outcome, Retry, safe_text
 from vending.exceptions import BadMeterNumber
 from vending.meter_numbers import clean_drn
 from vending.sms.gsm7 import is_gsm7
@@ -47,19 +47,18 @@ def parse_amount(text: str) -> Decimal | None:
         return None
 
 
+_METER_PROBLEMS = {"digits": "ussd.err.meter_digits", "length": "ussd.err.meter_length",
+                   "check": "ussd.err.meter_check"}
+
+
 def meter_number(text: str) -> tuple[str | None, str]:
     """(problem message key, cleaned DRN): clean_drn decides; the key says why, in the customer's words."""
+    if not text.isascii():  # other scripts' digits are digits to Python, not to a meter
+        return "ussd.err.meter_digits", ""
     try:
-        if not text.isascii():  # other scripts' digits are digits to Python, not to a meter
-            raise BadMeterNumber("not keypad digits")
         return None, clean_drn(text)
-    except BadMeterNumber:
-        digits = "".join(ch for ch in text if ch not in " -.")
-        if not digits.isdigit() or not digits.isascii():
-            return "ussd.err.meter_digits", ""
-        if len(digits) not in (11, 13):
-            return "ussd.err.meter_length", ""
-        return "ussd.err.meter_check", ""
+    except BadMeterNumber as exc:
+        return _METER_PROBLEMS[exc.problem], ""
 
 
 def meter_name(text: str) -> str | None:

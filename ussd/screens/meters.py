@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ussd.machine import (
+from ussd.conversation import (
     HOME,
     Ctx,
     Finish,

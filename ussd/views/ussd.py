@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from redis.exceptions import RedisError
 
 from ussd import effects, gateways, machine, sessions
+from ussd.conversation import SESSION_ENDED
 from ussd.gateways import NOTICES, BadHop, Gateway, Hop, HopKind
 from vending import phones, ratelimit
 from vending.i18n import render
@@ -145,7 +146,7 @@ def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:
         reader = effects.DatabaseReader(phone=phone, customer_id=customer_id, now=at, reads=session.reads)
         if hop.kind == HopKind.ANSWER:
             # An answer to a session we no longer hold (it expired): say so, and start again.
-            note = machine.SESSION_ENDED
+            note = SESSION_ENDED
         step = machine.start(lang=language, reader=reader, resumable=sessions.resumable(place, now=at), note=note)
     else:
         reader = effects.DatabaseReader(phone=phone, customer_id=session.customer_id, now=at, reads=session.reads)

@@ -51,7 +51,7 @@ class TokenInline(admin.TabularInline):
     model = Token
     extra = 0
     can_delete = False
-    fields = ["kind", "token_class", "subclass", "tid", "units", "token", "created_at"]
+    fields = ("kind", "token_class", "subclass", "tid", "units", "token", "created_at")
     readonly_fields = fields
 
     @admin.display(description="token")
@@ -270,9 +270,9 @@ class TokenAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "token_class"]
     # Not the digits: a search by digit prefix would confirm a token digit by digit, skipping the audited
     # reprint. Only a role with the reprint right finds a token by its whole 20 digits, and that is audited.
-    search_fields = ["meter__drn", "purchase__reference"]
-    fields = ["meter", "purchase", "kind", "token_class", "subclass", "sequence", "tid", "units", "token", "reason",
-              "issued_by", "created_at"]
+    search_fields = ("meter__drn", "purchase__reference")
+    fields = ("meter", "purchase", "kind", "token_class", "subclass", "sequence", "tid", "units", "token",
+              "reason", "issued_by", "created_at")
     readonly_fields = fields
 
     def get_search_results(self, request, queryset, search_term):

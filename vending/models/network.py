@@ -8,7 +8,8 @@ from django.db import models
 from vending.crypto import decrypt_secret, encrypt_secret
 from vending.models.choices import BaseDate, Currency, EncryptionAlgorithm, KeyGenerationAlgorithm
 
-VENDING_KEY_HEX_LENGTH = {KeyGenerationAlgorithm.DKGA02: 16, KeyGenerationAlgorithm.DKGA04: 40}
+# Keyed by the DKGA code as stored and typed ("02", "04"); the choices are those strings.
+VENDING_KEY_HEX_LENGTH: dict[str, int] = {KeyGenerationAlgorithm.DKGA02: 16, KeyGenerationAlgorithm.DKGA04: 40}
 
 
 class Utility(models.Model):
@@ -77,7 +78,8 @@ class SupplyGroup(models.Model):
     def vending_key(self) -> bytes:
         if not self.vending_key_encrypted:
             raise ValueError(f"supply group {self.sgc} KRN {self.key_revision} has no vending key yet")
-        return decrypt_secret(self.vending_key_encrypted, context=self._key_context())
+        # bytes(): PostgreSQL hands a BinaryField back as a memoryview.
+        return decrypt_secret(bytes(self.vending_key_encrypted), context=self._key_context())
 
 
 class Tariff(models.Model):

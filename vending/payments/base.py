@@ -67,7 +67,8 @@ class FailureReason(StrEnum):
 
 
 class PaymentError(Exception):
-    """Base of every error a provider raises."""
+    """Base of every error a provider raises: what the pipeline does next (retry, alert, ask again), never a
+    refusal to show a customer, so not a vending.exceptions.VendingError (see that module's docstring)."""
 
     def __init__(self, message: str, *, raw: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)

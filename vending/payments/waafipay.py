@@ -157,7 +157,8 @@ class WaafiPayProvider(PaymentProvider):
             # Sent, and the answer is unreadable: money may have moved.
             raise OutcomeUnknown(f"WaafiPay answered HTTP {reply.status} without a readable body",
                                  raw={"text": reply.text[:500]})
-        params = body.get("params") if isinstance(body.get("params"), dict) else {}
+        raw_params = body.get("params")
+        params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         return _Reply(code=str(body.get("responseCode", "")), message=str(body.get("responseMsg", "")),
                       params=params, body=body)
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from vending.models import AuditEvent, Purchase
@@ -12,7 +12,7 @@ def audit_record(
     *,
     action: str,
     obj: models.Model,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     actor_label: str = "system",
     purchase: Purchase | None = None,
     reason: str = "",
@@ -30,7 +30,7 @@ def audit_record(
         purchase_id = purchase.pk
     return AuditEvent.objects.create(
         action=action,
-        object_type=obj._meta.model_name,
+        object_type=obj._meta.model_name or type(obj).__name__.lower(),
         object_id=str(obj.pk),
         actor=actor,
         actor_label=actor_label[:80],

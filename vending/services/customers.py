@@ -1,6 +1,6 @@
 """Registering meters, customers, their saved meters and language."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from vending.exceptions import VendingError
@@ -20,7 +20,7 @@ def meter_register(
     tariff_index: int = 1,
     key_type: int = 2,
     base_date: int | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Meter:
     """Create a meter (or return the existing one with the same DRN, unchanged)."""
     drn = clean_drn(drn)

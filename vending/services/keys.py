@@ -1,6 +1,6 @@
 """Vending-key custody: setting a supply group's key, audited, never echoed."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -30,7 +30,7 @@ def _has_meters(group: SupplyGroup) -> bool:
 
 
 def supply_group_set_vending_key(
-    *, supply_group: SupplyGroup, key: bytes, actor: AbstractBaseUser | None = None, reason: str = ""
+    *, supply_group: SupplyGroup, key: bytes, actor: User | None = None, reason: str = ""
 ) -> SupplyGroup:
     weak = weak_key_problem(key)
     if weak:  # checked here too: a shell or a future API reaches this without the admin's form

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -62,7 +62,7 @@ def purchase_create(
     idempotency_key: str,
     customer: Customer | None = None,
     language: str = "en",
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     now: datetime | None = None,
     shown_quote: ShownQuote | None = None,
 ) -> Purchase:

@@ -18,7 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from vending.exceptions import InvalidTransition, ProviderUnavailable, VendingError
+from vending.exceptions import InvalidTransition, VendingError
 from vending.models import Payment, ProviderCallback, Purchase, Refund
 from vending.payments.base import InvalidCallback, OutcomeUnknown, PaymentError
 from vending.services.audit import audit_record
@@ -73,7 +73,7 @@ def refund_reversal_start(*, purchase: Purchase, actor: AbstractBaseUser | None,
     except OutcomeUnknown as exc:
         # It may have been accepted: the result callback (if any) still finds nothing to match, so staff check.
         Refund.objects.filter(pk=refund.pk).update(message=f"outcome unknown: {exc}"[:255])
-        raise ProviderUnavailable("M-Pesa did not answer in time; check the statement before trying again.") from exc
+        raise VendingError("M-Pesa did not answer in time; check the statement before trying again.") from exc
     except PaymentError as exc:
         Refund.objects.filter(pk=refund.pk).update(state=Refund.State.FAILED, message=str(exc)[:255])
         raise VendingError(f"M-Pesa refused the reversal: {exc}") from exc

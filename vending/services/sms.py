@@ -66,9 +66,7 @@ def sms_parts(text: str) -> list[str]:
     return [f"({i}/{len(parts)}) {part}" for i, part in enumerate(parts, 1)]
 
 
-def sms_send(
-    *, phone: str, text: str, purchase: Purchase | None = None, language: str = "en"
-) -> list[SmsMessage]:
+def sms_send(*, phone: str, text: str, purchase: Purchase | None = None) -> list[SmsMessage]:
     """Queue `text` to `phone` (E.164); the rows are sent once the transaction commits."""
     sender_name = get_sender(settings).name
     with transaction.atomic(savepoint=False):  # plain inserts: nothing to roll back partially
@@ -234,7 +232,7 @@ def token_sms_send(
         tokens = list(purchase.tokens.all())
     with transaction.atomic(savepoint=False):
         rows = sms_send(phone=phone or purchase.payer_phone, text=token_sms_text(purchase=purchase, tokens=tokens),
-                        purchase=purchase, language=purchase.language)
+                        purchase=purchase)
         audit_record(action=TOKEN_SMS_ACTION, obj=purchase, data={"sms_ids": [r.pk for r in rows]})
     return rows
 
@@ -242,7 +240,7 @@ def token_sms_send(
 def customer_notice_send(*, purchase: Purchase, key: str, **values: object) -> list[SmsMessage]:
     """One pipeline message (failure, delay, review…) to the buyer, in the purchase's language."""
     text = i18n.render(key, purchase.language, ref=purchase.reference, **values)
-    return sms_send(phone=purchase.payer_phone, text=text, purchase=purchase, language=purchase.language)
+    return sms_send(phone=purchase.payer_phone, text=text, purchase=purchase)
 
 
 def delivery_report_process(*, callback_id: int) -> None:

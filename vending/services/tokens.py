@@ -138,7 +138,7 @@ def token_resend(*, purchase: Purchase, phone: str) -> None:
     except phones.InvalidPhoneNumber as exc:
         raise PermissionDenied("This purchase was not made from your number.") from exc
     buyers = {purchase.payer_phone}
-    if purchase.customer_id:
+    if purchase.customer is not None:
         buyers.add(purchase.customer.phone)
     if asked not in buyers:
         raise PermissionDenied("This purchase was not made from your number.")

@@ -6,7 +6,7 @@ the table does not allow, saves, and writes an audit event, all inside the calle
 
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models, transaction
 
 from vending.models import Payment, Purchase, SmsMessage
@@ -36,7 +36,7 @@ def transition(
     obj: M,
     target: str,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     actor_label: str = "system",
     reason: str = "",
     fields: dict[str, Any] | None = None,

@@ -122,8 +122,9 @@ def _result_for(to: str, data: Mapping[str, Any]) -> SendResult:
         message = str(block.get("Message", ""))
         log.warning("Africa's Talking accepted no recipient: %s", message)
         return SendResult(to=to, accepted=False, status=message, raw=data)
+    raw_code = mine.get("statusCode")
     try:
-        code: int | None = int(mine.get("statusCode"))
+        code: int | None = int(raw_code) if raw_code is not None else None
     except (TypeError, ValueError):
         code = None
     accepted = code in ACCEPTED_CODES

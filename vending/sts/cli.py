@@ -51,7 +51,7 @@ def serve(
     # decode() = skip whitespace, scan_once, skip whitespace, refuse extra data. A line that is one
     # JSON value from its first character to its last needs only the scan; any other goes through
     # decode(), which gives the same value or the exact error message.
-    scan = _decoder.scan_once
+    scan = _decoder.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__; typeshed omits it
     for raw in lines:
         line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         if not line.strip():
@@ -148,8 +148,8 @@ def serve_parallel(lines: list[bytes], handler: Handler, fast: FastPath | None =
     while (number := take()) is not None:
         done[number] = serve_chunk(number)
     os.close(queue_read)
-    with os.fdopen(result_read, "rb") as pipe:
-        payload = pipe.read()
+    with os.fdopen(result_read, "rb") as results:
+        payload = results.read()
     _, status = os.waitpid(pid, 0)
     if status == 0:
         view, at = memoryview(payload), 0

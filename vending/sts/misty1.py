@@ -96,7 +96,7 @@ def expand_key(key: bytes) -> tuple[int, ...]:
     return (*k, *(fi(k[i], k[(i + 1) % 8]) for i in range(8)))
 
 
-def _round_keys(ek: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+def _round_keys(ek: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, int], ...]]:
     """FO subkeys (KO1, KI1, KO2, KI2, KO3, KI3, KO4) per round and FL subkeys (KL1, KL2) per FL."""
     fo = tuple(
         (ek[r], ek[(r + 5) % 8 + 8], ek[(r + 2) % 8], ek[(r + 1) % 8 + 8],
@@ -108,7 +108,7 @@ def _round_keys(ek: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[tuple[int, 
         else (ek[((n - 1) // 2 + 2) % 8 + 8], ek[((n - 1) // 2 + 4) % 8])
         for n in range(10)
     )  # fmt: skip
-    return fo, fl  # type: ignore[return-value]
+    return fo, fl
 
 
 def _fo(x: int, keys: tuple[int, ...]) -> int:

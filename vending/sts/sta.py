@@ -150,7 +150,8 @@ class Sta:
         self._key_enc = _key_tables(perm, decrypt=False)
         self._dec: list[list[int]] | None = None
 
-    def _build_decryption(self) -> None:
+    def _build_decryption(self) -> list[list[int]]:
+        """Build the decryption tables on first use (encrypt-only users never pay for them); return them."""
         t1, t2, perm = self._t1, self._t2, self._perm
         t1inv, t2inv, pinv = inverse(t1), inverse(t2), inverse(perm)
         diffinv = [a ^ b for a, b in zip(t1inv, t2inv, strict=True)]
@@ -163,11 +164,12 @@ class Sta:
             for j in range(8)
         ]
         self._key_dec = _key_tables(pinv, decrypt=True)
-        self._dec = [
+        self._dec = dec = [
             [_perm_lookup(pib, _sub_byte(t1inv, b) << 8 * j) | _perm_lookup(pib, _sub_byte(diffinv, b) << 8 * j) << 64
              for b in range(256)]
             for j in range(8)
         ]
+        return dec
 
     def encrypt(self, block: int, key: int) -> int:
         """Encrypt a 64-bit block under a 64-bit key (both as big-endian integers).
@@ -247,8 +249,9 @@ class Sta:
 
     def decrypt(self, block: int, key: int) -> int:
         """Decrypt a 64-bit block under a 64-bit key: undo the rounds from 15 down to 0."""
-        if self._dec is None:
-            self._build_decryption()
+        dec = self._dec
+        if dec is None:
+            dec = self._build_decryption()
         k0, k1, k2, k3, k4, k5, k6, k7 = self._key_dec
         masks = (
             k0[key & 255] ^ k1[key >> 8 & 255] ^ k2[key >> 16 & 255] ^ k3[key >> 24 & 255]
@@ -260,7 +263,7 @@ class Sta:
             p0[x & 255] ^ p1[x >> 8 & 255] ^ p2[x >> 16 & 255] ^ p3[x >> 24 & 255]
             ^ p4[x >> 32 & 255] ^ p5[x >> 40 & 255] ^ p6[x >> 48 & 255] ^ p7[x >> 56]
         )
-        d0, d1, d2, d3, d4, d5, d6, d7 = self._dec
+        d0, d1, d2, d3, d4, d5, d6, d7 = dec
         m64 = _M64
         for _ in range(ROUNDS - 1):
             acc = (
