@@ -51,7 +51,7 @@ def test_a_failed_vend_fills_the_purchases_failure_reason(kenya_meter_vend_fails
 
 @pytest.fixture
 def kenya_meter_vend_fails(monkeypatch, eager, django_capture_on_commit_callbacks):
-    import vending.services.tokens as tokens
+    import vending.services.vend as vend  # the one vend path, which every channel's paid purchase takes
     from tests.factories import make_meter
     from tests.pipeline.helpers import buy
     from vending.exceptions import StsError
@@ -59,7 +59,7 @@ def kenya_meter_vend_fails(monkeypatch, eager, django_capture_on_commit_callback
     def refuse(**kwargs):
         raise StsError("the STS engine refused: test")
 
-    monkeypatch.setattr(tokens, "token_issue_locked", refuse)
+    monkeypatch.setattr(vend, "token_issue_locked", refuse)
     purchase = buy(django_capture_on_commit_callbacks, make_meter(), amount="100")
     purchase.refresh_from_db()
     return purchase

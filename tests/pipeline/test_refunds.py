@@ -24,12 +24,12 @@ def reversal(settings, fake_daraja):
 @pytest.fixture
 def vend_fails(monkeypatch):
     """The STS engine refuses the vend after the money arrived (the failure that makes a refund due)."""
-    import vending.services.tokens as tokens
+    import vending.services.vend as vend  # the one vend path, which every channel's paid purchase takes
 
     def refuse(**kwargs):
         raise StsError("the STS engine refused: test")
 
-    monkeypatch.setattr(tokens, "token_issue_locked", refuse)
+    monkeypatch.setattr(vend, "token_issue_locked", refuse)
 
 
 def _deliver(client, capture, fake, start: int, count: int) -> list[tuple[str, bytes]]:
