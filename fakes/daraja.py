@@ -366,7 +366,7 @@ class FakeDaraja(FakeServer):
                                   "ConversationID": conversation_id, "TransactionID": f"FAKR{n:06d}"}
         if already:
             result.update(ResultCode="R000001", ResultDesc="The transaction has already been reversed.")
-        elif not ok:
+        elif not ok or paid is None:
             result.update(ResultCode="R000002", ResultDesc="The OriginalTransactionID is invalid.")
         else:
             result.update(ResultCode=0, ResultDesc=_OK_DESC, ResultParameters={"ResultParameter": [

@@ -139,7 +139,7 @@ def _sms_after_commit(rows: list[Any], deliver: Callable[..., Any]) -> None:
             dispatch(Work.SMS, row.pk, countdown=2)
 
 
-def run(work: Work, pk: int, body: Callable[[], None], *, transient: tuple[type[Exception], ...] = ()) -> None:
+def run(work: Work, pk: int, body: Callable[[], object], *, transient: tuple[type[Exception], ...] = ()) -> None:
     """Run a task body for row `pk`: transient errors propagate (the task retries); any other error is
     permanent, so the row is flagged once (`give_up`) and the message is acknowledged, not retried."""
     with worker_task():

@@ -19,9 +19,8 @@ from vending.exceptions import VendingError
 class ApprovalAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "summary", "status", "maker", "created_at", "checker", "decided_at"]
     list_filter = ["status", "kind"]
-    fields = ["kind", "summary", "status", "maker", "maker_reason", "created_at", "checker", "checker_reason",
-              "decided_at", "payload", "result"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "summary", "status", "maker", "maker_reason", "created_at", "checker",
+                                "checker_reason", "decided_at", "payload", "result")
     change_form_template = "backoffice/approval_change_form.html"
 
     def get_urls(self):
@@ -56,6 +55,7 @@ class ApprovalAdmin(ReadOnlyAdmin):
         issued = decision.outcome
         if done.kind == Approval.Kind.FREE_TOKEN and done.status == Approval.Status.APPROVED \
                 and done.payload.get("delivery") == SHOW:
-            return page(request, "backoffice/tokens_once.html", f"Free token for {done.meter.drn}",
+            meter = done.meter.drn if done.meter is not None else "a meter"
+            return page(request, "backoffice/tokens_once.html", f"Free token for {meter}",
                         tokens=[issued.token], back=back)
         return redirect(back)

@@ -46,7 +46,7 @@ class ReconciliationStatementAdmin(ReadOnlyAdmin):
             '<tr class="mismatch mismatch-{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
             "<td>{}</td><td>{}</td></tr>",
             ((line.outcome, line.get_outcome_display(), line.their_reference or "—",
-              line.payment.purchase.reference if line.payment_id else (line.account_reference or "—"),
+              line.payment.purchase.reference if line.payment is not None else (line.account_reference or "—"),
               _currency(line, currency),
               _money(line.amount_theirs), _money(line.amount_ours), _local(line.occurred_at),
               _resolution_cell(line)) for line in lines),
@@ -85,7 +85,7 @@ class ReconciliationStatementAdmin(ReadOnlyAdmin):
         line = get_object_or_404(ReconciliationLine, pk=pk)
         back = reverse("admin:backoffice_reconciliationstatement_change", args=[line.statement_id])
         form = ResolveForm(request.POST or None)
-        form.fields["action"].choices = resolve_actions_for(request.user)  # Finance: no refund offered
+        form.fields["action"].choices = resolve_actions_for(request.user)  # type: ignore[attr-defined]  # Finance: no refund offered
         if request.method == "POST" and form.is_valid():
             try:
                 mismatch_resolve(actor=request.user, line=line, action=form.cleaned_data["action"],
@@ -105,7 +105,7 @@ STATEMENT_CURRENCY = {"mpesa": "KES", "waafipay": "USD"}
 def _currency(line: ReconciliationLine, default: str) -> str:
     """The statement row's own currency (WaafiPay exports have one), else our purchase's, else the source's."""
     raw = line.raw if isinstance(line.raw, dict) else {}
-    return raw.get("Currency") or (line.payment.purchase.currency if line.payment_id else default)
+    return raw.get("Currency") or (line.payment.purchase.currency if line.payment is not None else default)
 
 
 def _money(value: Decimal | None) -> str:

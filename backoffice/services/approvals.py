@@ -14,12 +14,12 @@ issued still decode) and a pre-coded key-change campaign moves the group's meter
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Field, Max, Q, Sum
 from django.utils import timezone
 
 from backoffice.models import Approval
@@ -102,7 +102,7 @@ def check_approved(approval: Approval | None, *, kind: str, **target: Any) -> No
 # --- opening requests ----------------------------------------------------------------------------------------
 
 
-def _open(*, actor: AbstractBaseUser, kind: str, reason: str, summary: str, **fields: Any) -> Approval:
+def _open(*, actor: User, kind: str, reason: str, summary: str, **fields: Any) -> Approval:
     for perm in CHECKER_PERMS[kind]:
         require(actor, perm)
     reason = require_reason(reason)
@@ -118,7 +118,7 @@ def _key_context(group: SupplyGroup) -> str:
     return f"approval:vending-key:{group.pk}:{group.sgc}:{group.key_revision}"
 
 
-def vending_key_request(*, actor: AbstractBaseUser, supply_group: SupplyGroup, key: bytes, reason: str) -> Approval:
+def vending_key_request(*, actor: User, supply_group: SupplyGroup, key: bytes, reason: str) -> Approval:
     """Ask for `key` to become the group's vending key; it is kept encrypted until decided."""
     weak = weak_key_problem(key)
     if weak:
@@ -129,20 +129,20 @@ def vending_key_request(*, actor: AbstractBaseUser, supply_group: SupplyGroup, k
                  secret_encrypted=encrypt_secret(key, context=_key_context(supply_group)))
 
 
-def refund_request(*, actor: AbstractBaseUser, purchase: Purchase, reason: str) -> Approval:
+def refund_request(*, actor: User, purchase: Purchase, reason: str) -> Approval:
     return _open(actor=actor, kind=Approval.Kind.REFUND, reason=reason, purchase=purchase,
                  summary=f"Refund {purchase.currency} {purchase.amount:,.2f} of purchase {purchase.reference}",
                  payload={"amount": str(purchase.amount), "currency": purchase.currency})
 
 
-def free_token_request(*, actor: AbstractBaseUser, meter: Meter, kwh: Decimal, delivery: str,
+def free_token_request(*, actor: User, meter: Meter, kwh: Decimal, delivery: str,
                        reason: str) -> Approval:
     return _open(actor=actor, kind=Approval.Kind.FREE_TOKEN, reason=reason, meter=meter,
                  summary=f"Free token of {kwh:,.1f} kWh for meter {meter.drn}",
                  payload={"kwh": str(kwh), "delivery": delivery})
 
 
-def tariff_change_request(*, actor: AbstractBaseUser, tariff: Tariff, changes: dict[str, Any],
+def tariff_change_request(*, actor: User, tariff: Tariff, changes: dict[str, Any],
                           reason: str) -> Approval:
     unknown = set(changes) - set(TARIFF_FIELDS)
     if unknown:
@@ -161,7 +161,7 @@ class Decision:
     outcome: Any = None  # what the approved action returned (tokens to show once, a campaign, ...)
 
 
-def approval_decide(*, actor: AbstractBaseUser, approval: Approval, approve: bool, reason: str,
+def approval_decide(*, actor: User, approval: Approval, approve: bool, reason: str,
                     now: datetime | None = None) -> Decision:
     """Approve (and carry out) or reject a pending request, as a second person of the right role."""
     for perm in CHECKER_PERMS[approval.kind]:
@@ -190,31 +190,43 @@ def approval_decide(*, actor: AbstractBaseUser, approval: Approval, approve: boo
     return Decision(approval=locked, outcome=outcome)
 
 
-def _carry_out(approval: Approval, *, actor: AbstractBaseUser, reason: str, now: datetime) -> tuple[Any, dict]:
+_T = TypeVar("_T")
+
+
+def _subject(value: _T | None, approval: Approval) -> _T:
+    """What a request of its kind is about (a purchase, a meter, a supply group…): set when it was made."""
+    if value is None:
+        raise VendingError(f"Request #{approval.pk} ({approval.get_kind_display()}) no longer has what it was about.")
+    return value
+
+
+def _carry_out(approval: Approval, *, actor: User, reason: str, now: datetime) -> tuple[Any, dict]:
     why = f"{approval.maker_reason} (approved by {actor.get_username()}: {reason})"[:500]
     if approval.kind == Approval.Kind.VENDING_KEY:
         return _apply_vending_key(approval, actor=actor, reason=why)
     if approval.kind == Approval.Kind.REFUND:
         from backoffice.services.support import staff_purchase_refund
 
-        purchase = staff_purchase_refund(actor=actor, purchase=approval.purchase, reason=why, approval=approval)
+        purchase = staff_purchase_refund(actor=actor, purchase=_subject(approval.purchase, approval), reason=why,
+                                         approval=approval)
         return purchase, {"purchase_state": purchase.state}
     if approval.kind == Approval.Kind.FREE_TOKEN:
         from backoffice.services.meter_tokens import free_token_issue
 
-        issued = free_token_issue(actor=actor, meter=approval.meter, kwh=Decimal(approval.payload["kwh"]),
-                                  delivery=approval.payload["delivery"], reason=why, now=now, approval=approval)
+        issued = free_token_issue(actor=actor, meter=_subject(approval.meter, approval),
+                                  kwh=Decimal(approval.payload["kwh"]), delivery=approval.payload["delivery"],
+                                  reason=why, now=now, approval=approval)
         return issued, {"token_id": issued.token.pk, "sms_count": issued.sms_count}
     return _apply_tariff(approval, actor=actor, reason=why)
 
 
-def _apply_vending_key(approval: Approval, *, actor: AbstractBaseUser, reason: str) -> tuple[Any, dict]:
+def _apply_vending_key(approval: Approval, *, actor: User, reason: str) -> tuple[Any, dict]:
     from backoffice.services.campaigns import campaign_start
     from backoffice.services.key_changes import PRECODE, KeyChangeTarget
     from vending.services.keys import supply_group_set_vending_key
 
-    group = approval.supply_group
-    key = decrypt_secret(bytes(approval.secret_encrypted), context=_key_context(group))
+    group = _subject(approval.supply_group, approval)
+    key = decrypt_secret(bytes(_subject(approval.secret_encrypted, approval)), context=_key_context(group))
     meter_ids = list(Meter.objects.filter(Q(supply_group=group) | Q(pending_supply_group=group))
                      .values_list("pk", flat=True))
     if not meter_ids:
@@ -236,11 +248,13 @@ def _apply_vending_key(approval: Approval, *, actor: AbstractBaseUser, reason: s
                       "meters": len(meter_ids), "in_place": False}
 
 
-def _apply_tariff(approval: Approval, *, actor: AbstractBaseUser, reason: str) -> tuple[Any, dict]:
-    tariff = Tariff.objects.select_for_update().get(pk=approval.tariff_id)
+def _apply_tariff(approval: Approval, *, actor: User, reason: str) -> tuple[Any, dict]:
+    tariff = Tariff.objects.select_for_update().get(pk=_subject(approval.tariff_id, approval))
     before = {name: str(getattr(tariff, name)) for name in approval.payload}
     for name, text in approval.payload.items():
         field = Tariff._meta.get_field(name)
+        if not isinstance(field, Field):  # the maker's form offers only the tariff's own fields
+            raise VendingError(f"{name} is not a field of a tariff.")
         setattr(tariff, name, field.to_python(text) if text != "None" else None)
     tariff.full_clean()
     tariff.save()

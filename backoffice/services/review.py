@@ -10,7 +10,7 @@ Each starts with the role check and a reason, like every staff service:
 
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from backoffice.permissions import REFUND_PURCHASE, require, require_reason
@@ -21,7 +21,7 @@ from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState
 
 
-def staff_payment_query(*, actor: AbstractBaseUser, purchase: Purchase, reason: str = "") -> Payment:
+def staff_payment_query(*, actor: User, purchase: Purchase, reason: str = "") -> Payment:
     """Ask the provider again how the payment ended (an open payment only; a flagged one stays with staff)."""
     require(actor, REFUND_PURCHASE)
     from vending.services.payments import payment_query
@@ -43,7 +43,7 @@ def staff_payment_query(*, actor: AbstractBaseUser, purchase: Purchase, reason: 
     return payment_query(payment_id=payment.pk)
 
 
-def staff_confirm_paid_and_vend(*, actor: AbstractBaseUser, purchase: Purchase, receipt: str,
+def staff_confirm_paid_and_vend(*, actor: User, purchase: Purchase, receipt: str,
                                 reason: str) -> Purchase:
     """Staff found the money on the provider's statement: mark the payment confirmed and vend."""
     require(actor, REFUND_PURCHASE)
@@ -67,7 +67,7 @@ def staff_confirm_paid_and_vend(*, actor: AbstractBaseUser, purchase: Purchase, 
     return purchase
 
 
-def staff_refund_record_manual(*, actor: AbstractBaseUser, purchase: Purchase, receipt: str, reason: str,
+def staff_refund_record_manual(*, actor: User, purchase: Purchase, receipt: str, reason: str,
                                amount: Decimal | None = None) -> Refund:
     """The money went back by hand: record the provider's receipt and mark the refund done."""
     require(actor, REFUND_PURCHASE)

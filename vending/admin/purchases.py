@@ -36,8 +36,7 @@ class PaymentInline(admin.StackedInline):
     model = Payment
     extra = 0
     can_delete = False
-    fields = [f.name for f in Payment._meta.fields if f.name != "flagged"] + ["review_flag"]
-    readonly_fields = fields
+    fields = readonly_fields = (*[f.name for f in Payment._meta.fields if f.name != "flagged"], "review_flag")
 
     @admin.display(description="flag")
     def review_flag(self, obj: Payment) -> str:
@@ -296,7 +295,7 @@ class SmsAttemptInline(admin.TabularInline):
     model = SmsAttempt
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["created_at", "route", "gateway", "outcome", "detail", "provider_message_id"]
+    fields = readonly_fields = ("created_at", "route", "gateway", "outcome", "detail", "provider_message_id")
 
     def has_add_permission(self, request, obj=None):
         return False

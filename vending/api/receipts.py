@@ -9,10 +9,10 @@ from vending.states import PurchaseState
 from vending.tariffs import Quote
 
 # Token.Kind → the API's token kinds (XMLVend and Electrum call a credit token "standard").
-TOKEN_KINDS = {Token.Kind.CREDIT: "standard", Token.Kind.KEY_CHANGE: "key_change", Token.Kind.FREE: "free",
-               Token.Kind.ENGINEERING: "engineering"}
+TOKEN_KINDS: dict[str, str] = {Token.Kind.CREDIT: "standard", Token.Kind.KEY_CHANGE: "key_change",
+                               Token.Kind.FREE: "free", Token.Kind.ENGINEERING: "engineering"}
 
-_STATUS = {
+_STATUS: dict[str, str] = {
     PurchaseState.CREATED: "pending", PurchaseState.PAYMENT_PENDING: "pending", PurchaseState.PAID: "pending",
     PurchaseState.VENDED: "completed", PurchaseState.DELIVERED: "completed",
     PurchaseState.PAYMENT_FAILED: "failed", PurchaseState.CANCELLED: "failed",

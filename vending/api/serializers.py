@@ -4,6 +4,7 @@ Serializers only check and normalise input; the rules live in vending.services.a
 """
 
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
@@ -29,22 +30,23 @@ def _phone(value: str) -> str:
 
 
 class MeterNumberField(serializers.CharField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=20, **kwargs)  # separators allowed; 11 or 13 digits remain
 
-    def to_internal_value(self, data: object) -> str:
+    def to_internal_value(self, data: Any) -> str:
         return _meter_number(super().to_internal_value(data))
 
 
 class PhoneField(serializers.CharField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=20, **kwargs)
 
-    def to_internal_value(self, data: object) -> str:
+    def to_internal_value(self, data: Any) -> str:
         return _phone(super().to_internal_value(data))
 
 
-_AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01"), "coerce_to_string": True}
+_AMOUNT: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01"),
+                           "coerce_to_string": True}
 
 
 # -- requests -------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
@@ -10,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,7 +48,10 @@ class ApiView(APIView):
         return response
 
     def client(self) -> ApiClient:
-        return self.request.user  # HasScope let only an ApiClient through
+        user = self.request.user  # HasScope lets only an ApiClient through
+        if not isinstance(user, ApiClient):
+            raise NotAuthenticated
+        return user
 
 
 def _meter(number: str) -> Meter | None:
@@ -72,7 +77,7 @@ class MeterView(ApiView):
         if meter is None:
             return error_response("METER_NOT_FOUND", "No meter with this number.", "number")
         debt = (MeterDebt.objects.filter(meter=meter, currency=meter.tariff.currency)
-                .aggregate(total=Sum("balance"))["total"] or 0)
+                .aggregate(total=Sum("balance"))["total"] or Decimal(0))
         return Response(meter_body(meter, check=meter_vend_check(meter=meter), debt=debt))
 
 

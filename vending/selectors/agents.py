@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 
@@ -53,12 +54,13 @@ def float_statement(*, agent_id: int, start: datetime, end: datetime) -> Stateme
     )
 
 
-def commission_report(*, start: datetime, end: datetime) -> list[dict]:
+def commission_report(*, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Per agent and utility: sales that stood (vended, not reversed), their amount and the commission."""
-    return list(
+    rows = (
         AgentSale.objects.filter(created_at__gte=start, created_at__lt=end)
         .filter(Q(reversed_at__isnull=True) & Q(purchase__tokens__kind="credit"))
         .values("agent__name", "purchase__meter__supply_group__utility__name", "currency")
         .annotate(sales=Count("id"), amount=Sum("amount"), commission=Sum("commission"))
         .order_by("agent__name", "purchase__meter__supply_group__utility__name")
     )
+    return [dict(row) for row in rows]

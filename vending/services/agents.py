@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -107,7 +107,7 @@ def key_hash(plaintext: str) -> str:
 
 
 def api_key_create(
-    *, terminal: AgentTerminal, scopes: list[str] | None = None, actor: AbstractBaseUser | None = None
+    *, terminal: AgentTerminal, scopes: list[str] | None = None, actor: User | None = None
 ) -> IssuedKey:
     chosen = sorted(set(scopes if scopes is not None else ApiScope.values))
     unknown = set(chosen) - set(ApiScope.values)
@@ -122,7 +122,7 @@ def api_key_create(
     return IssuedKey(api_key=api_key, plaintext=plaintext)
 
 
-def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None = None, now: datetime | None = None) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, actor: User | None = None, now: datetime | None = None) -> ApiKey:
     with transaction.atomic():
         api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
         if api_key.revoked_at is None:
@@ -134,7 +134,7 @@ def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None = None, no
 
 def agent_create(
     *, name: str, currency: str, opening_float: Decimal = Decimal("0"), credit_limit: Decimal = Decimal("0"),
-    terminal_name: str = "Terminal 1", actor: AbstractBaseUser | None = None,
+    terminal_name: str = "Terminal 1", actor: User | None = None,
 ) -> tuple[Agent, IssuedKey]:
     """An agent with one terminal, a key with every scope, and the opening float as its first top-up."""
     if credit_limit < 0 or opening_float < 0:
@@ -155,7 +155,7 @@ def agent_create(
 
 def _entry_locked(
     *, agent: Agent, kind: str, amount: Decimal, sale: AgentSale | None = None, reference: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> FloatEntry:
     """Append a ledger entry; the caller holds the lock on the agent's row."""
     balance = balance_locked(agent_id=agent.pk)
@@ -164,7 +164,7 @@ def _entry_locked(
 
 
 def float_topup(
-    *, agent: Agent, amount: Decimal, reference: str, actor: AbstractBaseUser | None = None,
+    *, agent: Agent, amount: Decimal, reference: str, actor: User | None = None,
     kind: str = FloatEntry.Kind.TOPUP,
 ) -> FloatEntry:
     """Money the agent paid in (or a signed adjustment). The back office checks the finance role first."""
@@ -179,7 +179,7 @@ def float_topup(
     return entry
 
 
-def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | None, reason: str) -> Agent:
+def agent_set_status(*, agent: Agent, status: str, actor: User | None, reason: str) -> Agent:
     with transaction.atomic():
         agent = Agent.objects.select_for_update().get(pk=agent.pk)
         if agent.status != status:
@@ -191,7 +191,7 @@ def agent_set_status(*, agent: Agent, status: str, actor: AbstractBaseUser | Non
     return agent
 
 
-def agent_set_credit_limit(*, agent: Agent, credit_limit: Decimal, actor: AbstractBaseUser | None,
+def agent_set_credit_limit(*, agent: Agent, credit_limit: Decimal, actor: User | None,
                            reason: str) -> Agent:
     """A new credit limit, under the agent's lock: a sale in flight checks either the old or the new one."""
     if credit_limit < 0:

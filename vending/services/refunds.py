@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,14 +38,14 @@ def reversal_urls() -> tuple[str, str]:
     return f"{base}/result/{settings.WEBHOOK_SECRET}/", f"{base}/timeout/{settings.WEBHOOK_SECRET}/"
 
 
-def _to_refund_pending(purchase: Purchase, *, actor: AbstractBaseUser | None, reason: str) -> Purchase:
+def _to_refund_pending(purchase: Purchase, *, actor: User | None, reason: str) -> Purchase:
     if purchase.state == PurchaseState.REFUND_PENDING:
         return purchase
     purchase, _ = transition(purchase, PurchaseState.REFUND_PENDING, actor=actor, reason=reason[:255])
     return purchase
 
 
-def refund_reversal_start(*, purchase: Purchase, actor: AbstractBaseUser | None, reason: str) -> Refund:
+def refund_reversal_start(*, purchase: Purchase, actor: User | None, reason: str) -> Refund:
     """Ask Daraja to reverse the M-Pesa payment of `purchase`; the Refund stays `requested` until the result."""
     from vending.payments.daraja import DarajaProvider
     from vending.payments.daraja_reversal import request_reversal
@@ -86,7 +86,7 @@ def refund_reversal_start(*, purchase: Purchase, actor: AbstractBaseUser | None,
     return refund
 
 
-def reversal_try(*, purchase: Purchase, actor: AbstractBaseUser | None, reason: str) -> Refund | None:
+def reversal_try(*, purchase: Purchase, actor: User | None, reason: str) -> Refund | None:
     """Start an M-Pesa reversal for a purchase waiting for its refund, when Daraja reversal is configured
     and nothing was tried yet; otherwise (or if M-Pesa refuses) the refund stays with staff (flagged)."""
     if purchase.state != PurchaseState.REFUND_PENDING or not settings.DARAJA_INITIATOR:
@@ -138,7 +138,7 @@ def reversal_result_process(*, callback_id: int) -> Refund | None:
     return refund
 
 
-def refund_complete(*, refund: Refund, receipt: str, message: str = "", actor: AbstractBaseUser | None = None,
+def refund_complete(*, refund: Refund, receipt: str, message: str = "", actor: User | None = None,
                     now: datetime | None = None) -> Refund:
     """The money is back: the Refund, the payment and the purchase say so, and the buyer is told."""
     now = now or timezone.now()
@@ -165,7 +165,7 @@ def refund_complete(*, refund: Refund, receipt: str, message: str = "", actor: A
     return locked
 
 
-def refund_record_manual(*, purchase: Purchase, receipt: str, actor: AbstractBaseUser, reason: str,
+def refund_record_manual(*, purchase: Purchase, receipt: str, actor: User, reason: str,
                          amount: Decimal | None = None) -> Refund:
     """Staff sent the money back outside the API (M-Pesa portal, cash): record the receipt, complete."""
     receipt = (receipt or "").strip()

@@ -147,7 +147,9 @@ def _result_for(to: str, reply: requests.Response, *, encoding: str) -> SendResu
     body = _json(reply)
     code = str(body.get("ResponseCode", "")).strip()
     text = str(body.get("ResponseMessage", "") or f"HTTP {reply.status_code}")[:120]
-    data = body.get("Data") if isinstance(body.get("Data"), dict) else {}
+    data = body.get("Data")
+    if not isinstance(data, dict):
+        data = {}
     message_id = str(data.get("MessageID") or "").strip()
     if reply.status_code == 200 and code == "200" and message_id:
         return SendResult(to=to, accepted=True, provider_message_id=f"hormuud-{message_id}", status=text,

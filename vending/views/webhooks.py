@@ -78,7 +78,7 @@ def _store_delivery_report(request: HttpRequest, gateway: str, secret: str) -> H
         _quarantine(request, gateway, "delivery_report", raw, problem)
         return HttpResponse("OK", content_type="text/plain")
     body = raw.data
-    if request.method != "POST" or request.GET or not request.content_type.startswith(
+    if request.method != "POST" or request.GET or not (request.content_type or "").startswith(
             "application/x-www-form-urlencoded"):
         # A GET (Kannel), JSON (Hormuud) or multipart report is stored in form encoding, as AT's are, so
         # one reader handles every stored report.
