@@ -222,7 +222,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # (then only every N tasks); a new Postgres connection per task cost more than the task. Between those,
 # vending.tasks applies Django's own rule as for a web request (CONN_MAX_AGE, health checks, errors).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
-CELERY_TASK_ACKS_LATE = False  # opted in per task (money and token tasks), DESIGN.md rule 6
+CELERY_TASK_ACKS_LATE = False  # opted in per task (money and token tasks), docs/DESIGN.md rule 6
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
@@ -446,7 +446,7 @@ OUTBOX_REDISPATCH_AFTER_SECONDS = env.int("OUTBOX_REDISPATCH_AFTER_SECONDS", def
 SMS_RESEND_SILENT_AFTER_SECONDS = env.int("SMS_RESEND_SILENT_AFTER_SECONDS", default=6 * 3600)
 # A delivery report for a message id we do not know (yet) is applied again until it is this old.
 DELIVERY_REPORT_MATCH_WINDOW_SECONDS = env.int("DELIVERY_REPORT_MATCH_WINDOW_SECONDS", default=3600)
-# The push waits this long after the purchase commits, so the USSD session has ended (PROTOCOLS 6.1).
+# The push waits this long after the purchase commits, so the USSD session has ended (docs/PROTOCOLS.md §6 rule 1).
 PURCHASE_PUSH_COUNTDOWN_SECONDS = env.float("PURCHASE_PUSH_COUNTDOWN_SECONDS", default=3.0)
 # After an unknown outcome (e.g. a WaafiPay timeout), the first status query comes this much later.
 PAYMENT_QUERY_DELAY_SECONDS = env.float("PAYMENT_QUERY_DELAY_SECONDS", default=45.0)

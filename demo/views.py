@@ -28,7 +28,7 @@ from vending.services.virtual_meters import meter_enter
 
 DEFAULT_PHONE = "+254711000111"
 POLL_MILLISECONDS = 1500
-SANDBOX_NETWORK_CODE = "99999"  # what Africa's Talking's own simulator sends (PROTOCOLS.md §1.1)
+SANDBOX_NETWORK_CODE = "99999"  # what Africa's Talking's own simulator sends (docs/PROTOCOLS.md §1.1)
 # The USSD gateway formats the page can speak: Africa's Talking, or an operator contract in the built-in
 # `json` format (Hubtel/Nalo style, docs/GATEWAYS.md), the way a Somali operator's gateway would call us.
 GATEWAYS = [("africastalking", "Africa's Talking (form, CON/END)"), ("json", "Operator JSON gateway")]

@@ -1,4 +1,4 @@
-"""Loopback fake servers speaking the real wire formats (PROTOCOLS 2-4), for tests and the demo.
+"""Loopback fake servers speaking the real wire formats (docs/PROTOCOLS.md §2-4), for tests and the demo.
 
 Stdlib only. Each server is a ThreadingHTTPServer subclass usable as a context manager::
 

@@ -1,4 +1,4 @@
-"""Fake Africa's Talking SMS API (PROTOCOLS 2.2, 2.3).
+"""Fake Africa's Talking SMS API (docs/PROTOCOLS.md §2.2, 2.3).
 
 ``POST /version1/messaging`` takes the SDK's form (username, to, message, bulkSMSMode, from, enqueue),
 checks the ``apiKey`` header, and answers like AT: HTTP 201 ``Content-Type: application/json`` with

@@ -1,4 +1,4 @@
-"""Fake Safaricom Daraja: OAuth, STK push (with the callback POSTed later) and STK query (PROTOCOLS 3).
+"""Fake Safaricom Daraja: OAuth, STK push (with the callback POSTed later) and STK query (docs/PROTOCOLS.md §3).
 
 Scenarios are chosen per payer number (12 digits, ``2547...``), else the default (``success``):
 
@@ -277,7 +277,7 @@ class FakeDaraja(FakeServer):
             self.settled.notify_all()
 
     def callback_body(self, checkout_id: str) -> dict[str, Any]:
-        """The STK callback JSON for a checkout, as Daraja would POST it (PROTOCOLS 3.4)."""
+        """The STK callback JSON for a checkout, as Daraja would POST it (docs/PROTOCOLS.md §3.4)."""
         with self.lock:
             record = dict(self.checkouts[checkout_id])
         inner: dict[str, Any] = {"MerchantRequestID": record["merchant_request_id"],

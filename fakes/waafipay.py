@@ -1,4 +1,4 @@
-"""Fake WaafiPay (PROTOCOLS 4): one JSON endpoint, ``serviceName`` picks the operation.
+"""Fake WaafiPay (docs/PROTOCOLS.md §4): one JSON endpoint, ``serviceName`` picks the operation.
 
 Supports API_PREAUTHORIZE, API_PREAUTHORIZE_COMMIT, API_PREAUTHORIZE_CANCEL, API_PURCHASE and
 API_CANCELPURCHASE. Scenarios per payer ``accountNo`` (``2526...``), else the default (``approve``):
@@ -14,7 +14,7 @@ API_CANCELPURCHASE. Scenarios per payer ``accountNo`` (``2526...``), else the de
 ``unavailable``   HTTP 503
 
 ``replay_mode`` decides what a repeat of a known referenceId gets: ``recorded`` (the original answer,
-our assumption) or ``reject`` (an error, the other possibility PROTOCOLS 4.4 leaves open).
+our assumption) or ``reject`` (an error, the other possibility docs/PROTOCOLS.md §4.4 leaves open).
 
 Codes marked invented below are not documented by WaafiPay; the fake needs *some* answer for them.
 

@@ -23,7 +23,7 @@ MORE_KEY = "98"
 MAX_BAD_INPUTS = 3
 MAX_ITEMS_PER_PAGE = 7
 MAX_STACK = 12
-SCREEN_LIMIT = 160  # characters per screen, CON/END included (PROTOCOLS.md §1.2; the tightest gateway)
+SCREEN_LIMIT = 160  # characters per screen, CON/END included (docs/PROTOCOLS.md §1.2; the tightest gateway)
 SESSION_ENDED = "ussd.session_ended"
 MAX_INPUT_LENGTH = 64  # anything longer is not an answer to any of our questions
 

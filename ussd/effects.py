@@ -266,7 +266,7 @@ def shown_quote(reads: dict[str, Any]) -> ShownQuote | None:
         return None
 
 
-# The one place USSD turns an error into words on the screen (DESIGN.md rule 9).
+# The one place USSD turns an error into words on the screen (docs/DESIGN.md rule 9).
 _ERROR_KEYS: tuple[tuple[type[VendingError], str], ...] = (
     (RateLimited, "ussd.buy.limit"),
     (MeterBlocked, "ussd.err.meter_blocked"),

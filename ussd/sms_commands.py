@@ -1,4 +1,4 @@
-"""SMS commands: a parsed command and the sender's phone in, the reply out (DESIGN.md rule 1: thin edge).
+"""SMS commands: a parsed command and the sender's phone in, the reply out (docs/DESIGN.md rule 1: thin edge).
 
 Rules that belong to the SMS channel live here; everything else is a service or selector call.
 

@@ -1,4 +1,4 @@
-"""One vocabulary of errors (DESIGN.md rule 9); each channel maps them to customer text in one place.
+"""One vocabulary of errors (docs/DESIGN.md rule 9); each channel maps them to customer text in one place.
 
 Every refusal of a customer's or a staff member's request is a VendingError (the classes here, and a few
 children next to the service that raises them, e.g. TooManySavedMeters). The channels and the admin catch

@@ -1,4 +1,4 @@
-"""Meter numbers as customers type them: digits only, 11 or 13 long, Luhn check digit (STS.md §10)."""
+"""Meter numbers as customers type them: digits only, 11 or 13 long, Luhn check digit (docs/STS.md §10)."""
 
 from django.core.exceptions import ValidationError
 

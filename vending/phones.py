@@ -1,4 +1,4 @@
-"""Phone numbers: one canonical E.164 value, formatted per provider at the edge (PROTOCOLS 5).
+"""Phone numbers: one canonical E.164 value, formatted per provider at the edge (docs/PROTOCOLS.md §5).
 
 Parsing and validation are libphonenumber's job; this module only adds the input habits of our customers
 (``00`` for international, a missing ``+``) and the prefix -> network -> wallet hint table.
@@ -17,7 +17,7 @@ import phonenumbers
 DEFAULT_REGION = "KE"
 
 # country code -> national prefix -> (network, wallet id or None). Longest prefix wins.
-# Mirrors PROTOCOLS 5 (libphonenumber carrier data 9.0.43). Settings expose it as PHONE_WALLET_PREFIXES.
+# Mirrors docs/PROTOCOLS.md §5 (libphonenumber carrier data 9.0.43). Settings expose it as PHONE_WALLET_PREFIXES.
 _SAFARICOM = ("Safaricom", "mpesa")
 _AIRTEL_KE = ("Airtel", None)
 _TELKOM = ("Telkom", None)

@@ -1,4 +1,4 @@
-"""The one module that turns committed work into Celery messages (DESIGN rule 12: work is a row first).
+"""The one module that turns committed work into Celery messages (docs/DESIGN.md rule 12: work is a row first).
 
 Services change state and call `record(work, id)`; nothing else in the codebase enqueues a pipeline task.
 Every unit of work is already a row or a state in the caller's transaction:

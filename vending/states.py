@@ -1,4 +1,4 @@
-"""Every stateful model's states and the moves allowed between them, as data (DESIGN.md rule 4).
+"""Every stateful model's states and the moves allowed between them, as data (docs/DESIGN.md rule 4).
 
 Only `vending.services.transitions.transition` assigns a state; it consults these tables.
 """
@@ -80,7 +80,7 @@ SMS_TRANSITIONS: dict[str, frozenset[str]] = {
     _S.SENT: frozenset({_S.SUBMITTED, _S.BUFFERED, *_SMS_FINAL}),
     _S.SUBMITTED: frozenset({_S.BUFFERED, *_SMS_FINAL}),
     _S.BUFFERED: frozenset({_S.SUBMITTED, *_SMS_FINAL}),
-    # After a final status, later interim reports are ignored (PROTOCOLS.md 2.3).
+    # After a final status, later interim reports are ignored (docs/PROTOCOLS.md §2.3).
     _S.DELIVERED: frozenset(),
     _S.REJECTED: frozenset(),
     _S.FAILED: frozenset(),

@@ -1,4 +1,4 @@
-"""Reconciliation sweeps run by Celery beat (DESIGN rule 7, PROTOCOLS 6 rule 7).
+"""Reconciliation sweeps run by Celery beat (docs/DESIGN.md rule 7, docs/PROTOCOLS.md §6 rule 7).
 
 Each sweep picks a small batch of rows stuck in a middle state and pushes them forward through the same
 services as the live path, so overlapping sweeps and live tasks are harmless (every service locks and
@@ -45,7 +45,7 @@ def sweep_pending_payments(*, now: datetime | None = None) -> int:
     done = 0
     for payment_id in _claim(rows, settings.SWEEP_BATCH_SIZE):
         payment = Payment.objects.get(pk=payment_id)
-        # Backoff: query at 1, 2, 4, 8… times the first delay (spike arrest, PROTOCOLS 3.6).
+        # Backoff: query at 1, 2, 4, 8… times the first delay (spike arrest, docs/PROTOCOLS.md §3.6).
         due = payment.created_at + first_after * (2 ** min(payment.query_count, 6))
         if now < due and now - payment.created_at < timedelta(seconds=settings.SWEEP_GIVE_UP_AFTER_SECONDS):
             continue

@@ -18,7 +18,7 @@ Our policy, applied in this order to the amount the customer pays (the amount in
 Rounding is always in the customer's favour: every charge (debt, VAT, the cost of a full block) is
 rounded DOWN to the currency's minor unit, the energy money is what is left over (so fixed + debt +
 VAT + energy == amount exactly), and the total kWh is rounded UP to 0.1 kWh, the STS unit
-(docs STS.md §5). Minor units: KES 2 decimals (the maths works in cents; M-Pesa itself takes whole
+(docs/STS.md §5). Minor units: KES 2 decimals (the maths works in cents; M-Pesa itself takes whole
 shillings, which is checked where the wallet is known), USD 2 (WaafiPay truncates beyond 2),
 SLSH 0 (the Somaliland shilling has no subunit in circulation).
 

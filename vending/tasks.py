@@ -2,11 +2,11 @@
 
 Money and token tasks use acks_late (prefetch 1 is global): a worker killed mid-task leaves the message
 unacknowledged and another worker redoes it, which is safe because every service locks its rows and
-no-ops on a repeat (DESIGN rules 4-6). Retries with backoff and jitter are for transient errors only.
+no-ops on a repeat (docs/DESIGN.md rules 4-6). Retries with backoff and jitter are for transient errors only.
 The payment push runs on the "payments" queue because WaafiPay blocks while the payer types the PIN.
 
 Nothing here is enqueued directly: `vending.pipeline` dispatches every task from a committed row and the
-outbox sweep dispatches again what is not done (DESIGN rule 12). A body that fails for good (not a
+outbox sweep dispatches again what is not done (docs/DESIGN.md rule 12). A body that fails for good (not a
 transient database or provider error) flags its row once (`pipeline.run`) instead of retrying.
 
 One task per purchase on the hot path: the task that applies the payment's outcome (callback, query,

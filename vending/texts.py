@@ -1,4 +1,4 @@
-"""Customer messages of the purchase pipeline (PROTOCOLS 6.9), in English, Somali and Swahili.
+"""Customer messages of the purchase pipeline (docs/PROTOCOLS.md §6 rule 9), in English, Somali and Swahili.
 
 Every message fits one 160-character GSM-7 SMS with realistic values and carries the purchase
 reference. The token SMS is assembled by `vending.services.sms.token_sms_text`; the keys below are its

@@ -48,7 +48,7 @@ def test_meter_model_validates_its_drn():
 
 
 def test_pan_is_derived_from_the_drn():
-    assert derive_pan("00000000000") == "600727000000000009"  # STS.md §10
+    assert derive_pan("00000000000") == "600727000000000009"  # docs/STS.md §10
     assert derive_pan("0100000000008") == "000001000000000082"
     meter = make_meter(drn="47500150231")
     assert meter.pan.startswith("60072747500150231") and len(meter.pan) == 18

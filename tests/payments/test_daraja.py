@@ -1,4 +1,4 @@
-"""Daraja adapter over real HTTP against the loopback fake (PROTOCOLS 3)."""
+"""Daraja adapter over real HTTP against the loopback fake (docs/PROTOCOLS.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WaafiPay adapter over real HTTP against the loopback fake (PROTOCOLS 4)."""
+"""WaafiPay adapter over real HTTP against the loopback fake (docs/PROTOCOLS.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The transactional outbox (DESIGN rule 12): work is a committed row; a lost message delays it, never loses it.
+"""The transactional outbox (docs/DESIGN.md rule 12): work is a committed row; a lost message delays it, never loses it.
 
 Each test loses the message that the commit should have sent (the `dispatched` spy drops it, as a dead
 broker would), then shows the outbox sweep finishing the work, and that a second message is a no-op.

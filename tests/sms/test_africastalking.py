@@ -1,4 +1,4 @@
-"""The AT sender through the real africastalking SDK against the loopback fake (PROTOCOLS 2.2, 2.3)."""
+"""The AT sender through the real africastalking SDK against the loopback fake (docs/PROTOCOLS.md §2.2, 2.3)."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def test_request_without_sender_or_text_is_400(at, missing):
 
 
 def test_only_the_documented_fields_are_needed(at):
-    # linkId and networkCode are optional (PROTOCOLS 2.1); unknown extra fields are accepted.
+    # linkId and networkCode are optional (docs/PROTOCOLS.md §2.1); unknown extra fields are accepted.
     form = {"from": KE_PHONE, "to": "44135", "text": "HELP", "date": "2026-03-04 10:30:00", "id": "ATXid_min",
             "cost": "KES 0.00"}
     assert at.post(form).status_code == 200

@@ -11,10 +11,8 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-# The team's shared folder beside the checkout is the source; the copy in the repo keeps the tests
-# meaningful in a checkout without it.
-SHARED_VECTORS = REPO.parent / "shared" / "sts-vectors" / "public.jsonl"
-VECTORS = SHARED_VECTORS if SHARED_VECTORS.exists() else Path(__file__).parent / "vectors" / "public.jsonl"
+# The public STS vectors, kept in the repository (docs/STS.md says where they come from).
+VECTORS = Path(__file__).parent / "vectors" / "public.jsonl"
 
 
 def load_vectors() -> list[dict[str, Any]]:

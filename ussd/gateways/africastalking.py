@@ -1,4 +1,4 @@
-"""Africa's Talking (PROTOCOLS.md §1, docs/GATEWAYS.md): form fields in, `CON …` / `END …` plain text out.
+"""Africa's Talking (docs/PROTOCOLS.md §1, docs/GATEWAYS.md): form fields in, `CON …` / `END …` plain text out.
 
 Every request carries the whole input history in `text` ("1*2*500"); the first request of a dial has an
 empty `text`. There is no release or timeout notification on this callback, and a retried request is the
@@ -32,5 +32,5 @@ class AfricasTalking:
         return hop
 
     def respond(self, *, body: str, end: bool, hop: Hop | None) -> HttpResponse:
-        # Always 200: AT ends the session itself on a 4xx, without our words (PROTOCOLS.md §1.2).
+        # Always 200: AT ends the session itself on a 4xx, without our words (docs/PROTOCOLS.md §1.2).
         return HttpResponse(("END " if end else "CON ") + body, content_type="text/plain; charset=utf-8")

@@ -1,6 +1,6 @@
 """Every USSD screen: what it shows and what each answer leads to (registered into ussd.machine).
 
-Flows (DESIGN.md, issue 5):
+Flows (docs/ARCHITECTURE.md walks one purchase through them):
   home ─1─ pick_meter(buy) / enter_meter(buy) ─ [buy.meter_found] ─ buy.amount ─ [buy.wallet] ─ buy.confirm
        ─2─ meters ─ meters.actions ─ meters.rename | meters.remove ;  meters ─ enter_meter(add) ─ meters.add_name
        ─3─ pick_meter(tokens) / enter_meter(tokens) ─ tokens.list

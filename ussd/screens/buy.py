@@ -172,7 +172,7 @@ class BuyConfirm(Screen):
     def handle(self, ctx: Ctx, text: str) -> Outcome:
         meter, quote, wallet = ctx.data["meter"], ctx.data["quote"], ctx.data["wallet"]
         if text == "1":
-            # END first: the phone must leave USSD before the wallet's own prompt can reach it (PROTOCOLS §6.1).
+            # END first: a phone still in USSD cannot take the wallet's prompt (docs/PROTOCOLS.md §6 rule 1).
             return Finish(
                 "ussd.buy.approve",
                 {"wallet": WALLET_NAMES.get(wallet, wallet), "currency": quote["currency"],

@@ -1,5 +1,5 @@
 """Inbound SMS from every gateway: ``POST|GET /hooks/sms/<gateway>/<secret>/`` (and AT's old
-``POST /hooks/at/sms/<secret>/``), PROTOCOLS.md §2.1, §2.4, §6 rule 4.
+``POST /hooks/at/sms/<secret>/``), docs/PROTOCOLS.md §2.1, §2.4, §6 rule 4.
 
 Store first, answer 200 at once, work in a task. Gateways repeat a callback until they get a 200, so:
 - the raw message becomes an inbound SmsMessage row whose (direction, provider_message_id) is unique:

@@ -3,7 +3,7 @@
 parse (the gateway's adapter, ussd/gateways/) → load the session from the cache → run the pure machine →
 perform its effects (services; a purchase is written here and its push enqueued on commit, so it runs
 after this end reply has reached the phone) → save the session → the adapter renders the reply. No
-payment, STS or SMS call happens in this view (PROTOCOLS.md §1.3, §6 rules 1 and 4), and nothing a caller
+payment, STS or SMS call happens in this view (docs/PROTOCOLS.md §1.3, §6 rules 1 and 4), and nothing a caller
 sends produces a 5xx: every failure ends the session politely, in the gateway's own format, with a 200.
 
 Session semantics that differ per gateway arrive here already decided by the adapter (`Hop`): whether the

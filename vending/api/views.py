@@ -1,4 +1,4 @@
-"""The partner API's views: parse, load, call one service, render (DESIGN rule 1). Contract: docs/API.md."""
+"""The partner API's views: parse, load, call one service, render (docs/DESIGN.md rule 1). Contract: docs/API.md."""
 
 import uuid
 from datetime import date, datetime, time, timedelta

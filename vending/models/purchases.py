@@ -99,7 +99,7 @@ class Payment(models.Model):
 
 
 class ProviderCallback(models.Model):
-    """A callback exactly as it arrived; stored before anything else happens (PROTOCOLS.md §6.4)."""
+    """A callback exactly as it arrived; stored before anything else happens (docs/PROTOCOLS.md §6 rule 4)."""
 
     provider = models.CharField(max_length=16)
     kind = models.CharField(max_length=24, help_text="stk_callback, delivery_report, inbound_sms, …")

@@ -1,4 +1,4 @@
-"""The one payment-provider interface (DESIGN rule 3) and the value types it speaks.
+"""The one payment-provider interface (docs/DESIGN.md rule 3) and the value types it speaks.
 
 Providers take and return the frozen dataclasses below; they never touch the ORM or Django settings.
 The contract every provider follows:
@@ -6,14 +6,14 @@ The contract every provider follows:
 * ``initiate(request)`` asks the provider to prompt the payer. It returns an :class:`InitiateResult`:
   PENDING (a callback or a query will tell), APPROVED (a synchronous provider already has the money or the
   hold), DECLINED (final, with a ``failure_reason``) or UNKNOWN (the request may have reached the provider
-  but we got no answer: never treat it as failed, PROTOCOLS 4.4). It does not raise on a timeout.
+  but we got no answer: never treat it as failed, docs/PROTOCOLS.md §4.4). It does not raise on a timeout.
 * ``parse_callback(headers, body)`` turns a raw callback into a :class:`CallbackEvent`, or raises
   :class:`InvalidCallback`. It trusts nothing: the caller still matches the event to a pending payment.
 * ``query_status(provider_reference, request)`` asks again. A read-only query that fails on the wire raises
   :class:`ProviderUnavailable` (safe to retry later).
 * ``commit`` / ``cancel`` (providers that hold funds) and ``refund`` return an :class:`ActionResult`; a
   timeout there raises :class:`OutcomeUnknown` because the action may have happened, so the caller retries
-  the *same* call until it gets an answer (PROTOCOLS 6 rule 5).
+  the *same* call until it gets an answer (docs/PROTOCOLS.md §6 rule 5).
 
 Errors, by what the caller should do:
 
@@ -53,7 +53,7 @@ class Outcome(StrEnum):
 
 
 class FailureReason(StrEnum):
-    """The small vocabulary that channels map to customer text (PROTOCOLS 6 rule 9)."""
+    """The small vocabulary that channels map to customer text (docs/PROTOCOLS.md §6 rule 9)."""
 
     CANCELLED = "cancelled"
     INSUFFICIENT_FUNDS = "insufficient_funds"
@@ -129,7 +129,7 @@ class PaymentRequest:
         if self.wallet not in WALLETS:
             raise ValueError(f"unknown wallet {self.wallet!r}")
         if self.callback_url != self.callback_url.strip():
-            # Daraja answers "Invalid CallBackURL" for stray whitespace (PROTOCOLS 3.2).
+            # Daraja answers "Invalid CallBackURL" for stray whitespace (docs/PROTOCOLS.md §3.2).
             raise ValueError("callback_url has surrounding whitespace")
 
 

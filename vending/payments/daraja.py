@@ -1,4 +1,4 @@
-"""Safaricom Daraja M-Pesa Express (STK push) adapter (PROTOCOLS 3).
+"""Safaricom Daraja M-Pesa Express (STK push) adapter (docs/PROTOCOLS.md §3).
 
 Flow: ``initiate`` pushes the prompt and returns PENDING with the CheckoutRequestID; the result arrives as a
 callback (``parse_callback``) or, when the callback is lost, through ``query_status`` (STK Query, which
@@ -49,7 +49,7 @@ _BUG_CODES = frozenset({"400.002.02", "404.001.01", "405.001"})
 _BUSY_CODES = frozenset({"500.003.02", "500.003.03", "500.003.1001"})
 _MULTI_MEANING = "500.001.1001"
 
-# PROTOCOLS 3.5. Codes not listed map to UNKNOWN (generic text, staff review).
+# docs/PROTOCOLS.md §3.5. Codes not listed map to UNKNOWN (generic text, staff review).
 RESULT_CODE_REASONS: dict[int, FailureReason] = {
     1: FailureReason.INSUFFICIENT_FUNDS,
     2: FailureReason.LIMIT,
@@ -148,7 +148,7 @@ class DarajaProvider(PaymentProvider):
                 expires_in = float(body.get("expires_in", 3599))  # string or number
             except (TypeError, ValueError):
                 expires_in = 3599.0
-            # Keep ~10 minutes of margin (PROTOCOLS 3.1: cache for about 50 min of the 60).
+            # Keep ~10 minutes of margin (docs/PROTOCOLS.md §3.1: cache for about 50 min of the 60).
             log.info("daraja oauth token refreshed")
             return str(token), max(60.0, expires_in - 600)
         if reply.status >= 500 or reply.status == 429:
@@ -156,7 +156,7 @@ class DarajaProvider(PaymentProvider):
         raise ProviderRejected(f"Daraja OAuth refused the credentials (HTTP {reply.status})", raw=body)
 
     def _call(self, path: str, payload: dict[str, Any]) -> _http.HttpReply:
-        """POST with the bearer token; on 404.001.03 refresh once and retry (PROTOCOLS 3.1)."""
+        """POST with the bearer token; on 404.001.03 refresh once and retry (docs/PROTOCOLS.md §3.1)."""
         for attempt in (1, 2):
             token = self._token.get()
             reply = _http.send(
@@ -214,7 +214,7 @@ class DarajaProvider(PaymentProvider):
             )
         code, message = _error_code(reply), str(body.get("errorMessage", ""))
         if code == "400.002.02" and ("phone" in message.lower() or "partya" in message.lower()):
-            # Daraja rejects numbers that are not M-Pesa (PROTOCOLS 5): the customer's problem, not a bug.
+            # Daraja rejects numbers that are not M-Pesa (docs/PROTOCOLS.md §5): the customer's problem, not a bug.
             return InitiateResult(outcome=Outcome.DECLINED, failure_reason=FailureReason.WRONG_WALLET,
                                   provider_message=message, raw=body)
         if code == _MULTI_MEANING and "lock" in message.lower():
@@ -279,7 +279,7 @@ class DarajaProvider(PaymentProvider):
                 raise ProviderRejected("STK query ResultCode is not a number", raw=body) from exc
             message = f"{result_code}: {body.get('ResultDesc', '')}"
             if result_code == 0:
-                # The query carries no receipt and no amount (PROTOCOLS 3.6).
+                # The query carries no receipt and no amount (docs/PROTOCOLS.md §3.6).
                 return StatusResult(outcome=Outcome.APPROVED, provider_reference=provider_reference,
                                     provider_message=message, raw=body)
             return StatusResult(outcome=Outcome.DECLINED, provider_reference=provider_reference,

@@ -1,4 +1,4 @@
-"""Choose the provider for a wallet from a settings-like object (DESIGN rule 8: sandbox by default).
+"""Choose the provider for a wallet from a settings-like object (docs/DESIGN.md rule 8: sandbox by default).
 
 ``settings_obj`` is anything with the attributes below (``django.conf.settings`` or a SimpleNamespace):
 DARAJA_BASE_URL, DARAJA_CONSUMER_KEY, DARAJA_CONSUMER_SECRET, DARAJA_SHORTCODE, DARAJA_PASSKEY,

@@ -1,4 +1,4 @@
-"""The sandbox provider: the default when no credentials are configured (DESIGN rule 8).
+"""The sandbox provider: the default when no credentials are configured (docs/DESIGN.md rule 8).
 
 It is stateless and in-process: no HTTP, no storage. It behaves like Daraja (callback style):
 ``initiate`` returns PENDING plus ``simulated_callbacks`` that the task layer delivers later through the

@@ -1,13 +1,13 @@
-"""WaafiPay adapter for EVC Plus, Zaad and Sahal (PROTOCOLS 4): preauthorize -> vend -> commit.
+"""WaafiPay adapter for EVC Plus, Zaad and Sahal (docs/PROTOCOLS.md §4): preauthorize -> vend -> commit.
 
 ``API_PREAUTHORIZE`` blocks while the payer reads the PIN prompt, so it runs with a long read timeout
 (``WAAFIPAY_TIMEOUT_SECONDS``) from a Celery task. A timeout or a dropped connection means UNKNOWN, never
 DECLINED: the hold may exist.
 
 There is no status API for ``API_*`` transactions. **Our documented, unconfirmed choice:** ``query_status``
-re-sends the original ``API_PREAUTHORIZE`` with the *same* ``referenceId`` (PROTOCOLS 6 rule 5), assuming
+re-sends the original ``API_PREAUTHORIZE`` with the *same* ``referenceId`` (docs/PROTOCOLS.md §6 rule 5), assuming
 WaafiPay answers a known ``referenceId`` with the recorded result instead of prompting again. Whether it
-does, or rejects the reused id, is not documented (PROTOCOLS 4.4). Because of that, only an approval or a
+does, or rejects the reused id, is not documented (docs/PROTOCOLS.md §4.4). Because of that, only an approval or a
 decline from our allow-list counts as an answer to the replay; anything else (an id-reuse error, a
 timeout) stays UNKNOWN for the staff queue.
 """
@@ -51,7 +51,7 @@ ALREADY_CANCELLED_CODE = "5202"
 REFERENCE_PREFIX = "KRT-"
 _REFERENCE_ID_RE = re.compile(r"^[A-Za-z0-9._-]{10,30}$")
 
-# responseMsg allow-list (PROTOCOLS 4.2, texts from client code, unconfirmed). Substring, case-insensitive.
+# responseMsg allow-list (docs/PROTOCOLS.md §4.2, texts from client code, unconfirmed). Substring, case-insensitive.
 MESSAGE_REASONS: tuple[tuple[str, FailureReason], ...] = (
     ("rcs_user_rejected", FailureReason.CANCELLED),
     ("rcs_no_route_found", FailureReason.WRONG_WALLET),
@@ -177,7 +177,7 @@ class WaafiPayProvider(PaymentProvider):
         }
 
     def _is_success(self, reply: _Reply, reference_id: str) -> bool:
-        # PROTOCOLS 4.2: code 2001, state APPROVED in any case, a transactionId, and our referenceId echoed.
+        # docs/PROTOCOLS.md §4.2: code 2001, state APPROVED in any case, a transactionId, and our referenceId echoed.
         return (
             reply.code == SUCCESS_CODE
             and str(reply.params.get("state", "")).upper() == "APPROVED"

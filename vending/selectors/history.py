@@ -1,6 +1,6 @@
 """What a phone bought: its last tokens for a meter and its recent purchases (USSD and SMS self-service).
 
-Both answer only for the buying MSISDN (`Purchase.payer_phone`, PROTOCOLS.md §6 rule 8): a phone never
+Both answer only for the buying MSISDN (`Purchase.payer_phone`, docs/PROTOCOLS.md §6 rule 8): a phone never
 sees tokens or purchases paid from another number, even for a meter it has saved.
 """
 

@@ -3,7 +3,7 @@
 Every outcome lands in one of three functions: `payment_confirm`, `payment_fail`, `payment_flag_review`.
 They lock the rows and no-op on a repeat; a confirmation vends in its own transaction and the SMS
 goes out after the commit (`payment_confirm`, `sms_send`). A provider's
-answer is never trusted on its own when in doubt (PROTOCOLS 3.7): amount mismatch → review, never
+answer is never trusted on its own when in doubt (docs/PROTOCOLS.md §3.7): amount mismatch → review, never
 vended; unknown sender IP, missing amount or a different phone → query the provider first.
 """
 
@@ -128,7 +128,7 @@ def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: Init
             pipeline.record(pipeline.Work.SANDBOX_CALLBACK, provider.name, callback.body.decode(),
                             dict(callback.headers), countdown=callback.delay_seconds)
         if target == _P.UNKNOWN:
-            # A timeout is not a failure (PROTOCOLS 4.4): tell the customer, then ask the provider (the
+            # A timeout is not a failure (docs/PROTOCOLS.md §4.4): tell the customer, then ask the provider (the
             # UNKNOWN payment is the query to do: lost, the pending-payment sweep asks).
             customer_notice_send(purchase=purchase, key="pipeline.unknown")
             pipeline.record(pipeline.Work.QUERY, payment.pk, countdown=settings.PAYMENT_QUERY_DELAY_SECONDS)

@@ -3,7 +3,7 @@
 The purchase row, its reference (our AccountReference / referenceId) and its payment row are committed
 before any outbound call; the INITIATED payment is the push to do (vending.pipeline dispatches it on commit
 with a short countdown, so the customer's USSD session has ended before the payment prompt arrives,
-PROTOCOLS 6 rule 1; the outbox sweep dispatches it again if that message is lost).
+docs/PROTOCOLS.md §6 rule 1; the outbox sweep dispatches it again if that message is lost).
 """
 
 import secrets

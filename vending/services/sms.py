@@ -157,7 +157,7 @@ def sms_record_delivery(*, report: DeliveryReport) -> SmsMessage | None:
             return None
         target = _REPORT_STATES[report.status]
         if target == sms.status or target not in _allowed(sms.status):
-            return sms  # a repeat, or an interim report after a final one (PROTOCOLS 2.3)
+            return sms  # a repeat, or an interim report after a final one (docs/PROTOCOLS.md §2.3)
         fields = {"failure_reason": report.failure_reason[:80]} if report.failure_reason else {}
         sms, _ = transition(sms, target, reason="delivery report", fields=fields)
         if target == SmsState.DELIVERED and sms.purchase_id:

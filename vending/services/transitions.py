@@ -1,4 +1,4 @@
-"""The one place that changes a state (DESIGN.md rule 4).
+"""The one place that changes a state (docs/DESIGN.md rule 4).
 
 `transition` locks the row, returns quietly when it is already in the target state, refuses a move
 the table does not allow, saves, and writes an audit event, all inside the caller's transaction.

@@ -1,4 +1,4 @@
-"""Africa's Talking SMS sender on the official SDK 2.0.3 (PROTOCOLS 2.2).
+"""Africa's Talking SMS sender on the official SDK 2.0.3 (docs/PROTOCOLS.md §2.2).
 
 The SDK has no public base-URL option, so we own an ``SMSService`` instance and set its private
 ``_baseUrl`` from ``AT_API_BASE_URL`` (the SDK version is pinned to 2.0.x in pyproject for that reason).
@@ -33,7 +33,7 @@ from .reports import parse_at_delivery_report
 log = logging.getLogger(__name__)
 
 ACCEPTED_CODES = frozenset({100, 101, 102})
-# Refusals that may pass later: our balance, routing and gateway trouble (PROTOCOLS 2.2 list, unconfirmed).
+# Refusals that may pass later: our balance, routing and gateway trouble (docs/PROTOCOLS.md §2.2 list, unconfirmed).
 RETRYABLE_CODES = frozenset({405, 407, 500, 501, 502})
 # The SDK hides the HTTP status of a non-2xx reply; only the body text reaches us. These words mark
 # errors a retry cannot fix (bad key, bad username, bad sender id).
@@ -93,7 +93,7 @@ class AfricasTalkingSender(SmsSender):
 
 
 def parse_at_inbound(form: Mapping[str, str]) -> InboundSms:
-    """AT's inbound form (PROTOCOLS 2.1): from, to, text, date, id, linkId, networkCode."""
+    """AT's inbound form (docs/PROTOCOLS.md §2.1): from, to, text, date, id, linkId, networkCode."""
     sender, text = str(form.get("from") or "").strip(), form.get("text")
     if not sender or text is None:
         raise InvalidInbound("from and text are required")

@@ -1,4 +1,4 @@
-"""Console SMS backend: the default when no Africa's Talking credentials are set (DESIGN rule 8).
+"""Console SMS backend: the default when no Africa's Talking credentials are set (docs/DESIGN.md rule 8).
 
 It logs the message with any token masked and keeps the last messages in memory for the demo and tests.
 """

@@ -3,7 +3,7 @@
 - ``SMS_ROUTES`` set: a :class:`~vending.sms.routing.Router` over the gateways it names.
 - else one gateway configured (Africa's Talking, Kannel or Hormuud): that gateway, as before routing;
   several: a router trying them in that order for every number.
-- nothing configured: the console backend (DESIGN rule 8).
+- nothing configured: the console backend (docs/DESIGN.md rule 8).
 
 Settings read: SMS_ROUTES, SMS_OPERATOR_PREFIXES; AT_USERNAME, AT_API_KEY, AT_API_BASE_URL, AT_SENDER_ID,
 AT_ENQUEUE; KANNEL_SENDSMS_URL, KANNEL_USERNAME, KANNEL_PASSWORD, KANNEL_SENDER_ID, KANNEL_DLR_MASK,

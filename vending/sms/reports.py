@@ -1,4 +1,4 @@
-"""Africa's Talking delivery-report parsing (PROTOCOLS 2.3), shared by every sender that uses AT's form."""
+"""Africa's Talking delivery-report parsing (docs/PROTOCOLS.md §2.3), shared by every sender that uses AT's form."""
 
 from __future__ import annotations
 

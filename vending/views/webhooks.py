@@ -2,7 +2,7 @@
 
 A wrong secret gets 404 (the URL does not exist for anyone who does not know it). Nothing here moves money
 or changes a state: the stored callback is the work to do, and vending.pipeline has it processed by a task
-after the commit (PROTOCOLS 6 rule 4; if that message is lost, the outbox sweep dispatches it again). A body
+after the commit (docs/PROTOCOLS.md §6 rule 4; if that message is lost, the outbox sweep dispatches it again). A body
 we cannot read (vending/webhookbody.py) is kept in a flagged row and acknowledged, so the provider stops
 repeating it.
 """
