@@ -57,15 +57,23 @@ def bar_chart(title: str, series: list[tuple[str, float]], *, unit: str, places:
     step = _nice_step(top) if not empty else 1.0
     axis_top = step * max(1, math.ceil(top / step))
     tick_places = 0 if step >= 1 else max(places, 2)
-    ticks = [Tick(y=TOP + plot_h - plot_h * i * step / axis_top, text=_fmt(i * step, tick_places))
-             for i in range(round(axis_top / step) + 1)]
+    ticks = [
+        Tick(y=TOP + plot_h - plot_h * i * step / axis_top, text=_fmt(i * step, tick_places))
+        for i in range(round(axis_top / step) + 1)
+    ]
     slot = plot_w / max(1, len(series))
     every = max(1, math.ceil(len(series) / 16))  # at most ~16 day labels fit under 720 px
     width = max(2.0, slot * 0.7)
     bars = [
-        ChartBar(x=LEFT + i * slot + (slot - width) / 2, y=TOP + plot_h - plot_h * value / axis_top, width=width,
-                 height=plot_h * value / axis_top, label=label, value=_fmt(value, places) if value else "",
-                 label_shown=i % every == 0 or i == len(series) - 1)
+        ChartBar(
+            x=LEFT + i * slot + (slot - width) / 2,
+            y=TOP + plot_h - plot_h * value / axis_top,
+            width=width,
+            height=plot_h * value / axis_top,
+            label=label,
+            value=_fmt(value, places) if value else "",
+            label_shown=i % every == 0 or i == len(series) - 1,
+        )
         for i, (label, value) in enumerate(series)
     ]
     return Chart(title=title, unit=unit, bars=bars, ticks=ticks, empty=empty)

@@ -234,8 +234,7 @@ class Approval(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     summary = models.CharField(max_length=255)
     supply_group = models.ForeignKey(SupplyGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    purchase = models.ForeignKey("vending.Purchase", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+")
+    purchase = models.ForeignKey("vending.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     tariff = models.ForeignKey("vending.Tariff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     payload = models.JSONField(default=dict, blank=True)  # never a secret

@@ -28,13 +28,40 @@ MISSING_OURS = "missing_ours"
 MISSING_THEIRS = "missing_theirs"
 AMOUNT_DIFFERS = "amount_differs"
 
-MPESA_COLUMNS = ("Receipt No.", "Completion Time", "Initiation Time", "Details", "Transaction Status", "Paid In",
-                 "Withdrawn", "Balance", "Balance Confirmed", "Reason Type", "Other Party Info",
-                 "Linked Transaction ID", "A/C No.")
-WAAFIPAY_COLUMNS = ("Transaction ID", "Reference ID", "Date", "Account No", "Amount", "Currency", "Status",
-                    "Payment Method", "Description")
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
-                 "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
+MPESA_COLUMNS = (
+    "Receipt No.",
+    "Completion Time",
+    "Initiation Time",
+    "Details",
+    "Transaction Status",
+    "Paid In",
+    "Withdrawn",
+    "Balance",
+    "Balance Confirmed",
+    "Reason Type",
+    "Other Party Info",
+    "Linked Transaction ID",
+    "A/C No.",
+)
+WAAFIPAY_COLUMNS = (
+    "Transaction ID",
+    "Reference ID",
+    "Date",
+    "Account No",
+    "Amount",
+    "Currency",
+    "Status",
+    "Payment Method",
+    "Description",
+)
+_TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%d/%m/%Y %H:%M",
+)
 
 
 class StatementError(ValueError):
@@ -108,8 +135,15 @@ def parse_mpesa_statement(text: str) -> list[StatementLine]:
         paid_in = _money(row.get("Paid In", ""))
         if paid_in <= 0 or row.get("Transaction Status", "").lower() != "completed":
             continue
-        lines.append(StatementLine(their_reference=row["Receipt No."], account_reference=row.get("A/C No.", ""),
-                                   amount=paid_in, occurred_at=_time(row.get("Completion Time", "")), raw=row))
+        lines.append(
+            StatementLine(
+                their_reference=row["Receipt No."],
+                account_reference=row.get("A/C No.", ""),
+                amount=paid_in,
+                occurred_at=_time(row.get("Completion Time", "")),
+                raw=row,
+            )
+        )
     return lines
 
 
@@ -119,8 +153,15 @@ def parse_waafipay_export(text: str) -> list[StatementLine]:
     for row in _table(text, "Transaction ID", ("Transaction ID", "Reference ID", "Date", "Amount", "Status")):
         if row.get("Status", "").lower() != "approved":
             continue
-        lines.append(StatementLine(their_reference=row["Transaction ID"], account_reference=row["Reference ID"],
-                                   amount=_money(row["Amount"]), occurred_at=_time(row["Date"]), raw=row))
+        lines.append(
+            StatementLine(
+                their_reference=row["Transaction ID"],
+                account_reference=row["Reference ID"],
+                amount=_money(row["Amount"]),
+                occurred_at=_time(row["Date"]),
+                raw=row,
+            )
+        )
     return lines
 
 

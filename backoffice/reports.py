@@ -36,8 +36,9 @@ class Table:
 
     @property
     def display_rows(self) -> list[tuple[str, ...]]:
-        return [tuple(human(value, column) for value, column in zip(row, self.columns, strict=False))
-                for row in self.rows]
+        return [
+            tuple(human(value, column) for value, column in zip(row, self.columns, strict=False)) for row in self.rows
+        ]
 
 
 def human(value: object, column: str = "") -> str:
@@ -68,10 +69,14 @@ def sales_per_day(*, start: datetime, end: datetime) -> Table:
         .annotate(purchases=Count("pk"), amount=Sum("amount"))
         .order_by("day", "meter__supply_group__utility__name", "wallet", "currency")
     )
-    return Table("Sales per day", ("day", "utility", "wallet", "currency", "purchases", "amount"), [
-        (r["day"], r["meter__supply_group__utility__name"], r["wallet"], r["currency"], r["purchases"], r["amount"])
-        for r in rows
-    ])
+    return Table(
+        "Sales per day",
+        ("day", "utility", "wallet", "currency", "purchases", "amount"),
+        [
+            (r["day"], r["meter__supply_group__utility__name"], r["wallet"], r["currency"], r["purchases"], r["amount"])
+            for r in rows
+        ],
+    )
 
 
 def units_per_day(*, start: datetime, end: datetime) -> Table:
@@ -82,10 +87,20 @@ def units_per_day(*, start: datetime, end: datetime) -> Table:
         .annotate(tokens=Count("pk"), kwh=Sum("units"))
         .order_by("day", "meter__supply_group__utility__name", "kind")
     )
-    return Table("kWh per day (sold and free apart)", ("day", "utility", "kind", "tokens", "kwh"), [
-        (r["day"], r["meter__supply_group__utility__name"], "sold" if r["kind"] == Token.Kind.CREDIT else r["kind"],
-         r["tokens"], r["kwh"]) for r in rows
-    ])
+    return Table(
+        "kWh per day (sold and free apart)",
+        ("day", "utility", "kind", "tokens", "kwh"),
+        [
+            (
+                r["day"],
+                r["meter__supply_group__utility__name"],
+                "sold" if r["kind"] == Token.Kind.CREDIT else r["kind"],
+                r["tokens"],
+                r["kwh"],
+            )
+            for r in rows
+        ],
+    )
 
 
 def purchase_outcomes(*, start: datetime, end: datetime) -> Table:
@@ -93,7 +108,9 @@ def purchase_outcomes(*, start: datetime, end: datetime) -> Table:
     found = {
         (r["state"], r["currency"]): (r["n"], r["total"] or Decimal("0"))
         for r in Purchase.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("state", "currency").order_by().annotate(n=Count("pk"), total=Sum("amount"))
+        .values("state", "currency")
+        .order_by()
+        .annotate(n=Count("pk"), total=Sum("amount"))
     }
     currencies = sorted({currency for _, currency in found})
     rows = []
@@ -109,26 +126,39 @@ def sales_totals(*, start: datetime, end: datetime) -> Table:
     """Sales per currency over the period: one total per currency, never one across currencies."""
     rows = (
         Purchase.objects.filter(created_at__gte=start, created_at__lt=end, state__in=SOLD)
-        .values("currency").annotate(purchases=Count("pk"), amount=Sum("amount")).order_by("currency")
+        .values("currency")
+        .annotate(purchases=Count("pk"), amount=Sum("amount"))
+        .order_by("currency")
     )
-    return Table("Sales totals per currency", ("currency", "purchases", "amount"),
-                 [(r["currency"], r["purchases"], r["amount"]) for r in rows])
+    return Table(
+        "Sales totals per currency",
+        ("currency", "purchases", "amount"),
+        [(r["currency"], r["purchases"], r["amount"]) for r in rows],
+    )
 
 
 def units_totals(*, start: datetime, end: datetime) -> Table:
     """kWh in tokens over the period, sold (paid credit tokens) and free (staff-issued) apart."""
     rows = dict(
         Token.objects.filter(created_at__gte=start, created_at__lt=end, kind__in=[Token.Kind.CREDIT, Token.Kind.FREE])
-        .values_list("kind").order_by().annotate(kwh=Sum("units"))
+        .values_list("kind")
+        .order_by()
+        .annotate(kwh=Sum("units"))
     )
     counts = dict(
         Token.objects.filter(created_at__gte=start, created_at__lt=end, kind__in=[Token.Kind.CREDIT, Token.Kind.FREE])
-        .values_list("kind").order_by().annotate(n=Count("pk"))
+        .values_list("kind")
+        .order_by()
+        .annotate(n=Count("pk"))
     )
-    return Table("kWh: sold and free apart", ("units", "tokens", "kwh"), [
-        ("sold", counts.get(Token.Kind.CREDIT, 0), rows.get(Token.Kind.CREDIT) or Decimal("0")),
-        ("free", counts.get(Token.Kind.FREE, 0), rows.get(Token.Kind.FREE) or Decimal("0")),
-    ])
+    return Table(
+        "kWh: sold and free apart",
+        ("units", "tokens", "kwh"),
+        [
+            ("sold", counts.get(Token.Kind.CREDIT, 0), rows.get(Token.Kind.CREDIT) or Decimal("0")),
+            ("free", counts.get(Token.Kind.FREE, 0), rows.get(Token.Kind.FREE) or Decimal("0")),
+        ],
+    )
 
 
 def sms_delivery(*, start: datetime, end: datetime) -> Table:
@@ -136,15 +166,27 @@ def sms_delivery(*, start: datetime, end: datetime) -> Table:
         SmsMessage.objects.filter(created_at__gte=start, created_at__lt=end, direction=SmsMessage.Direction.OUTBOUND)
         .annotate(day=_day())
         .values("day")
-        .annotate(sent=Count("pk"), delivered=Count("pk", filter=Q(status=SmsState.DELIVERED)),
-                  failed=Count("pk", filter=Q(status__in=_SMS_FINAL_BAD)))
+        .annotate(
+            sent=Count("pk"),
+            delivered=Count("pk", filter=Q(status=SmsState.DELIVERED)),
+            failed=Count("pk", filter=Q(status__in=_SMS_FINAL_BAD)),
+        )
         .order_by("day")
     )
-    return Table("SMS delivery", ("day", "sent", "delivered", "failed", "delivery rate %"), [
-        (r["day"], r["sent"], r["delivered"], r["failed"],
-         round(100 * r["delivered"] / r["sent"], 1) if r["sent"] else 0.0)
-        for r in rows
-    ])
+    return Table(
+        "SMS delivery",
+        ("day", "sent", "delivered", "failed", "delivery rate %"),
+        [
+            (
+                r["day"],
+                r["sent"],
+                r["delivered"],
+                r["failed"],
+                round(100 * r["delivered"] / r["sent"], 1) if r["sent"] else 0.0,
+            )
+            for r in rows
+        ],
+    )
 
 
 TABLES = {
@@ -177,13 +219,15 @@ def bars(series: list[tuple[str, float]], *, width: int = 600, height: int = 160
     out = []
     for i, (label, value) in enumerate(series):
         h = int(height * value / top)
-        out.append(Bar(label=label, value=value, x=i * slot + (slot - bar_width) // 2, y=height - h, height=h,
-                       width=bar_width))
+        out.append(
+            Bar(label=label, value=value, x=i * slot + (slot - bar_width) // 2, y=height - h, height=h, width=bar_width)
+        )
     return out
 
 
-def daily_series(table: Table, value_column: str, start: date, days: int,
-                 where: dict[str, object] | None = None) -> list[tuple[str, float]]:
+def daily_series(
+    table: Table, value_column: str, start: date, days: int, where: dict[str, object] | None = None
+) -> list[tuple[str, float]]:
     """Sum one column per day across the other dimensions (only rows matching `where`), empty days as zero."""
     index = table.columns.index(value_column)
     keep = [(table.columns.index(name), wanted) for name, wanted in (where or {}).items()]
@@ -193,5 +237,6 @@ def daily_series(table: Table, value_column: str, start: date, days: int,
             totals[row[0]] += float(row[index] or 0)
     from datetime import timedelta
 
-    return [((start + timedelta(days=i)).strftime("%d %b"), totals.get(start + timedelta(days=i), 0.0))
-            for i in range(days)]
+    return [
+        ((start + timedelta(days=i)).strftime("%d %b"), totals.get(start + timedelta(days=i), 0.0)) for i in range(days)
+    ]

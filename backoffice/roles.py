@@ -28,17 +28,44 @@ _LOOKUP_VIEWS = [
 
 # The partner API's agents (vending/models/agents.py): operators run agents, terminals and keys; Finance
 # owns the money side (top-ups, credit limits, commission, statements).
-_AGENT_VIEWS = ["vending.view_agent", "vending.view_agentterminal", "vending.view_agentsale",
-                "vending.view_floatentry", "vending.view_commissionrule", "vending.view_faultreport"]
-_AGENT_OPERATIONS = [*_AGENT_VIEWS, "vending.add_agent", "vending.change_agent", "vending.add_agentterminal",
-                     "vending.change_agentterminal", "vending.view_apikey", "vending.issue_api_key",
-                     "vending.suspend_agent", "vending.change_faultreport", "vending.view_revenuefinding"]
-_AGENT_FINANCE = [*_AGENT_VIEWS, "vending.topup_float", "vending.set_credit_limit", "vending.add_commissionrule",
-                  "vending.change_commissionrule", "vending.delete_commissionrule", "vending.view_revenuefinding"]
+_AGENT_VIEWS = [
+    "vending.view_agent",
+    "vending.view_agentterminal",
+    "vending.view_agentsale",
+    "vending.view_floatentry",
+    "vending.view_commissionrule",
+    "vending.view_faultreport",
+]
+_AGENT_OPERATIONS = [
+    *_AGENT_VIEWS,
+    "vending.add_agent",
+    "vending.change_agent",
+    "vending.add_agentterminal",
+    "vending.change_agentterminal",
+    "vending.view_apikey",
+    "vending.issue_api_key",
+    "vending.suspend_agent",
+    "vending.change_faultreport",
+    "vending.view_revenuefinding",
+]
+_AGENT_FINANCE = [
+    *_AGENT_VIEWS,
+    "vending.topup_float",
+    "vending.set_credit_limit",
+    "vending.add_commissionrule",
+    "vending.change_commissionrule",
+    "vending.delete_commissionrule",
+    "vending.view_revenuefinding",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    SUPPORT: [*_LOOKUP_VIEWS, "backoffice.resend_token", "backoffice.reprint_token", "vending.view_faultreport",
-              "vending.change_faultreport"],
+    SUPPORT: [
+        *_LOOKUP_VIEWS,
+        "backoffice.resend_token",
+        "backoffice.reprint_token",
+        "vending.view_faultreport",
+        "vending.change_faultreport",
+    ],
     VENDING_OPERATOR: [
         *_LOOKUP_VIEWS,
         "vending.view_meterdebt",

@@ -31,8 +31,9 @@ class ThrottledLoginBackend(AxesStandaloneBackend):
     `authenticate()` without a request (the test client's login, a management command) is no login
     from the network: there is nothing to throttle, and axes would refuse it outright."""
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
-                     **kwargs: Any) -> None:
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> None:
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
@@ -58,8 +59,12 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path
-        if (path.startswith("/admin/") and not path.startswith(("/admin/login/", "/admin/logout/", "/admin/2fa/"))
-                and needs_second_factor(request.user) and not _verified(request)):
+        if (
+            path.startswith("/admin/")
+            and not path.startswith(("/admin/login/", "/admin/logout/", "/admin/2fa/"))
+            and needs_second_factor(request.user)
+            and not _verified(request)
+        ):
             return HttpResponseRedirect(f"{reverse('staff-2fa')}?next={path}")
         return self.get_response(request)
 
@@ -82,7 +87,8 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
     enrolling = None
     if confirmed is None:
         enrolling = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-            user=user, name="authenticator app", confirmed=False)
+            user=user, name="authenticator app", confirmed=False
+        )
     device = confirmed or enrolling
     if request.method == "POST":
         code = "".join(request.POST.get("code", "").split())
@@ -93,10 +99,14 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return HttpResponseRedirect(_safe_next(request))
         error = "That code is not right. Codes change every 30 seconds: try the current one."
-    context = {"title": "Second factor", "error": error, "next": _safe_next(request),
-               "enrolling": enrolling is not None,
-               "secret": _base32(enrolling.bin_key) if enrolling is not None else "",
-               "config_url": enrolling.config_url if enrolling is not None else ""}
+    context = {
+        "title": "Second factor",
+        "error": error,
+        "next": _safe_next(request),
+        "enrolling": enrolling is not None,
+        "secret": _base32(enrolling.bin_key) if enrolling is not None else "",
+        "config_url": enrolling.config_url if enrolling is not None else "",
+    }
     response = render(request, "backoffice/second_factor.html", context)
     response["Cache-Control"] = "no-store"  # the enrolment secret must not stay in a cache
     return response

@@ -13,13 +13,37 @@ from django.http import HttpRequest
 
 # (group title, [(app_label, model_name), ...]) in the order staff meet them; a model not listed goes to "More".
 TASKS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("Help a customer", [("backoffice", "lookup"), ("vending", "purchase"), ("vending", "customer"),
-                         ("vending", "token"), ("vending", "smsmessage")]),
-    ("Approvals and money", [("backoffice", "approval"), ("backoffice", "dashboard"),
-                             ("backoffice", "reconciliationstatement"), ("vending", "payment"), ("vending", "refund"),
-                             ("vending", "providercallback")]),
-    ("Meters and keys", [("vending", "meter"), ("backoffice", "keychangecampaign"), ("backoffice", "meterimport"),
-                         ("vending", "supplygroup"), ("vending", "meterdebt")]),
+    (
+        "Help a customer",
+        [
+            ("backoffice", "lookup"),
+            ("vending", "purchase"),
+            ("vending", "customer"),
+            ("vending", "token"),
+            ("vending", "smsmessage"),
+        ],
+    ),
+    (
+        "Approvals and money",
+        [
+            ("backoffice", "approval"),
+            ("backoffice", "dashboard"),
+            ("backoffice", "reconciliationstatement"),
+            ("vending", "payment"),
+            ("vending", "refund"),
+            ("vending", "providercallback"),
+        ],
+    ),
+    (
+        "Meters and keys",
+        [
+            ("vending", "meter"),
+            ("backoffice", "keychangecampaign"),
+            ("backoffice", "meterimport"),
+            ("vending", "supplygroup"),
+            ("vending", "meterdebt"),
+        ],
+    ),
     ("Utilities and tariffs", [("vending", "utility"), ("vending", "tariff")]),
     ("Audit and staff", [("vending", "auditevent"), ("auth", "user"), ("auth", "group")]),
 ]
@@ -53,5 +77,10 @@ class KorontoAdminSite(admin.AdminSite):
 
 def _group(title: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
     slug = title.lower().replace(" ", "-")
-    return {"name": title, "app_label": slug, "app_url": entries[0]["admin_url"] or "#", "has_module_perms": True,
-            "models": entries}
+    return {
+        "name": title,
+        "app_label": slug,
+        "app_url": entries[0]["admin_url"] or "#",
+        "has_module_perms": True,
+        "models": entries,
+    }

@@ -38,21 +38,40 @@ def purchase_story(purchase: Purchase) -> list[StoryEntry]:
         | (Q(object_type="payment", object_id=str(payment.pk)) if payment else Q(pk__in=[]))
     ).select_related("actor")
     for event in audits:
-        entries.append(StoryEntry(event.at, "audit", event.action, event.actor_label,
-                                  _change(event.before, event.after), event.reason))
+        entries.append(
+            StoryEntry(
+                event.at, "audit", event.action, event.actor_label, _change(event.before, event.after), event.reason
+            )
+        )
     if payment is not None:
         for callback in ProviderCallback.objects.filter(payment=payment):
-            detail = f"{callback.provider} {callback.kind}" + (" — flagged: " + callback.flag_reason
-                                                              if callback.flagged else "")
-            entries.append(StoryEntry(callback.received_at, "callback", f"callback {callback.kind}",
-                                      callback.provider, detail))
+            detail = f"{callback.provider} {callback.kind}" + (
+                " — flagged: " + callback.flag_reason if callback.flagged else ""
+            )
+            entries.append(
+                StoryEntry(callback.received_at, "callback", f"callback {callback.kind}", callback.provider, detail)
+            )
     for token in Token.objects.filter(purchase=purchase):
         units = f", {token.units} kWh" if token.units is not None else ""
-        entries.append(StoryEntry(token.created_at, "token", f"{token.get_kind_display()} token issued",
-                                  "system", f"TID {token.tid or '—'}{units}, {_masked(token.digits)}"))
+        entries.append(
+            StoryEntry(
+                token.created_at,
+                "token",
+                f"{token.get_kind_display()} token issued",
+                "system",
+                f"TID {token.tid or '—'}{units}, {_masked(token.digits)}",
+            )
+        )
     for sms in SmsMessage.objects.filter(purchase=purchase):
-        entries.append(StoryEntry(sms.created_at, "sms", f"SMS to {sms.phone}: {sms.get_status_display()}",
-                                  sms.provider, sms.failure_reason))
+        entries.append(
+            StoryEntry(
+                sms.created_at,
+                "sms",
+                f"SMS to {sms.phone}: {sms.get_status_display()}",
+                sms.provider,
+                sms.failure_reason,
+            )
+        )
     entries.sort(key=lambda e: e.at)
     return entries
 
@@ -78,11 +97,19 @@ def find_by_number(query: str, *, limit: int = 20) -> list[Found]:
         found.append(Found("customer", str(customer), "admin:vending_customer_change", customer.pk))
     for meter in Meter.objects.filter(Q(drn__contains=digits) | Q(pan__contains=digits))[:limit]:
         found.append(Found("meter", str(meter), "admin:vending_meter_change", meter.pk))
-    purchases = Purchase.objects.filter(
-        Q(reference__iexact=q) | Q(payer_phone__in=numbers) | Q(payer_phone__contains=digits)
-        | Q(idempotency_key__iexact=q) | Q(payment__receipt__iexact=q) | Q(payment__provider_reference__iexact=q)
-        | Q(meter__drn=digits)
-    ).select_related("meter").order_by("-created_at")[:limit]
+    purchases = (
+        Purchase.objects.filter(
+            Q(reference__iexact=q)
+            | Q(payer_phone__in=numbers)
+            | Q(payer_phone__contains=digits)
+            | Q(idempotency_key__iexact=q)
+            | Q(payment__receipt__iexact=q)
+            | Q(payment__provider_reference__iexact=q)
+            | Q(meter__drn=digits)
+        )
+        .select_related("meter")
+        .order_by("-created_at")[:limit]
+    )
     for purchase in purchases:
         found.append(Found("purchase", str(purchase), "admin:vending_purchase_change", purchase.pk))
     return found

@@ -63,23 +63,37 @@ def _prepare(*, meters: int, agents: int, terminals: int, redis_url: str) -> tup
     call_command("seed_demo", verbosity=0, staff_password="bench-only-password")
     redis.Redis.from_url(redis_url).flushdb()
     with connection.cursor() as cursor:  # the bench's own database: every run starts without old sales
-        cursor.execute("TRUNCATE vending_auditevent, vending_payment, vending_providercallback, vending_token, "
-                       "vending_smsmessage, vending_purchase, vending_floatentry, vending_agentsale, "
-                       "vending_tokenvoid, vending_revenuefinding, vending_faultreport, vending_apikey, "
-                       "vending_agentterminal, vending_commissionrule, vending_agent CASCADE")
+        cursor.execute(
+            "TRUNCATE vending_auditevent, vending_payment, vending_providercallback, vending_token, "
+            "vending_smsmessage, vending_purchase, vending_floatentry, vending_agentsale, "
+            "vending_tokenvoid, vending_revenuefinding, vending_faultreport, vending_apikey, "
+            "vending_agentterminal, vending_commissionrule, vending_agent CASCADE"
+        )
     template = Meter.objects.get(drn="04123456784")
     tariff = Tariff.objects.get(pk=template.tariff_id)
     drns = [(p := f"{9_100_000_000 + n:010d}") + luhn_check_digit(p) for n in range(meters)]
     Meter.objects.bulk_create(
-        [Meter(drn=drn, pan=derive_pan(drn), supply_group_id=template.supply_group_id, tariff=tariff,
-               key_revision=template.key_revision, base_date=template.base_date, label_name=f"Bench {n}")
-         for n, drn in enumerate(drns)],
-        ignore_conflicts=True, batch_size=2000,
+        [
+            Meter(
+                drn=drn,
+                pan=derive_pan(drn),
+                supply_group_id=template.supply_group_id,
+                tariff=tariff,
+                key_revision=template.key_revision,
+                base_date=template.base_date,
+                label_name=f"Bench {n}",
+            )
+            for n, drn in enumerate(drns)
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
     )
     Meter.objects.filter(drn__in=drns).update(last_tid=None)
     keys: list[str] = []
-    made = [agent_create(name=f"Bench agent {a}", currency=tariff.currency, opening_float=Decimal("1000000000"))
-            for a in range(agents)]
+    made = [
+        agent_create(name=f"Bench agent {a}", currency=tariff.currency, opening_float=Decimal("1000000000"))
+        for a in range(agents)
+    ]
     for n in range(terminals):
         agent, issued = made[n % agents]
         if n < agents:
@@ -94,8 +108,10 @@ def _prepare(*, meters: int, agents: int, terminals: int, redis_url: str) -> tup
 
 def purchase_request(host: str, key: str, body: dict) -> bytes:
     data = json.dumps(body).encode()
-    return (f"POST /api/v1/purchases HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Authorization: Api-Key {key}\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
+    return (
+        f"POST /api/v1/purchases HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Api-Key {key}\r\nContent-Length: {len(data)}\r\n\r\n"
+    ).encode() + data
 
 
 def _good(status: int, reply: str) -> bool:
@@ -125,8 +141,13 @@ async def _drive(args: argparse.Namespace, drns: list[str], keys: list[str]) -> 
             if interval:
                 await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
                 next_at = max(next_at + interval, time.perf_counter())
-            body = {"id": str(uuid.uuid4()), "meter": next(meters), "amount": AMOUNT, "currency": "KES",
-                    "payment": {"method": "float"}}
+            body = {
+                "id": str(uuid.uuid4()),
+                "meter": next(meters),
+                "amount": AMOUNT,
+                "currency": "KES",
+                "payment": {"method": "float"},
+            }
             t0 = time.perf_counter()
             try:
                 status, reply = await connection.post(purchase_request(host, key, body))
@@ -160,11 +181,19 @@ async def _drive(args: argparse.Namespace, drns: list[str], keys: list[str]) -> 
 
     done = max(counts["purchases"], 1)
     return {
-        "terminals": len(keys), "agents": args.agents, "target_rate": args.rate or "max",
-        "gunicorn": f"{args.workers} sync workers", "duration_s": args.duration,
-        "purchases": counts["purchases"], "purchases_per_s": round(counts["purchases"] / args.duration, 1),
-        "errors": counts["errors"], "first_error": first_error[0] if first_error else None,
-        "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(latencies[-1] * 1000, 1),
+        "terminals": len(keys),
+        "agents": args.agents,
+        "target_rate": args.rate or "max",
+        "gunicorn": f"{args.workers} sync workers",
+        "duration_s": args.duration,
+        "purchases": counts["purchases"],
+        "purchases_per_s": round(counts["purchases"] / args.duration, 1),
+        "errors": counts["errors"],
+        "first_error": first_error[0] if first_error else None,
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "max_ms": round(latencies[-1] * 1000, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
         "cpu_ms_per_purchase": {name: round(seconds * 1000 / done, 2) for name, seconds in cpu.items()},
     }
@@ -208,9 +237,25 @@ def main() -> int:
 
     server_env = os.environ | {"API_THROTTLE_RATE": "1000000/min"}  # the bench measures vending, not the throttle
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{args.port}",
-         "-w", str(args.workers), "-k", "sync", "--backlog", "2048", "--log-level", "warning"],
-        cwd=ROOT, env=server_env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "-w",
+            str(args.workers),
+            "-k",
+            "sync",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=server_env,
+        start_new_session=True,
     )
     args.server_pid, args.database = server.pid, urlsplit(db_url).path.lstrip("/")
     try:
@@ -218,8 +263,7 @@ def main() -> int:
         load_before = os.getloadavg()[0]
         result = _run_client(_drive(args, drns, keys))
         result["loadavg_1min_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-        server_ms = (result["cpu_ms_per_purchase"].get("gunicorn", 0)
-                     + result["cpu_ms_per_purchase"].get("postgres", 0))
+        server_ms = result["cpu_ms_per_purchase"].get("gunicorn", 0) + result["cpu_ms_per_purchase"].get("postgres", 0)
         result["server_capacity_purchases_per_s_on_2_cores"] = round(2000 / server_ms) if server_ms else None
     finally:
         server.send_signal(signal.SIGTERM)
@@ -231,15 +275,18 @@ def main() -> int:
     from vending.models import Agent
 
     result["sales_written"] = AgentSale.objects.count()
-    result["ledger_balances"] = all(balance_locked(agent_id=a) == ledger_sum(agent_id=a)
-                                    for a in Agent.objects.values_list("pk", flat=True))
+    result["ledger_balances"] = all(
+        balance_locked(agent_id=a) == ledger_sum(agent_id=a) for a in Agent.objects.values_list("pk", flat=True)
+    )
     result["sale_entries"] = FloatEntry.objects.filter(kind="sale").count()
     print(json.dumps(result))
-    print(f"{result['terminals']} terminals of {result['agents']} agents at rate {result['target_rate']}, "
-          f"{result['gunicorn']}: {result['purchases_per_s']} purchases/s, p50 {result['p50_ms']} ms, "
-          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}; CPU "
-          f"{result['cpu_ms_per_purchase']} ms/purchase → ~{result['server_capacity_purchases_per_s_on_2_cores']} "
-          f"purchases/s on 2 dedicated cores; load average {result['loadavg_1min_before_after']}")
+    print(
+        f"{result['terminals']} terminals of {result['agents']} agents at rate {result['target_rate']}, "
+        f"{result['gunicorn']}: {result['purchases_per_s']} purchases/s, p50 {result['p50_ms']} ms, "
+        f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}; CPU "
+        f"{result['cpu_ms_per_purchase']} ms/purchase → ~{result['server_capacity_purchases_per_s_on_2_cores']} "
+        f"purchases/s on 2 dedicated cores; load average {result['loadavg_1min_before_after']}"
+    )
     return 0 if result["errors"] == 0 and result["ledger_balances"] else 1
 
 

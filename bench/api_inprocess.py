@@ -35,8 +35,9 @@ def main() -> int:
     from vending.services import tokens
     from vending.services.agents import agent_create
 
-    _, issued = agent_create(name=f"in-process {uuid.uuid4().hex[:8]}", currency="KES",
-                             opening_float=Decimal("100000000"))
+    _, issued = agent_create(
+        name=f"in-process {uuid.uuid4().hex[:8]}", currency="KES", opening_float=Decimal("100000000")
+    )
     drns = list(Meter.objects.filter(drn__startswith="91").values_list("drn", flat=True)[:1000])
     if not drns:
         print("run bench/api_bench.py first: it seeds the bench meters", file=sys.stderr)
@@ -55,8 +56,13 @@ def main() -> int:
     tokens.token_issue_locked = timed
 
     def buy(n: int) -> None:
-        body = {"id": str(uuid.uuid4()), "meter": drns[n % len(drns)], "amount": "100", "currency": "KES",
-                "payment": {"method": "float"}}
+        body = {
+            "id": str(uuid.uuid4()),
+            "meter": drns[n % len(drns)],
+            "amount": "100",
+            "currency": "KES",
+            "payment": {"method": "float"},
+        }
         response = client.post("/api/v1/purchases", body, content_type="application/json")
         assert response.status_code == 201, response.content
 
@@ -79,9 +85,11 @@ def main() -> int:
         for n in range(100):
             buy(1000 + round_ * 100 + n)
         buy_ms = (time.process_time() - started) * 10
-        print(f"round {round_ + 1}: meter read {read_ms:.2f} ms CPU, float purchase {buy_ms:.2f} ms CPU "
-              f"(token issue {spent[0] * 10:.2f} ms), purchase/read {buy_ms / read_ms:.1f}; "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"round {round_ + 1}: meter read {read_ms:.2f} ms CPU, float purchase {buy_ms:.2f} ms CPU "
+            f"(token issue {spent[0] * 10:.2f} ms), purchase/read {buy_ms / read_ms:.1f}; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
     return 0
 
 

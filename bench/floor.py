@@ -67,10 +67,26 @@ def _profile(pid: int, seconds: float, out: Path) -> subprocess.Popen:
     """py-spy sampling `pid` for `seconds` without stopping it: collapsed stacks of the threads holding the GIL
     (Python CPU; a thread waiting on a socket in psycopg or redis-py would otherwise count as busy)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
-                             "--duration", str(int(seconds)), "--rate", "200", "--nonblocking", "--gil",
-                             "--format", "raw", "--output", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "200",
+            "--nonblocking",
+            "--gil",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _ratio(real: float, floor: float) -> float | None:
@@ -78,12 +94,16 @@ def _ratio(real: float, floor: float) -> float | None:
 
 
 def _summary(kind: str, rows: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
-    medians = {key: round(statistics.median(r[key] for r in rows), 2) for key in keys
-               if all(r.get(key) is not None for r in rows)}
+    medians = {
+        key: round(statistics.median(r[key] for r in rows), 2)
+        for key in keys
+        if all(r.get(key) is not None for r in rows)
+    }
     return {"median_of_rounds": len(rows), "kind": kind, **medians}
 
 
 # --- web: USSD hop against the bare view ------------------------------------------------------------------------
+
 
 def web(args: argparse.Namespace) -> int:
     db_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
@@ -95,13 +115,16 @@ def web(args: argparse.Namespace) -> int:
     base_env = os.environ | {"USSD_BENCH_NO_HEALTH_CHECKS": "0", "DB_PREPARED_STATEMENTS": "1"}
     kinds = {"floor": ("bench.floor_settings", {}), "real": ("bench.ussd_settings", {})}
     if args.compare_middleware:  # before/after config/hooks_wsgi.py, in the same run
-        kinds |= {"floor_full_middleware": ("bench.floor_settings", {"USSD_FLOOR_FULL_MIDDLEWARE": "1"}),
-                  "real_full_middleware": ("bench.ussd_settings", {"USSD_BENCH_FULL_MIDDLEWARE": "1"})}
+        kinds |= {
+            "floor_full_middleware": ("bench.floor_settings", {"USSD_FLOOR_FULL_MIDDLEWARE": "1"}),
+            "real_full_middleware": ("bench.ussd_settings", {"USSD_BENCH_FULL_MIDDLEWARE": "1"}),
+        }
     servers = {}
     try:
         for offset, (kind, (module, extra)) in enumerate(kinds.items()):
-            servers[kind] = ussd_load.start_server(args, args.port + offset,
-                                                   base_env | {"DJANGO_SETTINGS_MODULE": module} | extra)
+            servers[kind] = ussd_load.start_server(
+                args, args.port + offset, base_env | {"DJANGO_SETTINGS_MODULE": module} | extra
+            )
         results: list[dict[str, Any]] = []
         memory: dict[str, Any] = {}
         served = dict.fromkeys(kinds, 0)
@@ -113,17 +136,27 @@ def web(args: argparse.Namespace) -> int:
                 sampler = None
                 if kind == "real" and number == args.rounds:
                     # the session records while the dialogues are live: 1 s before the last window closes
-                    sampler = threading.Timer(args.warmup + args.duration - 1,
-                                              lambda: memory.update(_session_memory(redis_url)))
+                    sampler = threading.Timer(
+                        args.warmup + args.duration - 1, lambda: memory.update(_session_memory(redis_url))
+                    )
                     sampler.start()
                 profiler = None
                 if args.profile and kind == "real" and number == args.rounds:
-                    profiler = _profile(_gunicorn_workers(drive.server_pid)[0], args.warmup + args.duration,
-                                        Path(args.profile) / "gunicorn-worker.txt")
+                    profiler = _profile(
+                        _gunicorn_workers(drive.server_pid)[0],
+                        args.warmup + args.duration,
+                        Path(args.profile) / "gunicorn-worker.txt",
+                    )
                 load_before = os.getloadavg()[0]
-                result = ussd_load._run_client(ussd_load._drive(
-                    drive, secret, f"{int(time.time())}{kind[0]}{number}",
-                    last_reply=ussd_load.APPROVE if kind.startswith("real") else "CON ", first_customer=customer))
+                result = ussd_load._run_client(
+                    ussd_load._drive(
+                        drive,
+                        secret,
+                        f"{int(time.time())}{kind[0]}{number}",
+                        last_reply=ussd_load.APPROVE if kind.startswith("real") else "CON ",
+                        first_customer=customer,
+                    )
+                )
                 customer = (customer + result["dialogues_started"]) % args.customers
                 if profiler is not None:
                     profiler.wait(timeout=60)
@@ -131,15 +164,23 @@ def web(args: argparse.Namespace) -> int:
                     sampler.join()
                 cpu = result.pop("cpu_ms_per_hop")
                 served[kind] += result["dialogues_started"] * len(("", *ussd_load.ANSWERS))
-                row = {"round": number, "kind": kind, "hops_per_s": result["hops_per_s"],
-                       "errors": result["errors"], "p50_ms": result["p50_ms"], "p95_ms": result["p95_ms"],
-                       "p99_ms": result["p99_ms"], "gunicorn_cpu_ms": cpu.get("gunicorn"),
-                       "postgres_cpu_ms": cpu.get("postgres") if kind.startswith("real") else 0.0,
-                       "client_cpu_ms": cpu.get("client"),
-                       "hops_served_so_far": served[kind],  # warm-up included, by all the server's workers
-                       "worker_rss_mib": [round(_rss_kib(pid) / 1024, 1)
-                                          for pid in sorted(_gunicorn_workers(drive.server_pid))],
-                       "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+                row = {
+                    "round": number,
+                    "kind": kind,
+                    "hops_per_s": result["hops_per_s"],
+                    "errors": result["errors"],
+                    "p50_ms": result["p50_ms"],
+                    "p95_ms": result["p95_ms"],
+                    "p99_ms": result["p99_ms"],
+                    "gunicorn_cpu_ms": cpu.get("gunicorn"),
+                    "postgres_cpu_ms": cpu.get("postgres") if kind.startswith("real") else 0.0,
+                    "client_cpu_ms": cpu.get("client"),
+                    "hops_served_so_far": served[kind],  # warm-up included, by all the server's workers
+                    "worker_rss_mib": [
+                        round(_rss_kib(pid) / 1024, 1) for pid in sorted(_gunicorn_workers(drive.server_pid))
+                    ],
+                    "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                }
                 results.append(row)
                 print(json.dumps(row), flush=True)
         print(json.dumps({"redis_sessions_live": memory}), flush=True)
@@ -150,20 +191,31 @@ def web(args: argparse.Namespace) -> int:
     for number in range(1, args.rounds + 1):
         by_kind = {r["kind"]: r for r in results if r["round"] == number}
         floor, real = by_kind["floor"], by_kind["real"]
-        ratio = {"round": number, "hop_vs_floor_gunicorn_cpu": _ratio(real["gunicorn_cpu_ms"],
-                                                                     floor["gunicorn_cpu_ms"]),
-                 "floor_gunicorn_cpu_ms": floor["gunicorn_cpu_ms"], "hop_gunicorn_cpu_ms": real["gunicorn_cpu_ms"],
-                 "hop_postgres_cpu_ms": real["postgres_cpu_ms"],
-                 "hop_server_cpu_vs_floor": _ratio(real["gunicorn_cpu_ms"] + real["postgres_cpu_ms"],
-                                                   floor["gunicorn_cpu_ms"]),
-                 "floor_hops_per_s": floor["hops_per_s"], "hop_hops_per_s": real["hops_per_s"],
-                 "floor_p99_ms": floor["p99_ms"], "hop_p99_ms": real["p99_ms"]}
+        ratio = {
+            "round": number,
+            "hop_vs_floor_gunicorn_cpu": _ratio(real["gunicorn_cpu_ms"], floor["gunicorn_cpu_ms"]),
+            "floor_gunicorn_cpu_ms": floor["gunicorn_cpu_ms"],
+            "hop_gunicorn_cpu_ms": real["gunicorn_cpu_ms"],
+            "hop_postgres_cpu_ms": real["postgres_cpu_ms"],
+            "hop_server_cpu_vs_floor": _ratio(
+                real["gunicorn_cpu_ms"] + real["postgres_cpu_ms"], floor["gunicorn_cpu_ms"]
+            ),
+            "floor_hops_per_s": floor["hops_per_s"],
+            "hop_hops_per_s": real["hops_per_s"],
+            "floor_p99_ms": floor["p99_ms"],
+            "hop_p99_ms": real["p99_ms"],
+        }
         if "floor_full_middleware" in by_kind:
             before = by_kind["real_full_middleware"]
-            ratio.update({"full_middleware_floor_gunicorn_cpu_ms": by_kind["floor_full_middleware"]["gunicorn_cpu_ms"],
-                          "full_middleware_hop_gunicorn_cpu_ms": before["gunicorn_cpu_ms"],
-                          "full_middleware_hop_vs_floor_gunicorn_cpu": _ratio(before["gunicorn_cpu_ms"],
-                                                                              floor["gunicorn_cpu_ms"])})
+            ratio.update(
+                {
+                    "full_middleware_floor_gunicorn_cpu_ms": by_kind["floor_full_middleware"]["gunicorn_cpu_ms"],
+                    "full_middleware_hop_gunicorn_cpu_ms": before["gunicorn_cpu_ms"],
+                    "full_middleware_hop_vs_floor_gunicorn_cpu": _ratio(
+                        before["gunicorn_cpu_ms"], floor["gunicorn_cpu_ms"]
+                    ),
+                }
+            )
         ratios.append(ratio)
         print(json.dumps({"ratios": ratio}))
     print(json.dumps(_summary("web", ratios, [k for k in ratios[0] if k != "round"])))
@@ -179,7 +231,7 @@ def _session_memory(redis_url: str) -> dict[str, Any]:
     sizes: dict[str, list[int]] = {"session": [], "open_session": [], "place": []}
     keys = list(client.scan_iter(match="*ussd:v2:*", count=5000))
     for start in range(0, len(keys), 1000):  # pipelined: the scan runs while the dialogues do
-        batch = keys[start:start + 1000]
+        batch = keys[start : start + 1000]
         pipe = client.pipeline(transaction=False)
         for key in batch:
             pipe.memory_usage(key, samples=0)
@@ -196,20 +248,27 @@ def _session_memory(redis_url: str) -> dict[str, Any]:
                 sizes["open_session"].append(size)
     sessions = len(sizes["session"])
     total = sum(sizes["session"]) + sum(sizes["place"])
-    return {"redis_session_records": sessions, "open_sessions": len(sizes["open_session"]),
-            "place_records": len(sizes["place"]),
-            "bytes_per_session_record_mean": round(statistics.fmean(sizes["session"])) if sessions else None,
-            "bytes_per_open_session_record_mean": (round(statistics.fmean(sizes["open_session"]))
-                                                   if sizes["open_session"] else None),
-            "bytes_per_place_record_mean": round(statistics.fmean(sizes["place"])) if sizes["place"] else None,
-            "kib_per_1000_sessions_all_records": round(total / max(sessions, 1) * 1000 / 1024, 1),
-            "kib_per_1000_live_sessions": (round((statistics.fmean(sizes["open_session"])
-                                                  + statistics.fmean(sizes["place"])) * 1000 / 1024, 1)
-                                           if sizes["open_session"] and sizes["place"] else None),
-            "used_memory_mib": round(int(client.info("memory")["used_memory"]) / 2**20, 1)}
+    return {
+        "redis_session_records": sessions,
+        "open_sessions": len(sizes["open_session"]),
+        "place_records": len(sizes["place"]),
+        "bytes_per_session_record_mean": round(statistics.fmean(sizes["session"])) if sessions else None,
+        "bytes_per_open_session_record_mean": (
+            round(statistics.fmean(sizes["open_session"])) if sizes["open_session"] else None
+        ),
+        "bytes_per_place_record_mean": round(statistics.fmean(sizes["place"])) if sizes["place"] else None,
+        "kib_per_1000_sessions_all_records": round(total / max(sessions, 1) * 1000 / 1024, 1),
+        "kib_per_1000_live_sessions": (
+            round((statistics.fmean(sizes["open_session"]) + statistics.fmean(sizes["place"])) * 1000 / 1024, 1)
+            if sizes["open_session"] and sizes["place"]
+            else None
+        ),
+        "used_memory_mib": round(int(client.info("memory")["used_memory"]) / 2**20, 1),
+    }
 
 
 # --- task: vend against the bare task ---------------------------------------------------------------------------
+
 
 def task(args: argparse.Namespace) -> int:
     db_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
@@ -217,11 +276,25 @@ def task(args: argparse.Namespace) -> int:
     from fakes.africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME
 
     fake_at, at_url = pipeline_bench._start_fake_at()
-    os.environ.update({"AT_API_BASE_URL": at_url, "AT_USERNAME": FAKE_AT_USERNAME, "AT_API_KEY": FAKE_AT_API_KEY,
-                       "SANDBOX_APPROVE_DELAY_SECONDS": "0", "DJANGO_SETTINGS_MODULE": "config.settings",
-                       "LOG_LEVEL": "WARNING"})
-    for name in ("DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY",
-                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY"):
+    os.environ.update(
+        {
+            "AT_API_BASE_URL": at_url,
+            "AT_USERNAME": FAKE_AT_USERNAME,
+            "AT_API_KEY": FAKE_AT_API_KEY,
+            "SANDBOX_APPROVE_DELAY_SECONDS": "0",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    for name in (
+        "DARAJA_CONSUMER_KEY",
+        "DARAJA_CONSUMER_SECRET",
+        "DARAJA_SHORTCODE",
+        "DARAJA_PASSKEY",
+        "WAAFIPAY_MERCHANT_UID",
+        "WAAFIPAY_API_USER_ID",
+        "WAAFIPAY_API_KEY",
+    ):
         os.environ.pop(name, None)
     import django
 
@@ -240,17 +313,23 @@ def task(args: argparse.Namespace) -> int:
     with connection.cursor() as cursor:
         cursor.execute(CREATE_SQL)
         cursor.execute("TRUNCATE bench_floor_source, bench_floor_row")
-        cursor.execute("INSERT INTO bench_floor_source SELECT g, lpad(g::text, 11, '0'), 20 "
-                       "FROM generate_series(1, %s) AS g", [args.meters])
+        cursor.execute(
+            "INSERT INTO bench_floor_source SELECT g, lpad(g::text, 11, '0'), 20 FROM generate_series(1, %s) AS g",
+            [args.meters],
+        )
     utility = make_utility("KE", "KES")
     group = make_supply_group(utility)
     tariff = make_flat_tariff(utility, price="20")
     meters = [make_meter(supply_group=group, tariff=tariff) for _ in range(args.meters)]
     run = f"{int(time.time()) % 10_000:04d}"
     steady_n = round(args.rate * args.steady_seconds)
-    rounds = [(pipeline_bench._prepare(args.n, meters, f"B{run}{r}"),
-               pipeline_bench._prepare(steady_n, meters, f"S{run}{r}") if steady_n else None)
-              for r in range(args.rounds)]
+    rounds = [
+        (
+            pipeline_bench._prepare(args.n, meters, f"B{run}{r}"),
+            pipeline_bench._prepare(steady_n, meters, f"S{run}{r}") if steady_n else None,
+        )
+        for r in range(args.rounds)
+    ]
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url}
     workers = pipeline_bench.start_workers(args, env, run, include=("bench.floor_tasks",))
     results: list[dict[str, Any]] = []
@@ -270,8 +349,10 @@ def task(args: argparse.Namespace) -> int:
             first_op = (number - 1) * args.n
             with celery_app.producer_or_acquire() as producer:
                 for op in range(first_op, first_op + args.n):
-                    floor_task.apply_async(args=[op, 1 + op % args.meters, at_url, FAKE_AT_USERNAME,
-                                                 FAKE_AT_API_KEY, time.time()], producer=producer)
+                    floor_task.apply_async(
+                        args=[op, 1 + op % args.meters, at_url, FAKE_AT_USERNAME, FAKE_AT_API_KEY, time.time()],
+                        producer=producer,
+                    )
             row = _wait_floor(first_op, args.n, args.timeout)
             time.sleep(0.3)  # the last tasks' POSTs, after their commit
             cpu = pipeline_bench._cpu_ms_per_vend(before, pipeline_bench._cpu_snapshot(workers), args.n)
@@ -284,8 +365,14 @@ def task(args: argparse.Namespace) -> int:
             pipeline_bench._wait(burst_refs, args.timeout)
             cpu = pipeline_bench._cpu_ms_per_vend(before, pipeline_bench._cpu_snapshot(workers), len(burst_refs))
             vends += len(burst_refs)
-            record({"round": number, "kind": "vend_burst", **_vend_row(pipeline_bench._measure("burst", burst_refs,
-                                                                                                None)), **cpu})
+            record(
+                {
+                    "round": number,
+                    "kind": "vend_burst",
+                    **_vend_row(pipeline_bench._measure("burst", burst_refs, None)),
+                    **cpu,
+                }
+            )
             if profiler is not None:
                 profiler.wait(timeout=120)
             if steady:
@@ -295,9 +382,15 @@ def task(args: argparse.Namespace) -> int:
                 pipeline_bench._wait(steady_refs, args.timeout)
                 cpu = pipeline_bench._cpu_ms_per_vend(before, pipeline_bench._cpu_snapshot(workers), len(steady_refs))
                 vends += len(steady_refs)
-                record({"round": number, "kind": "vend_steady",
-                        **_vend_row(pipeline_bench._measure("steady", steady_refs, offered)), **cpu,
-                        "vends_so_far": vends})
+                record(
+                    {
+                        "round": number,
+                        "kind": "vend_steady",
+                        **_vend_row(pipeline_bench._measure("steady", steady_refs, offered)),
+                        **cpu,
+                        "vends_so_far": vends,
+                    }
+                )
     finally:
         for worker in workers:
             worker.terminate()
@@ -309,22 +402,29 @@ def task(args: argparse.Namespace) -> int:
     for number in range(1, args.rounds + 1):
         by_kind = {r["kind"]: r for r in results if r["round"] == number}
         floor, real = by_kind["floor"], by_kind["vend_burst"]
-        ratio = {"round": number,
-                 "vend_vs_floor_worker_cpu": _ratio(real["workers_cpu_ms_per_vend"], floor["workers_cpu_ms_per_vend"]),
-                 "vend_vs_floor_postgres_cpu": _ratio(real["postgres_cpu_ms_per_vend"],
-                                                      floor["postgres_cpu_ms_per_vend"]),
-                 "floor_worker_cpu_ms": floor["workers_cpu_ms_per_vend"],
-                 "floor_postgres_cpu_ms": floor["postgres_cpu_ms_per_vend"],
-                 "vend_worker_cpu_ms": real["workers_cpu_ms_per_vend"],
-                 "vend_postgres_cpu_ms": real["postgres_cpu_ms_per_vend"],
-                 "floor_per_s": floor.get("per_second"), "vend_burst_per_s": real.get("per_second"),
-                 "floor_p95_s": floor.get("p95_s"), "vend_burst_p95_s": real.get("p95_s")}
+        ratio = {
+            "round": number,
+            "vend_vs_floor_worker_cpu": _ratio(real["workers_cpu_ms_per_vend"], floor["workers_cpu_ms_per_vend"]),
+            "vend_vs_floor_postgres_cpu": _ratio(real["postgres_cpu_ms_per_vend"], floor["postgres_cpu_ms_per_vend"]),
+            "floor_worker_cpu_ms": floor["workers_cpu_ms_per_vend"],
+            "floor_postgres_cpu_ms": floor["postgres_cpu_ms_per_vend"],
+            "vend_worker_cpu_ms": real["workers_cpu_ms_per_vend"],
+            "vend_postgres_cpu_ms": real["postgres_cpu_ms_per_vend"],
+            "floor_per_s": floor.get("per_second"),
+            "vend_burst_per_s": real.get("per_second"),
+            "floor_p95_s": floor.get("p95_s"),
+            "vend_burst_p95_s": real.get("p95_s"),
+        }
         if "vend_steady" in by_kind:
             steady_row = by_kind["vend_steady"]
-            ratio.update({"vend_steady_per_s": steady_row.get("per_second"),
-                          "vend_steady_p50_s": steady_row.get("p50_s"),
-                          "vend_steady_p95_s": steady_row.get("p95_s"),
-                          "vend_steady_worker_cpu_ms": steady_row["workers_cpu_ms_per_vend"]})
+            ratio.update(
+                {
+                    "vend_steady_per_s": steady_row.get("per_second"),
+                    "vend_steady_p50_s": steady_row.get("p50_s"),
+                    "vend_steady_p95_s": steady_row.get("p95_s"),
+                    "vend_steady_worker_cpu_ms": steady_row["workers_cpu_ms_per_vend"],
+                }
+            )
         ratios.append(ratio)
         print(json.dumps({"ratios": ratio}))
     print(json.dumps(_summary("task", ratios, [k for k in ratios[0] if k != "round"])))
@@ -333,9 +433,14 @@ def task(args: argparse.Namespace) -> int:
 
 
 def _vend_row(measured: dict[str, Any]) -> dict[str, Any]:
-    return {"n": measured["n"], "completed": measured["completed"], "per_second": measured.get("vends_per_second"),
-            "offered_per_second": measured.get("offered_per_second"),
-            "p50_s": measured.get("p50_callback_to_sms_seconds"), "p95_s": measured.get("p95_callback_to_sms_seconds")}
+    return {
+        "n": measured["n"],
+        "completed": measured["completed"],
+        "per_second": measured.get("vends_per_second"),
+        "offered_per_second": measured.get("offered_per_second"),
+        "p50_s": measured.get("p50_callback_to_sms_seconds"),
+        "p95_s": measured.get("p95_callback_to_sms_seconds"),
+    }
 
 
 def _wait_floor(first_op: int, n: int, timeout: float) -> dict[str, Any]:
@@ -343,8 +448,10 @@ def _wait_floor(first_op: int, n: int, timeout: float) -> dict[str, Any]:
     from django.db import connection
 
     deadline = time.monotonic() + timeout
-    query = ("SELECT count(*), min(enqueued_at), max(extract(epoch FROM done_at)) FROM bench_floor_row "
-             "WHERE kind = 3 AND op >= %s AND op < %s")
+    query = (
+        "SELECT count(*), min(enqueued_at), max(extract(epoch FROM done_at)) FROM bench_floor_row "
+        "WHERE kind = 3 AND op >= %s AND op < %s"
+    )
     while True:
         with connection.cursor() as cursor:
             cursor.execute(query, [first_op, first_op + n])
@@ -353,14 +460,21 @@ def _wait_floor(first_op: int, n: int, timeout: float) -> dict[str, Any]:
             break
         time.sleep(0.1)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT extract(epoch FROM done_at) - enqueued_at FROM bench_floor_row "
-                       "WHERE kind = 3 AND op >= %s AND op < %s ORDER BY 1", [first_op, first_op + n])
+        cursor.execute(
+            "SELECT extract(epoch FROM done_at) - enqueued_at FROM bench_floor_row "
+            "WHERE kind = 3 AND op >= %s AND op < %s ORDER BY 1",
+            [first_op, first_op + n],
+        )
         latencies = [float(row[0]) for row in cursor.fetchall()]
     row: dict[str, Any] = {"n": n, "completed": done}
     if latencies:
-        row.update({"per_second": round(done / max(float(last) - float(first), 1e-9), 1),
-                    "p50_s": round(latencies[len(latencies) // 2], 3),
-                    "p95_s": round(latencies[min(len(latencies) - 1, round(0.95 * len(latencies)) - 1)], 3)})
+        row.update(
+            {
+                "per_second": round(done / max(float(last) - float(first), 1e-9), 1),
+                "p50_s": round(latencies[len(latencies) // 2], 3),
+                "p95_s": round(latencies[min(len(latencies) - 1, round(0.95 * len(latencies)) - 1)], 3),
+            }
+        )
     return row
 
 
@@ -378,13 +492,20 @@ def main() -> int:
     web_args.add_argument("--customers", type=int, default=50_000)
     web_args.add_argument("--ussd-meters", dest="ussd_meters", type=int, default=5_000)
     web_args.add_argument("--port", type=int, default=18_905, help="real server; floor servers on the next ports")
-    web_args.add_argument("--compare-middleware", action="store_true",
-                          help="also the floor and the hop with /hooks/ behind the whole MIDDLEWARE list (before "
-                               "config/hooks_wsgi.py)")
+    web_args.add_argument(
+        "--compare-middleware",
+        action="store_true",
+        help="also the floor and the hop with /hooks/ behind the whole MIDDLEWARE list (before config/hooks_wsgi.py)",
+    )
     task_args = parser.add_argument_group("task (bench/pipeline_bench.py's options)")
     task_args.add_argument("--n", type=int, default=1000, help="floor tasks and burst vends per round")
-    task_args.add_argument("--vend-rate", dest="vend_rate", type=float, default=100,
-                           help="offered callbacks/s in the steady phase (0: skip)")
+    task_args.add_argument(
+        "--vend-rate",
+        dest="vend_rate",
+        type=float,
+        default=100,
+        help="offered callbacks/s in the steady phase (0: skip)",
+    )
     task_args.add_argument("--steady-seconds", type=float, default=10)
     task_args.add_argument("--feeders", type=int, default=4)
     task_args.add_argument("--meters", type=int, default=200)

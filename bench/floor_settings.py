@@ -16,6 +16,9 @@ from bench.ussd_settings import MIDDLEWARE
 
 ROOT_URLCONF = "bench.floor_urls"
 if os.environ.get("USSD_FLOOR_FULL_MIDDLEWARE") != "1":
-    MIDDLEWARE = [m for m in MIDDLEWARE if m in ("django.middleware.security.SecurityMiddleware",
-                                                 "django.middleware.common.CommonMiddleware")]
+    MIDDLEWARE = [
+        m
+        for m in MIDDLEWARE
+        if m in ("django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware")
+    ]
 HOOKS_MIDDLEWARE = list(MIDDLEWARE)  # the floor's path is under /hooks/: the same list either way

@@ -34,15 +34,24 @@ def floor_task(op: int, source_id: int, at_url: str, username: str, api_key: str
         cursor.execute("SELECT drn, price FROM bench_floor_source WHERE id = %s", [source_id])
         drn, price = cursor.fetchone()
         for kind in (1, 2, 3):  # three rows, three statements (the vend's payment, token and SMS rows)
-            cursor.execute("INSERT INTO bench_floor_row (op, kind, body, enqueued_at) VALUES (%s, %s, %s, %s)",
-                           [op, kind, f"{drn}:{price}:{kind}", enqueued_at])
+            cursor.execute(
+                "INSERT INTO bench_floor_row (op, kind, body, enqueued_at) VALUES (%s, %s, %s, %s)",
+                [op, kind, f"{drn}:{price}:{kind}", enqueued_at],
+            )
     target = urlsplit(at_url)
     body = urlencode({"username": username, "to": "+254711000111", "message": f"Floor {op} {drn}"})
     client = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80, timeout=10)
     try:
-        client.request("POST", "/version1/messaging", body=body,
-                       headers={"apiKey": api_key, "Accept": "application/json",
-                                "Content-Type": "application/x-www-form-urlencoded"})
+        client.request(
+            "POST",
+            "/version1/messaging",
+            body=body,
+            headers={
+                "apiKey": api_key,
+                "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         response = client.getresponse()
         response.read()
         if response.status >= 300:

@@ -56,14 +56,24 @@ def _tokens_slice(args: tuple[str, str, str, bytes, bytes, int, int]) -> int:
         payload = f"{20_000_000 + i:010d}"
         drn = payload + luhn_check_digit(payload)
         if path == "batch":
-            sections = batch.tokens(pan=pan_from_drn(drn), kt=2, ti=1, krn=1, base_date=1993, new_ti=1, new_krn=2,
-                                    new_base_date=2014, ro=True)
+            sections = batch.tokens(
+                pan=pan_from_drn(drn),
+                kt=2,
+                ti=1,
+                krn=1,
+                base_date=1993,
+                new_ti=1,
+                new_krn=2,
+                new_base_date=2014,
+                ro=True,
+            )
         else:
             current = old.replace(drn=drn)
             target = new.replace(drn=drn)
             old_key = derive_decoder_key(current)
-            sections = key_change_tokens(current, target, ro=True, decoder_key=old_key,
-                                         new_decoder_key=derive_decoder_key(target))
+            sections = key_change_tokens(
+                current, target, ro=True, decoder_key=old_key, new_decoder_key=derive_decoder_key(target)
+            )
             for section in sections:
                 decode_token(section.digits, current, decoder_key=old_key)
         made += len(sections)
@@ -77,8 +87,7 @@ def part_a(meters: int, workers: int) -> list[tuple[str, str, float, int]]:
             size = 8 if dkga == "02" else 20
             old_vk, new_vk = secrets.token_bytes(size), secrets.token_bytes(size)
             share = -(-meters // workers)
-            jobs = [(path, dkga, ea, old_vk, new_vk, w * share, min(share, meters - w * share))
-                    for w in range(workers)]
+            jobs = [(path, dkga, ea, old_vk, new_vk, w * share, min(share, meters - w * share)) for w in range(workers)]
             started = time.perf_counter()
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 tokens = sum(pool.map(_tokens_slice, jobs))
@@ -111,27 +120,46 @@ def _setup_campaign(meters: int, dkga: str, ea: str) -> int:
     utility = Utility.objects.create(name=f"Bench {secrets.token_hex(3)}", country="KE", currency="KES")
     size = 8 if dkga == "02" else 20
     sgc = f"{secrets.randbelow(900000) + 100000}"
-    old = SupplyGroup.objects.create(utility=utility, name="1993", sgc=sgc, key_revision=1, dkga=dkga, ea=ea,
-                                     base_date=1993)
-    new = SupplyGroup.objects.create(utility=utility, name="2014", sgc=sgc, key_revision=2, dkga=dkga, ea=ea,
-                                     base_date=2014)
+    old = SupplyGroup.objects.create(
+        utility=utility, name="1993", sgc=sgc, key_revision=1, dkga=dkga, ea=ea, base_date=1993
+    )
+    new = SupplyGroup.objects.create(
+        utility=utility, name="2014", sgc=sgc, key_revision=2, dkga=dkga, ea=ea, base_date=2014
+    )
     supply_group_set_vending_key(supply_group=old, key=secrets.token_bytes(size))
     supply_group_set_vending_key(supply_group=new, key=secrets.token_bytes(size))
-    tariff = Tariff.objects.create(utility=utility, name="flat", currency="KES", price_per_kwh=20, min_purchase=10,
-                                   max_purchase=10000)
+    tariff = Tariff.objects.create(
+        utility=utility, name="flat", currency="KES", price_per_kwh=20, min_purchase=10, max_purchase=10000
+    )
     base = secrets.randbelow(10**8) * 100
     rows = []
     for i in range(meters):
         payload = f"{base + i:010d}"
         drn = payload + luhn_check_digit(payload)
-        rows.append(Meter(drn=drn, pan=derive_pan(drn), supply_group=old, tariff=tariff, key_revision=1,
-                          base_date=1993, label_name="bench"))
+        rows.append(
+            Meter(
+                drn=drn,
+                pan=derive_pan(drn),
+                supply_group=old,
+                tariff=tariff,
+                key_revision=1,
+                base_date=1993,
+                label_name="bench",
+            )
+        )
     Meter.objects.bulk_create(rows, batch_size=2000)
     user = User.objects.create_user(f"custodian-{secrets.token_hex(3)}", password=secrets.token_hex(8), is_staff=True)
     user.groups.add(Group.objects.get(name="Key custodian"))
     ids = Meter.objects.filter(supply_group=old).values_list("pk", flat=True)
-    campaign = campaign_start(actor=user, meter_ids=ids, name="bench", reason="bench roll-over", mode="now",
-                              delivery="none", target=KeyChangeTarget(supply_group=new))
+    campaign = campaign_start(
+        actor=user,
+        meter_ids=ids,
+        name="bench",
+        reason="bench roll-over",
+        mode="now",
+        delivery="none",
+        target=KeyChangeTarget(supply_group=new),
+    )
     return campaign.pk
 
 
@@ -189,8 +217,10 @@ def main() -> None:
         print(f"| {path} | {label} | {seconds:.2f} | {rate:,.0f} | {tokens:,} | {TARGET / rate:.0f} s |")
 
     _django()
-    print(f"\n## Part B: full campaign path, {args.campaign_meters:,} meters, {args.workers} workers, "
-          f"chunks of {args.chunk}\n")
+    print(
+        f"\n## Part B: full campaign path, {args.campaign_meters:,} meters, {args.workers} workers, "
+        f"chunks of {args.chunk}\n"
+    )
     print("| algorithm | database | s | meters/s | 1 000 000 meters (extrapolated) |\n|---|---|---|---|---|")
     for label, dkga, ea in (("DKGA02/EA07", "02", "07"), ("DKGA04/EA11", "04", "11")):
         seconds, meters, vendor = part_b(args.campaign_meters, args.workers, args.chunk, dkga, ea)

@@ -44,8 +44,13 @@ from benchdb import ensure_database  # noqa: E402 - bench/ is on sys.path when r
 
 def _start_fake_at() -> tuple[subprocess.Popen, str]:
     """The fake AT server in a process of its own; returns it and its base URL."""
-    fake = subprocess.Popen([sys.executable, "-m", "fakes", "africastalking", "--port", "0"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "fakes", "africastalking", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     first = fake.stdout.readline().strip() if fake.stdout else ""
     if not first.startswith("AT_API_BASE_URL="):
         fake.kill()
@@ -60,21 +65,45 @@ def _prepare(n: int, meters: list, tag: str) -> tuple[list[int], list[bytes]]:
     from vending.payments.sandbox import SandboxProvider
     from vending.states import PaymentState, PurchaseState
 
-    Purchase.objects.bulk_create([
-        Purchase(reference=f"{tag}{i:05d}", idempotency_key=f"bench-{tag}-{i}", channel="api",
-                 meter=meters[i % len(meters)], payer_phone="+254711000111", wallet="mpesa",
-                 amount=Decimal("100"), currency="KES", quote={"units": 50, "amount": "100", "vat": "0"},
-                 state=PurchaseState.PAYMENT_PENDING)
-        for i in range(n)
-    ])
+    Purchase.objects.bulk_create(
+        [
+            Purchase(
+                reference=f"{tag}{i:05d}",
+                idempotency_key=f"bench-{tag}-{i}",
+                channel="api",
+                meter=meters[i % len(meters)],
+                payer_phone="+254711000111",
+                wallet="mpesa",
+                amount=Decimal("100"),
+                currency="KES",
+                quote={"units": 50, "amount": "100", "vat": "0"},
+                state=PurchaseState.PAYMENT_PENDING,
+            )
+            for i in range(n)
+        ]
+    )
     purchases = list(Purchase.objects.filter(reference__startswith=tag).order_by("pk"))
     sandbox = SandboxProvider(approve_delay=0)
     payments, bodies = [], []
     for purchase in purchases:
-        result = sandbox.initiate(PaymentRequest(reference=purchase.reference, amount=purchase.amount,
-                                                 currency="KES", phone=purchase.payer_phone, wallet="mpesa"))
-        payments.append(Payment(purchase=purchase, provider="sandbox", state=PaymentState.PENDING,
-                                provider_reference=result.provider_reference, amount_requested=purchase.amount))
+        result = sandbox.initiate(
+            PaymentRequest(
+                reference=purchase.reference,
+                amount=purchase.amount,
+                currency="KES",
+                phone=purchase.payer_phone,
+                wallet="mpesa",
+            )
+        )
+        payments.append(
+            Payment(
+                purchase=purchase,
+                provider="sandbox",
+                state=PaymentState.PENDING,
+                provider_reference=result.provider_reference,
+                amount_requested=purchase.amount,
+            )
+        )
         bodies.append(result.simulated_callbacks[0].body)
     Payment.objects.bulk_create(payments)
     return [p.pk for p in purchases], bodies
@@ -85,8 +114,9 @@ def _store_and_enqueue(body: bytes, producer) -> None:
     from vending.services.payments import callback_store
     from vending.tasks import callback_process_task
 
-    callback, _ = callback_store(provider="sandbox", kind="stk_callback",
-                                 headers={"Content-Type": "application/json"}, body=body)
+    callback, _ = callback_store(
+        provider="sandbox", kind="stk_callback", headers={"Content-Type": "application/json"}, body=body
+    )
     callback_process_task.apply_async(args=[callback.pk], producer=producer)
 
 
@@ -102,8 +132,12 @@ def _burst(bodies: list[bytes]) -> None:
     from vending.tasks import callback_process_task
 
     with transaction.atomic():
-        ids = [callback_store(provider="sandbox", kind="stk_callback",
-                              headers={"Content-Type": "application/json"}, body=body)[0].pk for body in bodies]
+        ids = [
+            callback_store(
+                provider="sandbox", kind="stk_callback", headers={"Content-Type": "application/json"}, body=body
+            )[0].pk
+            for body in bodies
+        ]
     ProviderCallback.objects.filter(pk__in=ids).update(received_at=timezone.now())
     with celery_app.producer_or_acquire() as producer:
         for callback_id in ids:
@@ -165,14 +199,19 @@ def _cpu_snapshot(workers: list[subprocess.Popen]) -> dict[str, dict[int, float]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
         backends = [row[0] for row in cursor.fetchall()]
-    return {"workers": {w.pid: _cpu_seconds(w.pid) for w in workers},
-            "postgres": {pid: _cpu_seconds(pid) for pid in backends}}
+    return {
+        "workers": {w.pid: _cpu_seconds(w.pid) for w in workers},
+        "postgres": {pid: _cpu_seconds(pid) for pid in backends},
+    }
 
 
 def _cpu_ms_per_vend(before: dict, after: dict, vends: int) -> dict[str, float]:
-    return {f"{kind}_cpu_ms_per_vend": round(1000 * sum(cpu - before[kind].get(pid, 0.0)
-                                                         for pid, cpu in after[kind].items()) / max(vends, 1), 1)
-            for kind in after}
+    return {
+        f"{kind}_cpu_ms_per_vend": round(
+            1000 * sum(cpu - before[kind].get(pid, 0.0) for pid, cpu in after[kind].items()) / max(vends, 1), 1
+        )
+        for kind in after
+    }
 
 
 def _wait(refs: list[int], timeout: float) -> None:
@@ -188,10 +227,14 @@ def _wait(refs: list[int], timeout: float) -> None:
 def _measure(phase: str, refs: list[int], offered_rate: float | None) -> dict:
     from vending.models import ProviderCallback, SmsMessage
 
-    received = dict(ProviderCallback.objects.filter(payment__purchase_id__in=refs)
-                    .values_list("payment__purchase_id", "received_at"))
-    sent_at = dict(SmsMessage.objects.filter(purchase_id__in=refs, status="sent")
-                   .values_list("purchase_id", "updated_at"))
+    received = dict(
+        ProviderCallback.objects.filter(payment__purchase_id__in=refs).values_list(
+            "payment__purchase_id", "received_at"
+        )
+    )
+    sent_at = dict(
+        SmsMessage.objects.filter(purchase_id__in=refs, status="sent").values_list("purchase_id", "updated_at")
+    )
     done = [pk for pk in refs if pk in sent_at and pk in received]
     result: dict = {"phase": phase, "n": len(refs), "completed": len(done)}
     if offered_rate is not None:
@@ -201,26 +244,57 @@ def _measure(phase: str, refs: list[int], offered_rate: float | None) -> dict:
     latencies = sorted((sent_at[pk] - received[pk]).total_seconds() for pk in done)
     span = (max(sent_at[pk] for pk in done) - min(received[pk] for pk in done)).total_seconds()
     p95 = latencies[min(len(latencies) - 1, round(0.95 * len(latencies)) - 1)]
-    result.update({"seconds": round(span, 2), "vends_per_second": round(len(done) / span, 1),
-                   "p50_callback_to_sms_seconds": round(statistics.median(latencies), 3),
-                   "p95_callback_to_sms_seconds": round(p95, 3),
-                   "max_callback_to_sms_seconds": round(latencies[-1], 3)})
+    result.update(
+        {
+            "seconds": round(span, 2),
+            "vends_per_second": round(len(done) / span, 1),
+            "p50_callback_to_sms_seconds": round(statistics.median(latencies), 3),
+            "p95_callback_to_sms_seconds": round(p95, 3),
+            "max_callback_to_sms_seconds": round(latencies[-1], 3),
+        }
+    )
     return result
 
 
-def start_workers(args: argparse.Namespace, env: dict[str, str], run: str,
-                  include: tuple[str, ...] = ()) -> list[subprocess.Popen]:
+def start_workers(
+    args: argparse.Namespace, env: dict[str, str], run: str, include: tuple[str, ...] = ()
+) -> list[subprocess.Popen]:
     """args.workers Celery workers (args.pool, args.concurrency) on the production queues; `include`: extra task
     modules to load (bench/floor.py's bare task). Logs in var/bench-worker-N.log."""
     (ROOT / "var").mkdir(exist_ok=True)
     logs = [open(ROOT / "var" / f"bench-worker-{i}.log", "w") for i in range(args.workers)]  # noqa: SIM115
     extra = ["--include", ",".join(include)] if include else []
-    return [subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,payments",
-                              "--pool", args.pool, "-c", str(args.concurrency), "--without-gossip",
-                              "--without-mingle", "--without-heartbeat", "-l", "WARNING", *extra,
-                              "-n", f"bench{i}-{run}@%h"], cwd=ROOT, env=env,
-                             stdout=logs[i], stderr=subprocess.STDOUT)
-            for i in range(args.workers)]
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "celery,payments",
+                "--pool",
+                args.pool,
+                "-c",
+                str(args.concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "WARNING",
+                *extra,
+                "-n",
+                f"bench{i}-{run}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs[i],
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(args.workers)
+    ]
 
 
 def main() -> int:
@@ -245,11 +319,25 @@ def main() -> int:
     from fakes.africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME
 
     fake_at, at_url = _start_fake_at()
-    os.environ.update({"AT_API_BASE_URL": at_url, "AT_USERNAME": FAKE_AT_USERNAME,
-                       "AT_API_KEY": FAKE_AT_API_KEY, "SANDBOX_APPROVE_DELAY_SECONDS": "0",
-                       "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"})
-    for name in ("DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY",
-                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY"):
+    os.environ.update(
+        {
+            "AT_API_BASE_URL": at_url,
+            "AT_USERNAME": FAKE_AT_USERNAME,
+            "AT_API_KEY": FAKE_AT_API_KEY,
+            "SANDBOX_APPROVE_DELAY_SECONDS": "0",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    for name in (
+        "DARAJA_CONSUMER_KEY",
+        "DARAJA_CONSUMER_SECRET",
+        "DARAJA_SHORTCODE",
+        "DARAJA_PASSKEY",
+        "WAAFIPAY_MERCHANT_UID",
+        "WAAFIPAY_API_USER_ID",
+        "WAAFIPAY_API_KEY",
+    ):
         os.environ.pop(name, None)
     import django
 
@@ -270,8 +358,10 @@ def main() -> int:
     meters = [make_meter(supply_group=group, tariff=tariff) for _ in range(args.meters)]
     run = secrets.token_hex(2).upper()
     steady_n = round(args.rate * args.steady_seconds)
-    rounds = [(_prepare(args.n, meters, f"B{run}{r}"), _prepare(steady_n, meters, f"S{run}{r}") if steady_n else None)
-              for r in range(args.rounds)]
+    rounds = [
+        (_prepare(args.n, meters, f"B{run}{r}"), _prepare(steady_n, meters, f"S{run}{r}") if steady_n else None)
+        for r in range(args.rounds)
+    ]
 
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url}
     workers = start_workers(args, env, run)
@@ -283,17 +373,34 @@ def main() -> int:
             before = _cpu_snapshot(workers)
             _burst(burst_bodies)
             _wait(burst_refs, args.timeout)
-            results.append({"round": number, **_measure("burst", burst_refs, None),
-                            **_cpu_ms_per_vend(before, _cpu_snapshot(workers), len(burst_refs))})
+            results.append(
+                {
+                    "round": number,
+                    **_measure("burst", burst_refs, None),
+                    **_cpu_ms_per_vend(before, _cpu_snapshot(workers), len(burst_refs)),
+                }
+            )
             if steady:
                 steady_refs, steady_bodies = steady
                 before = _cpu_snapshot(workers)
                 offered = _steady(steady_bodies, args.rate, args.feeders)
                 _wait(steady_refs, args.timeout)
-                results.append({"round": number, **_measure("steady", steady_refs, offered),
-                                **_cpu_ms_per_vend(before, _cpu_snapshot(workers), len(steady_refs))})
-            print(*(json.dumps({**r, **setup, "load_average": [round(x, 2) for x in os.getloadavg()]})
-                    for r in results[-2:] if r["round"] == number), sep="\n", flush=True)
+                results.append(
+                    {
+                        "round": number,
+                        **_measure("steady", steady_refs, offered),
+                        **_cpu_ms_per_vend(before, _cpu_snapshot(workers), len(steady_refs)),
+                    }
+                )
+            print(
+                *(
+                    json.dumps({**r, **setup, "load_average": [round(x, 2) for x in os.getloadavg()]})
+                    for r in results[-2:]
+                    if r["round"] == number
+                ),
+                sep="\n",
+                flush=True,
+            )
     finally:
         for worker in workers:
             worker.terminate()
@@ -304,8 +411,11 @@ def main() -> int:
     for phase in ("burst", "steady"):
         rows = [r for r in results if r["phase"] == phase and "vends_per_second" in r]
         if rows:
-            medians = {key: round(statistics.median(r[key] for r in rows), 3) for key in rows[0]
-                       if key not in ("round", "phase", "n", "completed") and isinstance(rows[0][key], float | int)}
+            medians = {
+                key: round(statistics.median(r[key] for r in rows), 3)
+                for key in rows[0]
+                if key not in ("round", "phase", "n", "completed") and isinstance(rows[0][key], float | int)
+            }
             print(json.dumps({"median_of_rounds": len(rows), "phase": phase, **medians, **setup}))
     complete = all(r["completed"] == r["n"] for r in results)
     if not complete:

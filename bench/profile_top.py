@@ -42,21 +42,55 @@ def _package(path: str) -> str:
 # Where a sample's innermost frame lives, by layer (first match wins).
 _LAYERS = (
     ("Django ORM: building and compiling queries, model instances", ("django/db/models/",)),
-    ("database driver: psycopg + Django's backend, cursor wrappers, transactions",
-     ("psycopg/", "psycopg_", "django/db/backends/", "django/db/transaction", "django/db/utils",
-      "config/postgresql/")),
-    ("HTTP client: AT SDK, requests, urllib3, http.client, socket",
-     ("africastalking/", "requests/", "urllib3/", "http/client", "socket.py", "urllib/", "ssl.py", "idna/",
-      "certifi/", "charset_normalizer/")),
-    ("Celery, kombu, redis-py, billiard (task and broker machinery)",
-     ("celery/", "kombu/", "redis/", "billiard/", "vine/", "amqp/", "concurrent/futures/", "threading.py")),
+    (
+        "database driver: psycopg + Django's backend, cursor wrappers, transactions",
+        (
+            "psycopg/",
+            "psycopg_",
+            "django/db/backends/",
+            "django/db/transaction",
+            "django/db/utils",
+            "config/postgresql/",
+        ),
+    ),
+    (
+        "HTTP client: AT SDK, requests, urllib3, http.client, socket",
+        (
+            "africastalking/",
+            "requests/",
+            "urllib3/",
+            "http/client",
+            "socket.py",
+            "urllib/",
+            "ssl.py",
+            "idna/",
+            "certifi/",
+            "charset_normalizer/",
+        ),
+    ),
+    (
+        "Celery, kombu, redis-py, billiard (task and broker machinery)",
+        ("celery/", "kombu/", "redis/", "billiard/", "vine/", "amqp/", "concurrent/futures/", "threading.py"),
+    ),
     ("pycryptodome (vending key, DES)", ("Crypto/",)),
     ("koronto STS engine", ("vending/sts/",)),
     ("koronto USSD (machine, screens, effects, sessions, i18n)", ("/ussd/",)),
     ("koronto vending (services, models, selectors, sms, tariffs)", ("/vending/",)),
-    ("Django request/response, URL resolver, middleware, templates, i18n",
-     ("django/core/", "django/http/", "django/urls/", "django/middleware/", "django/contrib/", "django/template/",
-      "django/utils/", "django/views/", "django/dispatch/", "whitenoise/")),
+    (
+        "Django request/response, URL resolver, middleware, templates, i18n",
+        (
+            "django/core/",
+            "django/http/",
+            "django/urls/",
+            "django/middleware/",
+            "django/contrib/",
+            "django/template/",
+            "django/utils/",
+            "django/views/",
+            "django/dispatch/",
+            "whitenoise/",
+        ),
+    ),
     ("gunicorn", ("gunicorn/",)),
     ("json, logging, other stdlib", ("json/", "logging/", "/python3", "<frozen")),
 )
@@ -109,8 +143,13 @@ def main() -> int:
         return f"{func}  ({short})"
 
     show("by layer (innermost frame)", layers, str)
-    mine = Counter({frame: n for frame, n in inclusive.items()
-                    if any(f"/{app}/" in "/" + frame[1] for app in ("vending", "ussd", "bench"))})
+    mine = Counter(
+        {
+            frame: n
+            for frame, n in inclusive.items()
+            if any(f"/{app}/" in "/" + frame[1] for app in ("vending", "ussd", "bench"))
+        }
+    )
     show("koronto's functions, inclusive", mine, where)
     show("inclusive", inclusive, where)
     show("self", own, where)

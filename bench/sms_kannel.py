@@ -148,17 +148,34 @@ def _queue_rows(n: int) -> list[int]:
     rows = []
     for i in range(n):
         digits = f"{(i * 7919) % 10**20:020d}"
-        text = i18n.render("pipeline.token", "so", token=" ".join(digits[j:j + 4] for j in range(0, 20, 4)),
-                           kwh="10.0", currency="USD", amount="5.00", drn="0100000000016", ref=f"B{i:09d}",
-                           breakdown="")
-        rows.append(SmsMessage(direction="out", phone=f"+25261{i % 10**7:07d}", text=text, provider="router",
-                               status=SmsState.QUEUED, encoding=encoding.encoding_of(text),
-                               segments=encoding.segments(text)))
+        text = i18n.render(
+            "pipeline.token",
+            "so",
+            token=" ".join(digits[j : j + 4] for j in range(0, 20, 4)),
+            kwh="10.0",
+            currency="USD",
+            amount="5.00",
+            drn="0100000000016",
+            ref=f"B{i:09d}",
+            breakdown="",
+        )
+        rows.append(
+            SmsMessage(
+                direction="out",
+                phone=f"+25261{i % 10**7:07d}",
+                text=text,
+                provider="router",
+                status=SmsState.QUEUED,
+                encoding=encoding.encoding_of(text),
+                segments=encoding.segments(text),
+            )
+        )
     return [r.pk for r in SmsMessage.objects.bulk_create(rows, batch_size=1000)]
 
 
-def run_round(n: int, workers: int, threads: int, box: object, reports: _Reports, env: dict[str, str],
-              tmp: Path) -> dict:
+def run_round(
+    n: int, workers: int, threads: int, box: object, reports: _Reports, env: dict[str, str], tmp: Path
+) -> dict:
     from django.core.management import call_command
 
     call_command("flush", "--no-input", verbosity=0)
@@ -172,9 +189,15 @@ def run_round(n: int, workers: int, threads: int, box: object, reports: _Reports
         share = tmp / f"ids-{w}.json"
         share.write_text(json.dumps(ids[w::workers]))
         (tmp / f"ready-{w}").unlink(missing_ok=True)
-        procs.append(subprocess.Popen(
-            [sys.executable, __file__, "--worker", str(share), str(tmp / f"ready-{w}"), str(go), str(threads)],
-            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, __file__, "--worker", str(share), str(tmp / f"ready-{w}"), str(go), str(threads)],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
     while not all((tmp / f"ready-{w}").exists() for w in range(workers)):
         time.sleep(0.01)
     kannel_pids = [p.pid for p in box._procs]  # type: ignore[attr-defined]
@@ -197,7 +220,11 @@ def run_round(n: int, workers: int, threads: int, box: object, reports: _Reports
     sent_rows = SmsMessage.objects.filter(status="sent", gateway="kannel").count()
     db_cpu = [r["db_cpu"] for r in results if r["db_cpu"] is not None]
     return {
-        "n": n, "workers": workers, "threads": threads, "sent_rows": sent_rows, "delivered_reports": delivered,
+        "n": n,
+        "workers": workers,
+        "threads": threads,
+        "sent_rows": sent_rows,
+        "delivered_reports": delivered,
         "sent_per_second": round(n / sent_seconds, 1),
         "delivered_per_second": round(delivered / (last_at - start), 1) if delivered else 0.0,
         "worker_cpu_ms_per_msg": round(1000 * sum(r["cpu"] for r in results) / n, 3),
@@ -230,12 +257,19 @@ def main() -> int:
     tmp = Path(f"/tmp/koronto-bench-sms-{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     low, _, high = args.ports.partition("-")
-    box = KannelBox(mo_url=f"{reports.base_url}/mo", port_range=(int(low), int(high)), log_level=3,
-                    workdir=tmp / "kannel")
+    box = KannelBox(
+        mo_url=f"{reports.base_url}/mo", port_range=(int(low), int(high)), log_level=3, workdir=tmp / "kannel"
+    )
     box.workdir.mkdir(exist_ok=True)
     box.start()
-    env = {**box.settings(), "SMS_ROUTES": "*=kannel", "PUBLIC_BASE_URL": reports.base_url,
-           "WEBHOOK_SECRET": SECRET, "LOG_LEVEL": "WARNING", "KORONTO_VAR_DIR": str(tmp / "var")}
+    env = {
+        **box.settings(),
+        "SMS_ROUTES": "*=kannel",
+        "PUBLIC_BASE_URL": reports.base_url,
+        "WEBHOOK_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+        "KORONTO_VAR_DIR": str(tmp / "var"),
+    }
     try:
         _django(env)
         from django.core.management import call_command

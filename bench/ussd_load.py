@@ -74,16 +74,28 @@ def _prepare(customers: int, meters: int, redis_url: str) -> str:
     call_command("seed_demo", verbosity=0, staff_password="bench-only-password")
     redis.Redis.from_url(redis_url).flushdb()
     with connection.cursor() as cursor:  # the bench's own database: start each run without old purchases
-        cursor.execute("TRUNCATE vending_auditevent, vending_payment, vending_providercallback, vending_token, "
-                       "vending_smsmessage, vending_purchase CASCADE")
+        cursor.execute(
+            "TRUNCATE vending_auditevent, vending_payment, vending_providercallback, vending_token, "
+            "vending_smsmessage, vending_purchase CASCADE"
+        )
     template = Meter.objects.get(drn="04123456784")
     tariff = Tariff.objects.get(pk=template.tariff_id)
     drns = [(p := f"{9_000_000_000 + n:010d}") + luhn_check_digit(p) for n in range(meters)]
     Meter.objects.bulk_create(
-        [Meter(drn=drn, pan=derive_pan(drn), supply_group_id=template.supply_group_id, tariff=tariff,
-               key_revision=template.key_revision, base_date=template.base_date, label_name=f"Bench {n}")
-         for n, drn in enumerate(drns)],
-        ignore_conflicts=True, batch_size=2000,
+        [
+            Meter(
+                drn=drn,
+                pan=derive_pan(drn),
+                supply_group_id=template.supply_group_id,
+                tariff=tariff,
+                key_revision=template.key_revision,
+                base_date=template.base_date,
+                label_name=f"Bench {n}",
+            )
+            for n, drn in enumerate(drns)
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
     )
     meter_ids = list(Meter.objects.filter(drn__in=drns).order_by("drn").values_list("pk", flat=True))
     phones = [f"+{FIRST_PHONE + n}" for n in range(customers)]
@@ -91,16 +103,21 @@ def _prepare(customers: int, meters: int, redis_url: str) -> str:
     ids = Customer.objects.filter(phone__in=phones).order_by("phone").values_list("pk", flat=True)
     CustomerMeter.objects.filter(customer_id__in=ids).delete()
     CustomerMeter.objects.bulk_create(
-        [CustomerMeter(customer_id=pk, meter_id=meter_ids[(n + k) % len(meter_ids)], alias=alias)
-         for n, pk in enumerate(ids) for k, alias in enumerate(("Home", "Shop"))],
+        [
+            CustomerMeter(customer_id=pk, meter_id=meter_ids[(n + k) % len(meter_ids)], alias=alias)
+            for n, pk in enumerate(ids)
+            for k, alias in enumerate(("Home", "Shop"))
+        ],
         batch_size=4000,
     )
     with connection.cursor() as cursor:
         # Three months of delivered purchases (four a meter a month), so the tables the quote reads are the
         # size of a running utility's: planned against a just-emptied table, a prepared statement keeps a
         # sequential scan that grows slower with every purchase the run adds.
-        cursor.execute(_HISTORY_SQL, {"meters": meter_ids, "count": 12 * len(meter_ids), "first_phone": FIRST_PHONE,
-                                      "customers": customers})
+        cursor.execute(
+            _HISTORY_SQL,
+            {"meters": meter_ids, "count": 12 * len(meter_ids), "first_phone": FIRST_PHONE, "customers": customers},
+        )
         cursor.execute("ANALYZE")  # fresh statistics, so the planner uses the indexes from the start
     return settings.WEBHOOK_SECRET
 
@@ -223,12 +240,15 @@ class Connection:
 
 def hop_request(path: str, host: str, form: dict[str, str]) -> bytes:
     body = urlencode(form).encode()
-    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
 
-async def _drive(args: argparse.Namespace, secret: str, run_id: str, *, last_reply: str = APPROVE,
-                 first_customer: int = 0) -> dict:
+async def _drive(
+    args: argparse.Namespace, secret: str, run_id: str, *, last_reply: str = APPROVE, first_customer: int = 0
+) -> dict:
     """Drive the dialogues against the server on args.port (args.server_pid: its master). `last_reply` is what the
     confirm hop must start with (bench/floor.py's bare view answers every hop with `CON `); `first_customer`: where
     in the bench customers the dialogues start (bench/floor.py moves on, so that one run's several phases do not
@@ -263,8 +283,13 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str, *, last_rep
             for hop, answer in enumerate(("", *ANSWERS)):
                 if hop:
                     text = answer if hop == 1 else f"{text}*{answer}"
-                form = {"sessionId": session_id, "phoneNumber": phone, "networkCode": "63902",
-                        "serviceCode": SERVICE_CODE, "text": text}
+                form = {
+                    "sessionId": session_id,
+                    "phoneNumber": phone,
+                    "networkCode": "63902",
+                    "serviceCode": SERVICE_CODE,
+                    "text": text,
+                }
                 if interval:
                     await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
                     next_at = max(next_at + interval, time.perf_counter())
@@ -312,16 +337,27 @@ async def _drive(args: argparse.Namespace, secret: str, run_id: str, *, last_rep
         return round(values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000, 1)
 
     names = ("dial", "menu 1", "pick meter", "amount+quote", "confirm+purchase")
-    per_hop = {name: {"p50_ms": pct(50, sorted(v)), "p99_ms": pct(99, sorted(v))}
-               for name, v in zip(names, by_hop.values(), strict=True) if v}
+    per_hop = {
+        name: {"p50_ms": pct(50, sorted(v)), "p99_ms": pct(99, sorted(v))}
+        for name, v in zip(names, by_hop.values(), strict=True)
+        if v
+    }
 
     return {
-        "sessions": args.sessions, "target_rate": args.rate or "max",
+        "sessions": args.sessions,
+        "target_rate": args.rate or "max",
         "gunicorn": f"{args.workers} {args.worker_class} workers x {args.threads} threads",
-        "duration_s": args.duration, "hops": counts["hops"], "hops_per_s": round(counts["hops"] / args.duration, 1),
-        "dialogues_per_s": round(counts["dialogues"] / args.duration, 1), "errors": counts["errors"],
-        "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(latencies[-1] * 1000, 1),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 1), "dialogues_started": counts["all_dialogues"],
+        "duration_s": args.duration,
+        "hops": counts["hops"],
+        "hops_per_s": round(counts["hops"] / args.duration, 1),
+        "dialogues_per_s": round(counts["dialogues"] / args.duration, 1),
+        "errors": counts["errors"],
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
+        "dialogues_started": counts["all_dialogues"],
         "per_hop": per_hop,
         "p99_ms_by_5s": [pct(99, sorted(by_window[w])) for w in sorted(by_window)],
         "cpu_ms_per_hop": {name: round(seconds * 1000 / max(counts["hops"], 1), 2) for name, seconds in cpu.items()},
@@ -357,10 +393,29 @@ def start_server(args: argparse.Namespace, port: int, env: dict[str, str]) -> su
     """gunicorn on `port` with the bench's configuration (args.workers, args.worker_class, args.threads) and the
     settings module named in env's DJANGO_SETTINGS_MODULE; returns once /healthz answers."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}",
-         "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.threads), "--backlog", "2048",
-         "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(args.workers),
+            "-k",
+            args.worker_class,
+            "--threads",
+            str(args.threads),
+            "--backlog",
+            "2048",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", 30)
@@ -383,20 +438,34 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=200, help="concurrent USSD sessions")
     parser.add_argument("--duration", type=float, default=30, help="measured seconds")
     parser.add_argument("--rate", type=float, default=0, help="offered hops/s over all sessions (0: no pauses)")
-    parser.add_argument("--warmup", type=float, default=10,
-                        help="seconds driven but not measured (cold processes, first connections and queries)")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10,
+        help="seconds driven but not measured (cold processes, first connections and queries)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
-                        help="sync: one request at a time per worker, all workers taking connections from one "
-                             "queue; gthread: keep-alive connections, each kept by the worker that accepted it")
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        choices=["sync", "gthread"],
+        help="sync: one request at a time per worker, all workers taking connections from one "
+        "queue; gthread: keep-alive connections, each kept by the worker that accepted it",
+    )
     parser.add_argument("--customers", type=int, default=50_000, help="bench customers (one phone each)")
     parser.add_argument("--meters", type=int, default=5_000, help="meters the customers' purchases spread over")
     parser.add_argument("--port", type=int, default=18_905)
-    parser.add_argument("--no-health-checks", action="store_true",
-                        help="experiment: CONN_HEALTH_CHECKS off in the server (bench/ussd_settings.py)")
-    parser.add_argument("--no-prepared-statements", action="store_true",
-                        help="experiment: DB_PREPARED_STATEMENTS=0, Postgres plans every statement every time")
+    parser.add_argument(
+        "--no-health-checks",
+        action="store_true",
+        help="experiment: CONN_HEALTH_CHECKS off in the server (bench/ussd_settings.py)",
+    )
+    parser.add_argument(
+        "--no-prepared-statements",
+        action="store_true",
+        help="experiment: DB_PREPARED_STATEMENTS=0, Postgres plans every statement every time",
+    )
     args = parser.parse_args()
     db_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not db_url.startswith("postgres") or not redis_url:
@@ -420,8 +489,14 @@ def main() -> int:
     try:
         load_before = os.getloadavg()[0]
         result = _run_client(_drive(args, secret, run_id))
-        result["experiments"] = [name for name, on in (("no-health-checks", args.no_health_checks),
-                                                         ("no-prepared-statements", args.no_prepared_statements)) if on]
+        result["experiments"] = [
+            name
+            for name, on in (
+                ("no-health-checks", args.no_health_checks),
+                ("no-prepared-statements", args.no_prepared_statements),
+            )
+            if on
+        ]
         result["loadavg_1min_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         server_ms = result["cpu_ms_per_hop"].get("gunicorn", 0) + result["cpu_ms_per_hop"].get("postgres", 0)
         # What two dedicated cores could serve if the server alone used them (no client, no neighbours).
@@ -430,13 +505,15 @@ def main() -> int:
         stop_server(server)
     result["purchases_written"] = Purchase.objects.count() - before
     print(json.dumps(result))
-    print(f"{result['sessions']} sessions at rate {result['target_rate']}, {result['gunicorn']}: "
-          f"{result['hops_per_s']} hops/s "
-          f"({result['dialogues_per_s']} purchase dialogues/s), p50 {result['p50_ms']} ms, "
-          f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}; "
-          f"server CPU {result['cpu_ms_per_hop']} ms/hop → ~{result['server_capacity_hops_per_s_on_2_cores']} hops/s "
-          f"on 2 dedicated cores; load average {result['loadavg_1min_before_after']}"
-          + (f"; experiments {result['experiments']}" if result["experiments"] else ""))
+    print(
+        f"{result['sessions']} sessions at rate {result['target_rate']}, {result['gunicorn']}: "
+        f"{result['hops_per_s']} hops/s "
+        f"({result['dialogues_per_s']} purchase dialogues/s), p50 {result['p50_ms']} ms, "
+        f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, errors {result['errors']}; "
+        f"server CPU {result['cpu_ms_per_hop']} ms/hop → ~{result['server_capacity_hops_per_s_on_2_cores']} hops/s "
+        f"on 2 dedicated cores; load average {result['loadavg_1min_before_after']}"
+        + (f"; experiments {result['experiments']}" if result["experiments"] else "")
+    )
     return 0 if result["errors"] == 0 else 1
 
 

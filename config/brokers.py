@@ -32,8 +32,9 @@ def amqp_settings(url: str) -> dict[str, Any]:
     }
 
 
-def redis_settings(url: str, *, visibility_timeout: int = 3600, restore_interval: int = 10,
-                   restore_throttle: int = 10) -> dict[str, Any]:
+def redis_settings(
+    url: str, *, visibility_timeout: int = 3600, restore_interval: int = 10, restore_throttle: int = 10
+) -> dict[str, Any]:
     """Redis: an unacknowledged (acks_late) message comes back after the visibility timeout."""
     return {
         "CELERY_BROKER_URL": url,

@@ -192,10 +192,14 @@ if is_amqp(_BROKER_URL):
     globals().update(amqp_settings(_BROKER_URL))
 elif _BROKER_URL:
     # Unacknowledged (acks_late) messages come back after the visibility timeout; tests of redelivery shorten it.
-    globals().update(redis_settings(
-        _BROKER_URL, visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-        restore_interval=env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
-        restore_throttle=env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10)))
+    globals().update(
+        redis_settings(
+            _BROKER_URL,
+            visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+            restore_interval=env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+            restore_throttle=env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+        )
+    )
 else:
     for sub in ("out", "processed", "control"):
         (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
@@ -283,8 +287,9 @@ SESSION_COOKIE_AGE = env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=1800)
 SESSION_SAVE_EVERY_REQUEST = True
 # Maker-checker (backoffice/services/approvals.py): a refund above its currency's threshold, and free tokens
 # above this many kWh per meter per local day, need a second person of the role.
-REFUND_APPROVAL_THRESHOLDS = env.dict("REFUND_APPROVAL_THRESHOLDS",
-                                      default={"KES": "5000", "USD": "50", "SLSH": "300000"})
+REFUND_APPROVAL_THRESHOLDS = env.dict(
+    "REFUND_APPROVAL_THRESHOLDS", default={"KES": "5000", "USD": "50", "SLSH": "300000"}
+)
 FREE_TOKEN_APPROVAL_KWH = env.str("FREE_TOKEN_APPROVAL_KWH", default="20")
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -301,14 +306,16 @@ LOGGING = {
     "filters": {"mask_secrets": {"()": "vending.logsafety.MaskSecretsFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
-                          "style": "{"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]},
         # runserver's request log, as Django's default but masked.
-        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
-                          "filters": ["mask_secrets"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["mask_secrets"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -404,10 +411,13 @@ def _check_integration(name: str, values: dict[str, str]) -> None:
 
 
 _check_integration("Africa's Talking", {"AT_USERNAME": AT_USERNAME, "AT_API_KEY": AT_API_KEY})
-_check_integration("Kannel", {"KANNEL_SENDSMS_URL": KANNEL_SENDSMS_URL, "KANNEL_USERNAME": KANNEL_USERNAME,
-                              "KANNEL_PASSWORD": KANNEL_PASSWORD})
-_check_integration("Hormuud SMS", {"HORMUUD_SMS_USERNAME": HORMUUD_SMS_USERNAME,
-                                   "HORMUUD_SMS_PASSWORD": HORMUUD_SMS_PASSWORD})
+_check_integration(
+    "Kannel",
+    {"KANNEL_SENDSMS_URL": KANNEL_SENDSMS_URL, "KANNEL_USERNAME": KANNEL_USERNAME, "KANNEL_PASSWORD": KANNEL_PASSWORD},
+)
+_check_integration(
+    "Hormuud SMS", {"HORMUUD_SMS_USERNAME": HORMUUD_SMS_USERNAME, "HORMUUD_SMS_PASSWORD": HORMUUD_SMS_PASSWORD}
+)
 _check_integration(
     "Daraja",
     {

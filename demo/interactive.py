@@ -67,12 +67,24 @@ class WalletPrompt:
     def public(self) -> dict[str, object]:
         """What the page may show: no provider reference, no callback bodies."""
         wallet_name = _WALLET_NAMES.get(self.wallet, self.wallet)
-        values = {"wallet": wallet_name, "currency": self.currency, "amount": self.amount,
-                  "merchant": self.merchant, "ref": self.id, "length": PIN_LENGTH}
+        values = {
+            "wallet": wallet_name,
+            "currency": self.currency,
+            "amount": self.amount,
+            "merchant": self.merchant,
+            "ref": self.id,
+            "length": PIN_LENGTH,
+        }
         return {
-            "id": self.id, "wallet": self.wallet, "wallet_name": wallet_name,
-            "amount": self.amount, "currency": self.currency, "merchant": self.merchant,
-            "reference": self.id, "pin_length": PIN_LENGTH, "language": self.language,
+            "id": self.id,
+            "wallet": self.wallet,
+            "wallet_name": wallet_name,
+            "amount": self.amount,
+            "currency": self.currency,
+            "merchant": self.merchant,
+            "reference": self.id,
+            "pin_length": PIN_LENGTH,
+            "language": self.language,
             "texts": {key: render(f"demo.wallet.{key}", self.language, **values) for key in PROMPT_TEXTS},
         }
 
@@ -117,10 +129,17 @@ def wallet_prompt_hold(
     if provider != SANDBOX or not callbacks or not wallet_is_interactive(phone=purchase.payer_phone):
         return callbacks
     prompt = WalletPrompt(
-        id=purchase.reference, phone=purchase.payer_phone, provider=provider,
-        provider_reference=payment.provider_reference, wallet=purchase.wallet, amount=f"{purchase.amount:.2f}",
-        currency=purchase.currency, merchant=purchase.meter.supply_group.utility.name, created_at=time.time(),
-        bodies=tuple(callback.body.decode() for callback in callbacks), language=purchase.language,
+        id=purchase.reference,
+        phone=purchase.payer_phone,
+        provider=provider,
+        provider_reference=payment.provider_reference,
+        wallet=purchase.wallet,
+        amount=f"{purchase.amount:.2f}",
+        currency=purchase.currency,
+        merchant=purchase.meter.supply_group.utility.name,
+        created_at=time.time(),
+        bodies=tuple(callback.body.decode() for callback in callbacks),
+        language=purchase.language,
     )
     transaction.on_commit(lambda: _store(prompt))
     return ()
@@ -164,8 +183,16 @@ def _take(phone: str, prompt_id: str, now: float) -> WalletPrompt:
 
 def _decline_body(prompt: WalletPrompt, reason: FailureReason) -> str:
     """A decline in the sandbox's own callback format (vending.payments.sandbox parse_callback)."""
-    return json.dumps({"provider_reference": prompt.provider_reference, "outcome": Outcome.DECLINED.value,
-                       "failure_reason": reason.value, "amount": None, "phone": prompt.phone}, sort_keys=True)
+    return json.dumps(
+        {
+            "provider_reference": prompt.provider_reference,
+            "outcome": Outcome.DECLINED.value,
+            "failure_reason": reason.value,
+            "amount": None,
+            "phone": prompt.phone,
+        },
+        sort_keys=True,
+    )
 
 
 def wallet_prompt_answer(*, phone: str, prompt_id: str, pin: str | None, now: float | None = None) -> str:

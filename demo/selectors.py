@@ -23,7 +23,7 @@ def demo_phones() -> list[str]:
 
 def meters_for_phone(*, phone: str) -> list[MeterChoice]:
     """The meters the customer saved, in the order they saved them; every meter when they saved none."""
-    saved = (CustomerMeter.objects.filter(customer__phone=phone).select_related("meter").order_by("pk"))
+    saved = CustomerMeter.objects.filter(customer__phone=phone).select_related("meter").order_by("pk")
     choices = [MeterChoice(drn=row.meter.drn, name=row.alias or row.meter.label_name) for row in saved]
     if choices:
         return choices
@@ -32,8 +32,11 @@ def meters_for_phone(*, phone: str) -> list[MeterChoice]:
 
 def inbox_for_phone(*, phone: str, limit: int = INBOX_SIZE) -> list[SmsMessage]:
     """The texts koronto sent to `phone`, newest first: what the handset's inbox would hold."""
-    return list(SmsMessage.objects.filter(phone=phone, direction=SmsMessage.Direction.OUTBOUND)
-                .order_by("-created_at", "-pk")[:limit])
+    return list(
+        SmsMessage.objects.filter(phone=phone, direction=SmsMessage.Direction.OUTBOUND).order_by("-created_at", "-pk")[
+            :limit
+        ]
+    )
 
 
 def meter_credit_kwh(*, meter: Meter) -> Decimal:

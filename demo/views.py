@@ -32,8 +32,20 @@ SANDBOX_NETWORK_CODE = "99999"  # what Africa's Talking's own simulator sends (d
 # The USSD gateway formats the page can speak: Africa's Talking, or an operator contract in the built-in
 # `json` format (Hubtel/Nalo style, docs/GATEWAYS.md), the way a Somali operator's gateway would call us.
 GATEWAYS = [("africastalking", "Africa's Talking (form, CON/END)"), ("json", "Operator JSON gateway")]
-KEYPAD = [("1", ""), ("2", "abc"), ("3", "def"), ("4", "ghi"), ("5", "jkl"), ("6", "mno"),
-          ("7", "pqrs"), ("8", "tuv"), ("9", "wxyz"), ("*", ""), ("0", "+"), ("#", "")]
+KEYPAD = [
+    ("1", ""),
+    ("2", "abc"),
+    ("3", "def"),
+    ("4", "ghi"),
+    ("5", "jkl"),
+    ("6", "mno"),
+    ("7", "pqrs"),
+    ("8", "tuv"),
+    ("9", "wxyz"),
+    ("*", ""),
+    ("0", "+"),
+    ("#", ""),
+]
 
 
 def demo_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -75,8 +87,11 @@ def simulator(request: HttpRequest) -> HttpResponse:
     secret = settings.WEBHOOK_SECRET
     gateway = request.GET.get("gateway", "africastalking")
     gateway = gateway if gateway in dict(GATEWAYS) else "africastalking"
-    ussd_url = (reverse("ussd-callback", kwargs={"secret": secret}) if gateway == "africastalking"
-                else reverse("ussd-gateway", kwargs={"gateway": gateway, "secret": secret}))
+    ussd_url = (
+        reverse("ussd-callback", kwargs={"secret": secret})
+        if gateway == "africastalking"
+        else reverse("ussd-gateway", kwargs={"gateway": gateway, "secret": secret})
+    )
     config = {
         "phone": phone,
         "serviceCode": settings.USSD_SERVICE_CODES[0],
@@ -176,10 +191,12 @@ def meter_token(request: HttpRequest, drn: str) -> JsonResponse:
     if not token:
         return _bad("type the 20 digits of the token")
     result = meter_enter(meter=found, token=token)
-    return JsonResponse({
-        **_meter_state(found),
-        "display": result.display.value,
-        "message": result.message,
-        "accepted": result.accepted,
-        "added_kwh": f"{result.units_added / 10:.1f}",
-    })
+    return JsonResponse(
+        {
+            **_meter_state(found),
+            "display": result.display.value,
+            "message": result.message,
+            "accepted": result.accepted,
+            "added_kwh": f"{result.units_added / 10:.1f}",
+        }
+    )

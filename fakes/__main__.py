@@ -26,8 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("fake", choices=sorted(DEFAULT_PORTS))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int)
-    parser.add_argument("--delay", type=float, default=2.0,
-                        help="daraja: seconds before the callback; waafipay: the 'slow' prompt time")
+    parser.add_argument(
+        "--delay", type=float, default=2.0, help="daraja: seconds before the callback; waafipay: the 'slow' prompt time"
+    )
     parser.add_argument("--dlr-url", default="", help="africastalking, hormuud: POST delivery reports here")
     parser.add_argument("--verbose", action="store_true", help="log each request line")
     args = parser.parse_args(argv)
@@ -35,26 +36,35 @@ def main(argv: list[str] | None = None) -> int:
     server: FakeServer
     if args.fake == "daraja":
         server = FakeDaraja(args.host, port, callback_delay=args.delay, verbose=args.verbose)
-        settings = {"DARAJA_CONSUMER_KEY": FAKE_CONSUMER_KEY, "DARAJA_CONSUMER_SECRET": FAKE_CONSUMER_SECRET,
-                    "DARAJA_SHORTCODE": FAKE_SHORTCODE, "DARAJA_PASSKEY": FAKE_PASSKEY}
+        settings = {
+            "DARAJA_CONSUMER_KEY": FAKE_CONSUMER_KEY,
+            "DARAJA_CONSUMER_SECRET": FAKE_CONSUMER_SECRET,
+            "DARAJA_SHORTCODE": FAKE_SHORTCODE,
+            "DARAJA_PASSKEY": FAKE_PASSKEY,
+        }
         base_name = "DARAJA_BASE_URL"
     elif args.fake == "waafipay":
         server = FakeWaafiPay(args.host, port, slow_seconds=args.delay, verbose=args.verbose)
-        settings = {"WAAFIPAY_MERCHANT_UID": FAKE_MERCHANT_UID, "WAAFIPAY_API_USER_ID": FAKE_API_USER_ID,
-                    "WAAFIPAY_API_KEY": FAKE_API_KEY}
+        settings = {
+            "WAAFIPAY_MERCHANT_UID": FAKE_MERCHANT_UID,
+            "WAAFIPAY_API_USER_ID": FAKE_API_USER_ID,
+            "WAAFIPAY_API_KEY": FAKE_API_KEY,
+        }
         base_name = "WAAFIPAY_BASE_URL"
     elif args.fake == "edahab":
         server = FakeEdahab(args.host, port, approve_after=args.delay, verbose=args.verbose)
-        settings = {"EDAHAB_API_KEY": FAKE_EDAHAB_API_KEY, "EDAHAB_API_SECRET": FAKE_EDAHAB_SECRET,
-                    "EDAHAB_AGENT_CODE": FAKE_EDAHAB_AGENT}
+        settings = {
+            "EDAHAB_API_KEY": FAKE_EDAHAB_API_KEY,
+            "EDAHAB_API_SECRET": FAKE_EDAHAB_SECRET,
+            "EDAHAB_AGENT_CODE": FAKE_EDAHAB_AGENT,
+        }
         base_name = "EDAHAB_BASE_URL"
     elif args.fake == "hormuud":
         server = FakeHormuud(args.host, port, dlr_url=args.dlr_url, dlr_delay=args.delay, verbose=args.verbose)
         settings = {"HORMUUD_SMS_USERNAME": FAKE_HORMUUD_USERNAME, "HORMUUD_SMS_PASSWORD": FAKE_HORMUUD_PASSWORD}
         base_name = "HORMUUD_SMS_BASE_URL"
     else:
-        server = FakeAfricasTalking(args.host, port, dlr_url=args.dlr_url, dlr_delay=args.delay,
-                                    verbose=args.verbose)
+        server = FakeAfricasTalking(args.host, port, dlr_url=args.dlr_url, dlr_delay=args.delay, verbose=args.verbose)
         settings = {"AT_USERNAME": FAKE_AT_USERNAME, "AT_API_KEY": FAKE_AT_API_KEY}
         base_name = "AT_API_BASE_URL"
     # These are the fake's own demo values, not real credentials.

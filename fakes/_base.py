@@ -107,8 +107,9 @@ class FakeServer(ThreadingHTTPServer):
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> FakeServer:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=type(self).__name__, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -132,8 +133,9 @@ class FakeServer(ThreadingHTTPServer):
         except ValueError:
             parsed = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         with self.lock:
-            self.requests.append({"method": method, "path": path, "headers": headers, "body": parsed,
-                                  "at": time.time()})
+            self.requests.append(
+                {"method": method, "path": path, "headers": headers, "body": parsed, "at": time.time()}
+            )
 
     def requests_snapshot(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -145,16 +147,16 @@ class FakeServer(ThreadingHTTPServer):
 
     # -- for subclasses ------------------------------------------------------------------------------
 
-    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str],
-                   body: bytes) -> None:
+    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         handler.reply_json(404, {"error": "not found"})
 
     def handle_control(self, method: str, path: str, payload: dict[str, Any]) -> Any:
         return None
 
 
-def post_later(delay: float, url: str, body: bytes, content_type: str,
-               on_done: Callable[[str, int | str], None]) -> None:
+def post_later(
+    delay: float, url: str, body: bytes, content_type: str, on_done: Callable[[str, int | str], None]
+) -> None:
     """POST ``body`` to ``url`` after ``delay`` seconds on a daemon thread (a provider's callback)."""
 
     def deliver() -> None:
@@ -163,8 +165,12 @@ def post_later(delay: float, url: str, body: bytes, content_type: str,
         if not url.startswith(("http://", "https://")):
             on_done(url, "error: not an http(s) URL")
             return
-        request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310 (scheme checked)
-                                         headers={"Content-Type": content_type})
+        request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": content_type},
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (scheme checked)
                 on_done(url, response.status)
@@ -182,8 +188,7 @@ class CallbackReceiver(FakeServer):
         self.bodies: list[tuple[str, bytes]] = []
         self._arrived = threading.Condition(self.lock)
 
-    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str],
-                   body: bytes) -> None:
+    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         with self._arrived:
             self.bodies.append((path, body))
             self._arrived.notify_all()

@@ -22,10 +22,20 @@ from urllib.parse import parse_qs, urlencode
 from ._base import FakeHandler, FakeServer, post_later
 
 STATUS_NAMES = {
-    100: "Processed", 101: "Success", 102: "Queued", 401: "RiskHold", 402: "InvalidSenderId",
-    403: "InvalidPhoneNumber", 404: "UnsupportedNumberType", 405: "InsufficientBalance",
-    406: "UserInBlacklist", 407: "CouldNotRoute", 409: "DoNotDisturbRejection", 500: "InternalServerError",
-    501: "GatewayError", 502: "RejectedByGateway",
+    100: "Processed",
+    101: "Success",
+    102: "Queued",
+    401: "RiskHold",
+    402: "InvalidSenderId",
+    403: "InvalidPhoneNumber",
+    404: "UnsupportedNumberType",
+    405: "InsufficientBalance",
+    406: "UserInBlacklist",
+    407: "CouldNotRoute",
+    409: "DoNotDisturbRejection",
+    500: "InternalServerError",
+    501: "GatewayError",
+    502: "RejectedByGateway",
 }
 FAKE_AT_USERNAME = "fakeuser"
 FAKE_AT_API_KEY = "fake-at-key"
@@ -55,11 +65,15 @@ class FakeAfricasTalking(FakeServer):
         self.reports: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
 
-    def set_recipient(self, number: str, status_code: int = 101, *, dlr_status: str = "Success",
-                      failure_reason: str = "") -> None:
+    def set_recipient(
+        self, number: str, status_code: int = 101, *, dlr_status: str = "Success", failure_reason: str = ""
+    ) -> None:
         with self.lock:
-            self.recipient_rules[number] = {"status_code": status_code, "dlr_status": dlr_status,
-                                            "failure_reason": failure_reason}
+            self.recipient_rules[number] = {
+                "status_code": status_code,
+                "dlr_status": dlr_status,
+                "failure_reason": failure_reason,
+            }
 
     def reset(self) -> None:
         with self.lock:
@@ -88,14 +102,16 @@ class FakeAfricasTalking(FakeServer):
                 self.sender_ids = set(payload["sender_ids"]) if payload["sender_ids"] is not None else None
             return {"ok": True}
         if method == "POST" and path == "/_fake/recipient":
-            self.set_recipient(str(payload["number"]), int(payload.get("status_code", 101)),
-                               dlr_status=str(payload.get("dlr_status", "Success")),
-                               failure_reason=str(payload.get("failure_reason", "")))
+            self.set_recipient(
+                str(payload["number"]),
+                int(payload.get("status_code", 101)),
+                dlr_status=str(payload.get("dlr_status", "Success")),
+                failure_reason=str(payload.get("failure_reason", "")),
+            )
             return {"ok": True}
         return None
 
-    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str],
-                   body: bytes) -> None:
+    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         if not (method == "POST" and path == "/version1/messaging"):
             handler.reply(404, b"Not Found", "text/plain")
             return
@@ -127,28 +143,44 @@ class FakeAfricasTalking(FakeServer):
         for number in form["to"].split(","):
             number = number.strip()
             with self.lock:
-                rule = self.recipient_rules.get(number, {"status_code": 101, "dlr_status": "Success",
-                                                         "failure_reason": ""})
+                rule = self.recipient_rules.get(
+                    number, {"status_code": 101, "dlr_status": "Success", "failure_reason": ""}
+                )
             code = rule["status_code"] if re.fullmatch(r"\+\d{6,15}", number) else 403
             ok = code in (100, 101, 102)
             message_id = f"ATXid_fake{next(self._ids):06d}" if ok else "None"
             cost = "KES 0.8000" if ok else "0"
             total += ok
-            recipients.append({"statusCode": code, "number": number, "status": STATUS_NAMES.get(code, "Failed"),
-                               "cost": cost, "messageId": message_id})
+            recipients.append(
+                {
+                    "statusCode": code,
+                    "number": number,
+                    "status": STATUS_NAMES.get(code, "Failed"),
+                    "cost": cost,
+                    "messageId": message_id,
+                }
+            )
             if ok:
                 with self.lock:
-                    self.messages.append({"id": message_id, "to": number, "message": form["message"],
-                                          "from": form.get("from", ""), "enqueue": form.get("enqueue", ""),
-                                          "bulkSMSMode": form.get("bulkSMSMode", "")})
+                    self.messages.append(
+                        {
+                            "id": message_id,
+                            "to": number,
+                            "message": form["message"],
+                            "from": form.get("from", ""),
+                            "enqueue": form.get("enqueue", ""),
+                            "bulkSMSMode": form.get("bulkSMSMode", ""),
+                        }
+                    )
                 if self.dlr_url:
                     self._report_later(message_id, number, rule)
-        return {"Message": f"Sent to {total}/{len(recipients)} Total Cost: KES {0.8 * total:.4f}",
-                "Recipients": recipients}
+        return {
+            "Message": f"Sent to {total}/{len(recipients)} Total Cost: KES {0.8 * total:.4f}",
+            "Recipients": recipients,
+        }
 
     def _report_later(self, message_id: str, number: str, rule: dict[str, Any]) -> None:
-        fields = {"id": message_id, "status": rule["dlr_status"], "phoneNumber": number,
-                  "networkCode": "63902"}
+        fields = {"id": message_id, "status": rule["dlr_status"], "phoneNumber": number, "networkCode": "63902"}
         if rule["failure_reason"]:
             fields["failureReason"] = rule["failure_reason"]
 
@@ -156,8 +188,7 @@ class FakeAfricasTalking(FakeServer):
             with self.lock:
                 self.reports.append({**fields, "delivery": status})
 
-        post_later(self.dlr_delay, self.dlr_url, urlencode(fields).encode(),
-                   "application/x-www-form-urlencoded", done)
+        post_later(self.dlr_delay, self.dlr_url, urlencode(fields).encode(), "application/x-www-form-urlencoded", done)
 
 
 def _as_xml(data: dict[str, Any]) -> str:
@@ -167,5 +198,7 @@ def _as_xml(data: dict[str, Any]) -> str:
         f"<statusCode>{r['statusCode']}</statusCode><messageId>{r['messageId']}</messageId></Recipient>"
         for r in block["Recipients"]
     )
-    return (f"<AfricasTalkingResponse><SMSMessageData><Message>{block['Message']}</Message>"
-            f"<Recipients>{rows}</Recipients></SMSMessageData></AfricasTalkingResponse>")
+    return (
+        f"<AfricasTalkingResponse><SMSMessageData><Message>{block['Message']}</Message>"
+        f"<Recipients>{rows}</Recipients></SMSMessageData></AfricasTalkingResponse>"
+    )

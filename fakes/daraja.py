@@ -40,8 +40,19 @@ from zoneinfo import ZoneInfo
 from ._base import FakeHandler, FakeServer, post_later
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
-SCENARIOS = ("success", "cancel", "insufficient", "wrong_pin", "unreachable", "duplicate", "no_callback",
-             "wrong_amount", "pending", "busy", "spike")
+SCENARIOS = (
+    "success",
+    "cancel",
+    "insufficient",
+    "wrong_pin",
+    "unreachable",
+    "duplicate",
+    "no_callback",
+    "wrong_amount",
+    "pending",
+    "busy",
+    "spike",
+)
 _FAILURES = {
     "cancel": (1032, "Request cancelled by user"),
     "insufficient": (1, "The balance is insufficient for the transaction"),
@@ -146,8 +157,7 @@ class FakeDaraja(FakeServer):
 
     # -- API -----------------------------------------------------------------------------------------
 
-    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str],
-                   body: bytes) -> None:
+    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         if method == "GET" and path == "/oauth/v1/generate":
             self._oauth(handler, query)
         elif method == "POST" and path in ("/mpesa/stkpush/v1/processrequest", "/mpesa/stkpushquery/v1/query"):
@@ -243,8 +253,12 @@ class FakeDaraja(FakeServer):
         with self.lock:
             scenario = self.scenarios.get(phone, self.default_scenario)
         if scenario == "busy":
-            _error(handler, 500, "500.001.1001",
-                   "Unable to lock subscriber, a transaction is already in process for the current subscriber")
+            _error(
+                handler,
+                500,
+                "500.001.1001",
+                "Unable to lock subscriber, a transaction is already in process for the current subscriber",
+            )
             return
         if scenario == "spike":
             _error(handler, 500, "500.003.02", "Spike Arrest Violation")
@@ -253,23 +267,33 @@ class FakeDaraja(FakeServer):
         checkout_id = f"ws_CO_{time.strftime('%d%m%Y%H%M%S')}{n:06d}"
         merchant_id = f"{n:04d}-fake-{secrets.token_hex(4)}"
         record: dict[str, Any] = {
-            "phone": phone, "amount": Decimal(str(p["Amount"])), "scenario": scenario,
-            "merchant_request_id": merchant_id, "ready_at": time.monotonic() + self.callback_delay,
-            "receipt": f"FAK{n:07d}", "callback_url": str(p["CallBackURL"]),
+            "phone": phone,
+            "amount": Decimal(str(p["Amount"])),
+            "scenario": scenario,
+            "merchant_request_id": merchant_id,
+            "ready_at": time.monotonic() + self.callback_delay,
+            "receipt": f"FAK{n:07d}",
+            "callback_url": str(p["CallBackURL"]),
             "account_reference": p.get("AccountReference"),
         }
         with self.lock:
             self.checkouts[checkout_id] = record
-        handler.reply_json(200, {
-            "MerchantRequestID": merchant_id, "CheckoutRequestID": checkout_id, "ResponseCode": "0",
-            "ResponseDescription": "Success. Request accepted for processing",
-            "CustomerMessage": "Success. Request accepted for processing",
-        })
+        handler.reply_json(
+            200,
+            {
+                "MerchantRequestID": merchant_id,
+                "CheckoutRequestID": checkout_id,
+                "ResponseCode": "0",
+                "ResponseDescription": "Success. Request accepted for processing",
+                "CustomerMessage": "Success. Request accepted for processing",
+            },
+        )
         copies = {"duplicate": 2, "no_callback": 0, "pending": 0}.get(scenario, 1)
         callback = json.dumps(self.callback_body(checkout_id)).encode()
         for i in range(copies):
-            post_later(self.callback_delay + 0.05 * i, record["callback_url"], callback,
-                       "application/json", self._delivered)
+            post_later(
+                self.callback_delay + 0.05 * i, record["callback_url"], callback, "application/json", self._delivered
+            )
 
     def _delivered(self, url: str, status: int | str) -> None:
         with self.settled:
@@ -280,20 +304,25 @@ class FakeDaraja(FakeServer):
         """The STK callback JSON for a checkout, as Daraja would POST it (docs/PROTOCOLS.md §3.4)."""
         with self.lock:
             record = dict(self.checkouts[checkout_id])
-        inner: dict[str, Any] = {"MerchantRequestID": record["merchant_request_id"],
-                                 "CheckoutRequestID": checkout_id}
+        inner: dict[str, Any] = {"MerchantRequestID": record["merchant_request_id"], "CheckoutRequestID": checkout_id}
         failure = _FAILURES.get(record["scenario"])
         if failure:
             inner.update(ResultCode=failure[0], ResultDesc=failure[1])
         else:
             amount = record["amount"] - (1 if record["scenario"] == "wrong_amount" else 0)
-            inner.update(ResultCode=0, ResultDesc=_OK_DESC, CallbackMetadata={"Item": [
-                {"Name": "Amount", "Value": float(amount)},
-                {"Name": "MpesaReceiptNumber", "Value": record["receipt"]},
-                {"Name": "Balance"},
-                {"Name": "TransactionDate", "Value": int(datetime.now(NAIROBI).strftime("%Y%m%d%H%M%S"))},
-                {"Name": "PhoneNumber", "Value": int(record["phone"])},
-            ]})
+            inner.update(
+                ResultCode=0,
+                ResultDesc=_OK_DESC,
+                CallbackMetadata={
+                    "Item": [
+                        {"Name": "Amount", "Value": float(amount)},
+                        {"Name": "MpesaReceiptNumber", "Value": record["receipt"]},
+                        {"Name": "Balance"},
+                        {"Name": "TransactionDate", "Value": int(datetime.now(NAIROBI).strftime("%Y%m%d%H%M%S"))},
+                        {"Name": "PhoneNumber", "Value": int(record["phone"])},
+                    ]
+                },
+            )
         return {"Body": {"stkCallback": inner}}
 
     def _query(self, handler: FakeHandler, p: dict[str, Any]) -> None:
@@ -307,12 +336,17 @@ class FakeDaraja(FakeServer):
             _error(handler, 500, "500.001.1001", "The transaction is being processed")
             return
         code, desc = _FAILURES.get(record["scenario"], (0, _OK_DESC))
-        handler.reply_json(200, {
-            "ResponseCode": "0", "ResponseDescription": "The service request has been accepted successsfully",
-            "MerchantRequestID": record["merchant_request_id"], "CheckoutRequestID": checkout_id,
-            "ResultCode": str(code), "ResultDesc": desc,
-        })
-
+        handler.reply_json(
+            200,
+            {
+                "ResponseCode": "0",
+                "ResponseDescription": "The service request has been accepted successsfully",
+                "MerchantRequestID": record["merchant_request_id"],
+                "CheckoutRequestID": checkout_id,
+                "ResultCode": str(code),
+                "ResultDesc": desc,
+            },
+        )
 
     # -- transaction reversal ----------------------------------------------------------------------------
 
@@ -338,51 +372,82 @@ class FakeDaraja(FakeServer):
         originator_id = f"{n:05d}-{secrets.randbelow(10**8):08d}-1"
         with self.lock:
             self.reversals[conversation_id] = dict(p)
-        handler.reply_json(200, {"OriginatorConversationID": originator_id, "ConversationID": conversation_id,
-                                 "ResponseCode": "0",
-                                 "ResponseDescription": "Accept the service request successfully."})
+        handler.reply_json(
+            200,
+            {
+                "OriginatorConversationID": originator_id,
+                "ConversationID": conversation_id,
+                "ResponseCode": "0",
+                "ResponseDescription": "Accept the service request successfully.",
+            },
+        )
         if self.reversal_timeout:
-            body = {"Result": {"ResultType": 1, "ResultCode": 1, "ResultDesc": "The request timed out in the queue.",
-                               "OriginatorConversationID": originator_id, "ConversationID": conversation_id}}
+            body = {
+                "Result": {
+                    "ResultType": 1,
+                    "ResultCode": 1,
+                    "ResultDesc": "The request timed out in the queue.",
+                    "OriginatorConversationID": originator_id,
+                    "ConversationID": conversation_id,
+                }
+            }
             url = str(p["QueueTimeOutURL"])
         else:
             body = self.reversal_result_body(p, conversation_id, originator_id, n)
             url = str(p["ResultURL"])
         post_later(self.callback_delay, url, json.dumps(body).encode(), "application/json", self._delivered)
 
-    def reversal_result_body(self, p: dict[str, Any], conversation_id: str, originator_id: str,
-                             n: int) -> dict[str, Any]:
+    def reversal_result_body(
+        self, p: dict[str, Any], conversation_id: str, originator_id: str, n: int
+    ) -> dict[str, Any]:
         """The ResultURL JSON for one reversal request, as Daraja POSTs it."""
         receipt, amount = str(p["TransactionID"]), Decimal(str(p["Amount"]))
         with self.lock:
-            paid = next((r for r in self.checkouts.values()
-                         if r["receipt"] == receipt and r["scenario"] in ("success", "duplicate", "no_callback")),
-                        None)
+            paid = next(
+                (
+                    r
+                    for r in self.checkouts.values()
+                    if r["receipt"] == receipt and r["scenario"] in ("success", "duplicate", "no_callback")
+                ),
+                None,
+            )
             already = receipt in self.reversed_receipts
             ok = paid is not None and paid["amount"] == amount and not already
             if ok:
                 self.reversed_receipts.add(receipt)
-        result: dict[str, Any] = {"ResultType": 0, "OriginatorConversationID": originator_id,
-                                  "ConversationID": conversation_id, "TransactionID": f"FAKR{n:06d}"}
+        result: dict[str, Any] = {
+            "ResultType": 0,
+            "OriginatorConversationID": originator_id,
+            "ConversationID": conversation_id,
+            "TransactionID": f"FAKR{n:06d}",
+        }
         if already:
             result.update(ResultCode="R000001", ResultDesc="The transaction has already been reversed.")
         elif not ok or paid is None:
             result.update(ResultCode="R000002", ResultDesc="The OriginalTransactionID is invalid.")
         else:
-            result.update(ResultCode=0, ResultDesc=_OK_DESC, ResultParameters={"ResultParameter": [
-                {"Key": "Amount", "Value": float(amount)},
-                {"Key": "OriginalTransactionID", "Value": receipt},
-                {"Key": "TransCompletedTime", "Value": int(datetime.now(NAIROBI).strftime("%Y%m%d%H%M%S"))},
-                {"Key": "Charge", "Value": 0.0},
-                {"Key": "CreditPartyPublicName", "Value": f"{paid['phone']} - Customer"},
-                {"Key": "DebitPartyPublicName", "Value": f"{self.shortcode} - Merchant"},
-            ]}, ReferenceData={"ReferenceItem": {"Key": "QueueTimeoutURL", "Value": str(p["QueueTimeOutURL"])}})
+            result.update(
+                ResultCode=0,
+                ResultDesc=_OK_DESC,
+                ResultParameters={
+                    "ResultParameter": [
+                        {"Key": "Amount", "Value": float(amount)},
+                        {"Key": "OriginalTransactionID", "Value": receipt},
+                        {"Key": "TransCompletedTime", "Value": int(datetime.now(NAIROBI).strftime("%Y%m%d%H%M%S"))},
+                        {"Key": "Charge", "Value": 0.0},
+                        {"Key": "CreditPartyPublicName", "Value": f"{paid['phone']} - Customer"},
+                        {"Key": "DebitPartyPublicName", "Value": f"{self.shortcode} - Merchant"},
+                    ]
+                },
+                ReferenceData={"ReferenceItem": {"Key": "QueueTimeoutURL", "Value": str(p["QueueTimeOutURL"])}},
+            )
         return {"Result": result}
 
 
 def _error(handler: FakeHandler, status: int, code: str, message: str) -> None:
-    handler.reply_json(status, {"requestId": f"fake-{secrets.token_hex(6)}", "errorCode": code,
-                                "errorMessage": message})
+    handler.reply_json(
+        status, {"requestId": f"fake-{secrets.token_hex(6)}", "errorCode": code, "errorMessage": message}
+    )
 
 
 __all__ = ["SCENARIOS", "FakeDaraja"]

@@ -36,14 +36,29 @@ SCENARIOS = ("approve", "instant", "decline", "insufficient", "slow", "check_tim
 FAKE_EDAHAB_API_KEY = "EDH-FAKEKEY-0001"
 FAKE_EDAHAB_SECRET = "fake-edahab-secret"  # the fake's own demo value, not a credential
 FAKE_EDAHAB_AGENT = "712345"
-STATUS_TEXT = {0: "Success", 1: "Api_Error", 2: "Invalid_Json", 3: "Validation_Error",
-               4: "Invalid_Api_Credentials", 5: "Insufficient_Customer_Balance", 6: "Invoice_Not_Found"}
+STATUS_TEXT = {
+    0: "Success",
+    1: "Api_Error",
+    2: "Invalid_Json",
+    3: "Validation_Error",
+    4: "Invalid_Api_Credentials",
+    5: "Insufficient_Customer_Balance",
+    6: "Invoice_Not_Found",
+}
 
 
 class FakeEdahab(FakeServer):
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, api_key: str = FAKE_EDAHAB_API_KEY,
-                 secret: str = FAKE_EDAHAB_SECRET, slow_seconds: float = 2.0, approve_after: float | None = None,
-                 verbose: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_key: str = FAKE_EDAHAB_API_KEY,
+        secret: str = FAKE_EDAHAB_SECRET,
+        slow_seconds: float = 2.0,
+        approve_after: float | None = None,
+        verbose: bool = False,
+    ) -> None:
         super().__init__(host, port, verbose=verbose)
         self.api_key, self.secret = api_key, secret
         self.slow_seconds = slow_seconds
@@ -66,8 +81,9 @@ class FakeEdahab(FakeServer):
         """The payer typed the PIN: the invoice is Paid. Returns the invoice id, or None if none was open."""
         with self.lock:
             if not invoice_id:
-                open_ones = [i for i, rec in self.invoices.items() if rec["number"] == number
-                             and rec["status"] == "Unpaid"]
+                open_ones = [
+                    i for i, rec in self.invoices.items() if rec["number"] == number and rec["status"] == "Unpaid"
+                ]
                 invoice_id = open_ones[-1] if open_ones else ""
             record = self.invoices.get(invoice_id)
             if record is None or record["status"] != "Unpaid":
@@ -108,8 +124,7 @@ class FakeEdahab(FakeServer):
 
     # -- API -----------------------------------------------------------------------------------------
 
-    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str],
-                   body: bytes) -> None:
+    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         endpoint = path.rstrip("/").rsplit("/", 1)[-1].lower()
         if method != "POST" or endpoint not in ("issueinvoice", "checkinvoicestatus"):
             handler.reply_json(404, {"Message": "No HTTP resource was found that matches the request URI."})
@@ -131,9 +146,16 @@ class FakeEdahab(FakeServer):
             self._check(handler, data)
 
     def _status(self, code: int, **fields: Any) -> dict[str, Any]:
-        return {"InvoiceStatus": None, "TransactionId": None, "InvoiceId": None, "ValidationErrors": None,
-                **fields, "StatusCode": code, "RequestId": next(self._requests),
-                "StatusDescription": STATUS_TEXT[code]}
+        return {
+            "InvoiceStatus": None,
+            "TransactionId": None,
+            "InvoiceId": None,
+            "ValidationErrors": None,
+            **fields,
+            "StatusCode": code,
+            "RequestId": next(self._requests),
+            "StatusDescription": STATUS_TEXT[code],
+        }
 
     def _issue(self, handler: FakeHandler, data: dict[str, Any]) -> None:
         number, amount = str(data.get("edahabNumber", "")), data.get("amount")
@@ -160,8 +182,14 @@ class FakeEdahab(FakeServer):
         invoice_id = f"INV{next(self._ids)}"
         with self.lock:
             self.invoices[invoice_id] = {
-                "number": number, "amount": amount, "currency": data.get("currency", "USD"), "status": "Unpaid",
-                "scenario": scenario, "transaction_id": "", "issued_at": time.monotonic(), "checks": 0,
+                "number": number,
+                "amount": amount,
+                "currency": data.get("currency", "USD"),
+                "status": "Unpaid",
+                "scenario": scenario,
+                "transaction_id": "",
+                "issued_at": time.monotonic(),
+                "checks": 0,
             }
         if scenario == "instant":
             self.approve(invoice_id)
@@ -189,8 +217,13 @@ class FakeEdahab(FakeServer):
         with self.lock:
             record = self.invoices[invoice_id]
             waited = time.monotonic() - record["issued_at"]
-            if (record["status"] == "Unpaid" and self.approve_after is not None and waited >= self.approve_after
-                    and record["scenario"] in ("approve", "check_timeout", "slow")):
+            if (
+                record["status"] == "Unpaid"
+                and self.approve_after is not None
+                and waited >= self.approve_after
+                and record["scenario"] in ("approve", "check_timeout", "slow")
+            ):
                 self.approve(invoice_id)
-            return self._status(0, InvoiceStatus=record["status"], TransactionId=record["transaction_id"] or None,
-                                InvoiceId=invoice_id)
+            return self._status(
+                0, InvoiceStatus=record["status"], TransactionId=record["transaction_id"] or None, InvoiceId=invoice_id
+            )

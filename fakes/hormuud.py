@@ -94,15 +94,19 @@ class FakeHormuud(FakeServer):
 
     def send_inbound(self, mobile: str, message: str) -> dict[str, Any]:
         """Deliver an SMS from ``mobile`` to our inbound URL, as Hormuud pushes one."""
-        body = {"MessageID": f"HMO{next(self._ids):08d}", "Mobile": mobile.lstrip("+"), "Message": message,
-                "ShortCode": "44135", "Date": time.strftime("%Y-%m-%d %H:%M:%S")}
+        body = {
+            "MessageID": f"HMO{next(self._ids):08d}",
+            "Mobile": mobile.lstrip("+"),
+            "Message": message,
+            "ShortCode": "44135",
+            "Date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
         post_later(0, self.mo_url, json.dumps(body).encode(), "application/json", lambda url, status: None)
         return {"ok": True, "MessageID": body["MessageID"]}
 
     # -- API ------------------------------------------------------------------------------------------
 
-    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str],
-                   body: bytes) -> None:
+    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         if method == "POST" and path == "/token":
             self._token(handler, body)
         elif method == "POST" and path == "/api/SendSMS":
@@ -116,8 +120,9 @@ class FakeHormuud(FakeServer):
             handler.reply_json(400, {"error": "unsupported_grant_type"})
             return
         if form.get("username") != self.username or form.get("password") != self.password:
-            handler.reply_json(400, {"error": "invalid_grant",
-                                     "error_description": "The user name or password is incorrect."})
+            handler.reply_json(
+                400, {"error": "invalid_grant", "error_description": "The user name or password is incorrect."}
+            )
             return
         token = secrets.token_urlsafe(24)
         with self.lock:
@@ -127,7 +132,7 @@ class FakeHormuud(FakeServer):
 
     def _authorised(self, handler: FakeHandler) -> bool:
         auth = handler.headers.get("Authorization", "")
-        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
         with self.lock:
             expiry = self.tokens.get(token)
         return expiry is not None and expiry > time.monotonic()
@@ -146,8 +151,9 @@ class FakeHormuud(FakeServer):
         except ValueError:
             payload = None
         if not isinstance(payload, dict) or not payload.get("mobile") or not payload.get("message"):
-            handler.reply_json(200, {"ResponseCode": "203", "ResponseMessage": "mobile and message are required",
-                                     "Data": None})
+            handler.reply_json(
+                200, {"ResponseCode": "203", "ResponseMessage": "mobile and message are required", "Data": None}
+            )
             return
         mobile = str(payload["mobile"])
         with self.lock:
@@ -158,10 +164,23 @@ class FakeHormuud(FakeServer):
             return
         message_id = f"{next(self._ids):012d}"
         with self.lock:
-            self.messages.append({"id": message_id, "mobile": mobile, "message": str(payload["message"]),
-                                  "senderid": str(payload.get("senderid", "")), "refid": payload.get("refid")})
-        handler.reply_json(200, {"ResponseCode": "200", "ResponseMessage": "SUCCESS!.",
-                                 "Data": {"MessageID": message_id, "Description": "Success"}})
+            self.messages.append(
+                {
+                    "id": message_id,
+                    "mobile": mobile,
+                    "message": str(payload["message"]),
+                    "senderid": str(payload.get("senderid", "")),
+                    "refid": payload.get("refid"),
+                }
+            )
+        handler.reply_json(
+            200,
+            {
+                "ResponseCode": "200",
+                "ResponseMessage": "SUCCESS!.",
+                "Data": {"MessageID": message_id, "Description": "Success"},
+            },
+        )
         if self.dlr_url:
             report = {"MessageID": message_id, "Mobile": mobile, "Status": "Delivered"}
 

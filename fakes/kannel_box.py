@@ -50,7 +50,7 @@ def missing_binaries() -> list[str]:
 
 def free_port(low: int = 0, high: int = 0) -> int:
     """A free loopback TCP port, from [low, high) when given."""
-    for port in (range(low, high) if low else [0]):
+    for port in range(low, high) if low else [0]:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -112,9 +112,16 @@ class KannelBox:
                 port = free_port(port + 1, high or port + 100)
             self.ports[name] = port
         conf = string.Template(TEMPLATE.read_text()).substitute(
-            **self.ports, admin_password=secrets.token_urlsafe(12), log_dir=str(self.workdir),
-            log_level=self.log_level, smsc_id="fake", global_sender=self.global_sender, username=self.username,
-            password=self.password, mo_url=self.mo_url)
+            **self.ports,
+            admin_password=secrets.token_urlsafe(12),
+            log_dir=str(self.workdir),
+            log_level=self.log_level,
+            smsc_id="fake",
+            global_sender=self.global_sender,
+            username=self.username,
+            password=self.password,
+            mo_url=self.mo_url,
+        )
         conf_path = self.workdir / "kannel.conf"
         conf_path.write_text(conf)
         conf_path.chmod(0o600)
@@ -122,8 +129,9 @@ class KannelBox:
         self._wait_port(self.ports["smsbox_port"], timeout)
         self._spawn([SMSBOX, str(conf_path)], "smsbox.out")
         self._wait_port(self.ports["sendsms_port"], timeout)
-        self._fakesmsc = self._spawn([FAKESMSC, "-H", "127.0.0.1", "-r", str(self.ports["fakesmsc_port"])],
-                                     None, stdin=True)
+        self._fakesmsc = self._spawn(
+            [FAKESMSC, "-H", "127.0.0.1", "-r", str(self.ports["fakesmsc_port"])], None, stdin=True
+        )
         threading.Thread(target=self._read_fakesmsc, name="fakesmsc-reader", daemon=True).start()
         self._wait_smsc_online(timeout)
         return self
@@ -151,8 +159,14 @@ class KannelBox:
 
     def _spawn(self, argv: list[str], log_name: str | None, *, stdin: bool = False) -> subprocess.Popen[bytes]:
         out = open(self.workdir / log_name, "ab") if log_name else subprocess.PIPE  # noqa: SIM115
-        proc = subprocess.Popen(argv, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=self.workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self._procs.append(proc)
         return proc
 
@@ -189,8 +203,11 @@ class KannelBox:
 
     def settings(self) -> dict[str, str]:
         """The environment koronto needs to send through this Kannel."""
-        return {"KANNEL_SENDSMS_URL": self.sendsms_url, "KANNEL_USERNAME": self.username,
-                "KANNEL_PASSWORD": self.password}
+        return {
+            "KANNEL_SENDSMS_URL": self.sendsms_url,
+            "KANNEL_USERNAME": self.username,
+            "KANNEL_PASSWORD": self.password,
+        }
 
     def send_mo(self, sender: str, to: str, text: str) -> None:
         """A phone sends `text` to our short code `to`: fakesmsc hands it to bearerbox, smsbox to koronto."""
@@ -227,8 +244,11 @@ class KannelBox:
             return list(self.received)
 
     def log_text(self) -> str:
-        return "\n".join((self.workdir / name).read_text(errors="replace")[-4000:]
-                         for name in ("bearerbox.log", "smsbox.log", "fakesmsc.out") if (self.workdir / name).exists())
+        return "\n".join(
+            (self.workdir / name).read_text(errors="replace")[-4000:]
+            for name in ("bearerbox.log", "smsbox.log", "fakesmsc.out")
+            if (self.workdir / name).exists()
+        )
 
 
 def _default_mo_url() -> str:
@@ -240,15 +260,21 @@ def _default_mo_url() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fakes.kannel_box", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mo-url", default="", help="koronto's http://HOST/hooks/sms/kannel/<secret>/ "
-                        "(default: from PUBLIC_BASE_URL and WEBHOOK_SECRET of this checkout's settings)")
+    parser = argparse.ArgumentParser(
+        prog="python -m fakes.kannel_box", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--mo-url",
+        default="",
+        help="koronto's http://HOST/hooks/sms/kannel/<secret>/ "
+        "(default: from PUBLIC_BASE_URL and WEBHOOK_SECRET of this checkout's settings)",
+    )
     parser.add_argument("--ports", default="13013-13113", help="range to take Kannel's four ports from")
     args = parser.parse_args(argv)
     low, _, high = args.ports.partition("-")
-    box = KannelBox(mo_url=args.mo_url or _default_mo_url(), port_range=(int(low), int(high)),
-                    workdir=ROOT / "var" / "kannel")
+    box = KannelBox(
+        mo_url=args.mo_url or _default_mo_url(), port_range=(int(low), int(high)), workdir=ROOT / "var" / "kannel"
+    )
     box.workdir.mkdir(parents=True, exist_ok=True)
 
     def stop_on_term(signum: int, frame: object) -> None:
@@ -258,8 +284,11 @@ def main(argv: list[str] | None = None) -> int:
     box.start()
     print("# Start koronto (make demo) with these settings to send through this Kannel:")
     print(*(f"{k}={v}" for k, v in box.settings().items()), "SMS_ROUTES=*=kannel", sep="\n")
-    print(f"# logs in {box.workdir}; phone messages appear in fakesmsc.out. Type MO messages as "
-          f"'+252611000111 44135 IIBSO <meter> 5' (Ctrl-C stops Kannel).", flush=True)
+    print(
+        f"# logs in {box.workdir}; phone messages appear in fakesmsc.out. Type MO messages as "
+        f"'+252611000111 44135 IIBSO <meter> 5' (Ctrl-C stops Kannel).",
+        flush=True,
+    )
     try:
         for line in sys.stdin:
             sender, _, rest = line.strip().partition(" ")

@@ -60,8 +60,16 @@ class Dialer:
     name = ""
     has_notices = True
 
-    def __init__(self, url: str, phone: str, service_code: str, *, network: str = "", fmt: Format | None = None,
-                 transport: Transport = http_transport) -> None:
+    def __init__(
+        self,
+        url: str,
+        phone: str,
+        service_code: str,
+        *,
+        network: str = "",
+        fmt: Format | None = None,
+        transport: Transport = http_transport,
+    ) -> None:
         self.url, self.phone, self.service_code, self.network = url, phone, service_code, network
         self.format = fmt
         self.transport = transport
@@ -120,8 +128,13 @@ class AfricasTalkingDialer(Dialer):
     def request(self, kind: str, answer: str) -> tuple[str, bytes, str]:
         if kind in ("timeout", "release"):
             raise GatewayError("Africa's Talking sends no session notices on the USSD callback")
-        form = {"sessionId": self.session_id, "phoneNumber": self.phone, "networkCode": self.network,
-                "serviceCode": self.service_code, "text": "*".join(self.inputs)}
+        form = {
+            "sessionId": self.session_id,
+            "phoneNumber": self.phone,
+            "networkCode": self.network,
+            "serviceCode": self.service_code,
+            "text": "*".join(self.inputs),
+        }
         return "POST", urlencode(form).encode(), "application/x-www-form-urlencoded"
 
     def read(self, content_type: str, body: bytes) -> Screen:
@@ -136,8 +149,13 @@ class TypedDialer(Dialer):
 
     def _fields(self, kind: str, answer: str) -> dict[str, Any]:
         fmt = self._fmt
-        values = {fmt.session_id: self.session_id, fmt.phone: self.phone, fmt.service_code: self.service_code,
-                  fmt.type: fmt.types[kind][0], fmt.input: self.service_code if kind == "begin" else answer}
+        values = {
+            fmt.session_id: self.session_id,
+            fmt.phone: self.phone,
+            fmt.service_code: self.service_code,
+            fmt.type: fmt.types[kind][0],
+            fmt.input: self.service_code if kind == "begin" else answer,
+        }
         if fmt.network:
             values[fmt.network] = self.network
         if fmt.sequence:
@@ -202,11 +220,20 @@ DIALERS: dict[str, type[Dialer]] = {"africastalking": AfricasTalkingDialer, "jso
 DEFAULT_FORMATS = {"json": JSON_DEFAULT, "xml": XML_DEFAULT}
 
 
-def dialer(name: str, url: str, phone: str, service_code: str, *, network: str = "", fmt: Format | None = None,
-           transport: Transport = http_transport) -> Dialer:
+def dialer(
+    name: str,
+    url: str,
+    phone: str,
+    service_code: str,
+    *,
+    network: str = "",
+    fmt: Format | None = None,
+    transport: Transport = http_transport,
+) -> Dialer:
     """A handset on gateway `name` ("africastalking", "json", "xml"); `fmt` for a configured variant."""
     base = name if name in DIALERS else (fmt.encoding if fmt is not None else "")
     if base not in DIALERS:
         raise ValueError(f"no dialer for gateway {name!r}")
-    return DIALERS[base](url, phone, service_code, network=network, fmt=fmt or DEFAULT_FORMATS.get(base),
-                         transport=transport)
+    return DIALERS[base](
+        url, phone, service_code, network=network, fmt=fmt or DEFAULT_FORMATS.get(base), transport=transport
+    )

@@ -35,8 +35,7 @@ from typing import Any
 
 from ._base import FakeHandler, FakeServer
 
-SCENARIOS = ("approve", "reject", "insufficient", "wrong_pin", "no_route", "timeout", "slow", "drop",
-             "unavailable")
+SCENARIOS = ("approve", "reject", "insufficient", "wrong_pin", "no_route", "timeout", "slow", "drop", "unavailable")
 _FAILURES = {
     "reject": ("5310", "RCS_USER_REJECTED"),
     "insufficient": ("5310", "Payment Failed (Haraaga xisaabtaadu kuguma filna, fadlan ku shubo)"),
@@ -119,14 +118,15 @@ class FakeWaafiPay(FakeServer):
             return {"ok": True, "slow_seconds": self.slow_seconds, "replay_mode": self.replay_mode}
         if method == "GET" and path == "/_fake/transactions":
             with self.lock:
-                return {ref: {k: str(v) for k, v in rec.items() if k != "response"}
-                        for ref, rec in self.transactions.items()}
+                return {
+                    ref: {k: str(v) for k, v in rec.items() if k != "response"}
+                    for ref, rec in self.transactions.items()
+                }
         return None
 
     # -- API -----------------------------------------------------------------------------------------
 
-    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str],
-                   body: bytes) -> None:
+    def handle_api(self, handler: FakeHandler, method: str, path: str, query: dict[str, str], body: bytes) -> None:
         try:
             envelope = json.loads(body) if method == "POST" else None
         except ValueError:
@@ -156,8 +156,11 @@ class FakeWaafiPay(FakeServer):
             amount = Decimal(str(info.get("amount"))).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
         except InvalidOperation:
             amount = Decimal(0)
-        if (not re.fullmatch(rf"[A-Za-z0-9._-]{{{1 if limit == 50 else 10},{limit}}}", reference_id)
-                or not re.fullmatch(r"\d{10,20}", account) or amount <= 0):
+        if (
+            not re.fullmatch(rf"[A-Za-z0-9._-]{{{1 if limit == 50 else 10},{limit}}}", reference_id)
+            or not re.fullmatch(r"\d{10,20}", account)
+            or amount <= 0
+        ):
             handler.reply_json(200, _failure("5000", "RCS_VALIDATION_ERROR"))  # invented code
             return
         with self.lock:
@@ -180,11 +183,11 @@ class FakeWaafiPay(FakeServer):
         if not replay and scenario == "drop":
             handler.drop()
             return
-        handler.reply_json(200, {**record["response"], "responseId": str(next(self._ids)),
-                                 "timestamp": _now()})
+        handler.reply_json(200, {**record["response"], "responseId": str(next(self._ids)), "timestamp": _now()})
 
-    def _new_transaction(self, service: str, reference_id: str, account: str, amount: Decimal,
-                         scenario: str) -> dict[str, Any]:
+    def _new_transaction(
+        self, service: str, reference_id: str, account: str, amount: Decimal, scenario: str
+    ) -> dict[str, Any]:
         self.prompts += 1
         transaction_id = str(next(self._ids))
         failure = _FAILURES.get(scenario)
@@ -193,16 +196,29 @@ class FakeWaafiPay(FakeServer):
             state = "DECLINED"
         else:
             state = "APPROVED" if service == "API_PREAUTHORIZE" else "CAPTURED"
-            response = _success({
-                "accountNo": account[:6] + "****" + account[-4:], "accountType": "MWALLET_ACCOUNT",
-                "state": "APPROVED", "merchantCharges": "0.1", "referenceId": reference_id,
-                "transactionId": transaction_id, "issuerTransactionId": f"ISR00{transaction_id}",
-                "txAmount": str(amount),  # after truncation to 2 decimals, like the real one
-            })
+            response = _success(
+                {
+                    "accountNo": account[:6] + "****" + account[-4:],
+                    "accountType": "MWALLET_ACCOUNT",
+                    "state": "APPROVED",
+                    "merchantCharges": "0.1",
+                    "referenceId": reference_id,
+                    "transactionId": transaction_id,
+                    "issuerTransactionId": f"ISR00{transaction_id}",
+                    "txAmount": str(amount),  # after truncation to 2 decimals, like the real one
+                }
+            )
         delay = self.slow_seconds if scenario == "slow" else 0.0
-        record = {"service": service, "account": account, "amount": amount, "state": state,
-                  "transaction_id": transaction_id if not failure else "", "scenario": scenario,
-                  "ready_at": time.monotonic() + delay, "response": response}
+        record = {
+            "service": service,
+            "account": account,
+            "amount": amount,
+            "state": state,
+            "transaction_id": transaction_id if not failure else "",
+            "scenario": scenario,
+            "ready_at": time.monotonic() + delay,
+            "response": response,
+        }
         self.transactions[reference_id] = record
         return record
 
@@ -210,15 +226,23 @@ class FakeWaafiPay(FakeServer):
         reference_id = str(params.get("referenceId", ""))
         transaction_id = str(params.get("transactionId", ""))
         with self.lock:
-            record = next((r for ref, r in self.transactions.items()
-                           if r["transaction_id"] == transaction_id and transaction_id
-                           and (not reference_id or ref == reference_id)), None)
+            record = next(
+                (
+                    r
+                    for ref, r in self.transactions.items()
+                    if r["transaction_id"] == transaction_id
+                    and transaction_id
+                    and (not reference_id or ref == reference_id)
+                ),
+                None,
+            )
             answer = self._transition(service, record)
         if isinstance(answer, tuple):
             handler.reply_json(200, _failure(*answer))
         else:
-            handler.reply_json(200, _success({"state": "approved", "referenceId": reference_id,
-                                              "transactionId": transaction_id}))
+            handler.reply_json(
+                200, _success({"state": "approved", "referenceId": reference_id, "transactionId": transaction_id})
+            )
 
     @staticmethod
     def _transition(service: str, record: dict[str, Any] | None) -> tuple[str, str] | None:
@@ -249,13 +273,25 @@ def _now() -> str:
 
 
 def _success(params: dict[str, Any]) -> dict[str, Any]:
-    return {"schemaVersion": "1.0", "timestamp": _now(), "responseId": "0", "responseCode": "2001",
-            "errorCode": "0", "responseMsg": "RCS_SUCCESS", "params": params}
+    return {
+        "schemaVersion": "1.0",
+        "timestamp": _now(),
+        "responseId": "0",
+        "responseCode": "2001",
+        "errorCode": "0",
+        "responseMsg": "RCS_SUCCESS",
+        "params": params,
+    }
 
 
 def _failure(code: str, message: str) -> dict[str, Any]:
     error_code = "E10207" if code == "5202" else "E10205"
-    return {"schemaVersion": "1.0", "timestamp": _now(), "responseId": "0", "responseCode": code,
-            "errorCode": error_code, "responseMsg": message, "params": None}
-
-
+    return {
+        "schemaVersion": "1.0",
+        "timestamp": _now(),
+        "responseId": "0",
+        "responseCode": code,
+        "errorCode": error_code,
+        "responseMsg": message,
+        "params": None,
+    }

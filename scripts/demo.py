@@ -38,21 +38,56 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEMO_MODE", "1")
     manage("migrate", "--noinput", "-v", "0")
-    manage("seed_demo", *(["--staff-password", os.environ["DEMO_ADMIN_PASSWORD"]]
-                          if os.environ.get("DEMO_ADMIN_PASSWORD") else []))
+    manage(
+        "seed_demo",
+        *(["--staff-password", os.environ["DEMO_ADMIN_PASSWORD"]] if os.environ.get("DEMO_ADMIN_PASSWORD") else []),
+    )
     var = ROOT / "var"
     processes = [
-        subprocess.Popen([str(BIN / "gunicorn"), "config.wsgi", "-b", f"{HOST}:{PORT}", "-w", "2",
-                          "--threads", "4", "--access-logfile", "-"], cwd=ROOT),
-        subprocess.Popen([str(BIN / "celery"), "-A", "config", "worker", "-l", "info", "-c", "2",
-                          "-Q", "celery,payments", "-n", "demo@%h"], cwd=ROOT),
-        subprocess.Popen([str(BIN / "celery"), "-A", "config", "beat", "-l", "info",
-                          "-s", str(var / "celerybeat-schedule")], cwd=ROOT),
+        subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                "-b",
+                f"{HOST}:{PORT}",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            cwd=ROOT,
+        ),
+        subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "-c",
+                "2",
+                "-Q",
+                "celery,payments",
+                "-n",
+                "demo@%h",
+            ],
+            cwd=ROOT,
+        ),
+        subprocess.Popen(
+            [str(BIN / "celery"), "-A", "config", "beat", "-l", "info", "-s", str(var / "celerybeat-schedule")],
+            cwd=ROOT,
+        ),
     ]
     base = f"http://{HOST}:{PORT}"
     if wait_for_health(f"{base}/healthz"):
-        print(f"\n  koronto is up.\n  Phone simulator: {base}/simulator/\n  Staff admin:     {base}/admin/"
-              f"\n  Health:          {base}/healthz\n  Stop with Ctrl-C.\n", flush=True)
+        print(
+            f"\n  koronto is up.\n  Phone simulator: {base}/simulator/\n  Staff admin:     {base}/admin/"
+            f"\n  Health:          {base}/healthz\n  Stop with Ctrl-C.\n",
+            flush=True,
+        )
     else:
         print(f"koronto did not answer {base}/healthz within 30 s; see the logs above.", flush=True)
 

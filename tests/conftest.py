@@ -68,6 +68,8 @@ def wall_clock(request):
 
     with time_machine.travel(DATES[name], tick=True):
         yield DATES[name]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hasher():
     """MD5 instead of PBKDF2's million rounds: each staff user a test creates cost about a second of CPU.
@@ -87,13 +89,23 @@ def eager(settings):
     before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
-    for name in ("DARAJA_CONSUMER_KEY", "DARAJA_CONSUMER_SECRET", "DARAJA_SHORTCODE", "DARAJA_PASSKEY",
-                 "WAAFIPAY_MERCHANT_UID", "WAAFIPAY_API_USER_ID", "WAAFIPAY_API_KEY", "AT_USERNAME", "AT_API_KEY",
-                 "EDAHAB_API_KEY", "EDAHAB_API_SECRET", "EDAHAB_AGENT_CODE"):
+    for name in (
+        "DARAJA_CONSUMER_KEY",
+        "DARAJA_CONSUMER_SECRET",
+        "DARAJA_SHORTCODE",
+        "DARAJA_PASSKEY",
+        "WAAFIPAY_MERCHANT_UID",
+        "WAAFIPAY_API_USER_ID",
+        "WAAFIPAY_API_KEY",
+        "AT_USERNAME",
+        "AT_API_KEY",
+        "EDAHAB_API_KEY",
+        "EDAHAB_API_SECRET",
+        "EDAHAB_AGENT_CODE",
+    ):
         setattr(settings, name, "")
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
-
 
 
 _rate_limit_caches = itertools.count()

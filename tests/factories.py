@@ -32,12 +32,22 @@ def current_base_date() -> int:
 
 
 def make_supply_group(
-    utility: Utility | None = None, *, dkga: str = "02", ea: str = "07", base_date: int | None = None,
-    sgc: str | None = None, key_revision: int = 1,
+    utility: Utility | None = None,
+    *,
+    dkga: str = "02",
+    ea: str = "07",
+    base_date: int | None = None,
+    sgc: str | None = None,
+    key_revision: int = 1,
 ) -> SupplyGroup:
     group = SupplyGroup.objects.create(
-        utility=utility or make_utility(), name="Test group", sgc=sgc or f"{next(_serial) % 1000000:06d}",
-        key_revision=key_revision, dkga=dkga, ea=ea, base_date=base_date or current_base_date(),
+        utility=utility or make_utility(),
+        name="Test group",
+        sgc=sgc or f"{next(_serial) % 1000000:06d}",
+        key_revision=key_revision,
+        dkga=dkga,
+        ea=ea,
+        base_date=base_date or current_base_date(),
     )
     return supply_group_set_vending_key(supply_group=group, key=secrets.token_bytes(8 if dkga == "02" else 20))
 
@@ -46,8 +56,12 @@ def make_flat_tariff(utility: Utility, *, price: str = "20", currency: str | Non
     values = {"vat_percent": Decimal("0"), "min_purchase": Decimal("10"), "max_purchase": Decimal("10000")}
     values.update(fields)
     return Tariff.objects.create(
-        utility=utility, name=f"Flat {next(_serial)}", currency=currency or utility.currency,
-        kind=Tariff.Kind.FLAT, price_per_kwh=Decimal(price), **values,
+        utility=utility,
+        name=f"Flat {next(_serial)}",
+        currency=currency or utility.currency,
+        kind=Tariff.Kind.FLAT,
+        price_per_kwh=Decimal(price),
+        **values,
     )
 
 
@@ -55,21 +69,30 @@ def make_block_tariff(utility: Utility, blocks: list[tuple[str | None, str]], **
     values = {"vat_percent": Decimal("0"), "min_purchase": Decimal("10"), "max_purchase": Decimal("10000")}
     values.update(fields)
     tariff = Tariff.objects.create(
-        utility=utility, name=f"Blocks {next(_serial)}", currency=utility.currency, kind=Tariff.Kind.BLOCKS,
+        utility=utility,
+        name=f"Blocks {next(_serial)}",
+        currency=utility.currency,
+        kind=Tariff.Kind.BLOCKS,
         **values,
     )
     for up_to, price in blocks:
-        TariffBlock.objects.create(tariff=tariff, up_to_kwh=Decimal(up_to) if up_to else None,
-                                   price_per_kwh=Decimal(price))
+        TariffBlock.objects.create(
+            tariff=tariff, up_to_kwh=Decimal(up_to) if up_to else None, price_per_kwh=Decimal(price)
+        )
     return tariff
 
 
-def make_meter(*, supply_group: SupplyGroup | None = None, tariff: Tariff | None = None, drn: str | None = None,
-               **fields) -> Meter:
+def make_meter(
+    *, supply_group: SupplyGroup | None = None, tariff: Tariff | None = None, drn: str | None = None, **fields
+) -> Meter:
     supply_group = supply_group or make_supply_group()
     tariff = tariff or make_flat_tariff(supply_group.utility)
-    meter = meter_register(drn=drn or make_drn(), supply_group=supply_group, tariff=tariff,
-                           label_name=fields.pop("label_name", "Test Home"))
+    meter = meter_register(
+        drn=drn or make_drn(),
+        supply_group=supply_group,
+        tariff=tariff,
+        label_name=fields.pop("label_name", "Test Home"),
+    )
     if fields:
         Meter.objects.filter(pk=meter.pk).update(**fields)
         meter.refresh_from_db()
@@ -84,8 +107,11 @@ def make_purchase(meter: Meter | None = None, *, amount: str = "100", wallet: st
     meter = meter or make_meter()
     n = next(_serial)
     values = {
-        "reference": f"T{n:09d}", "idempotency_key": f"test-{n}", "channel": "ussd",
-        "payer_phone": "+254711000111", "currency": meter.tariff.currency,
+        "reference": f"T{n:09d}",
+        "idempotency_key": f"test-{n}",
+        "channel": "ussd",
+        "payer_phone": "+254711000111",
+        "currency": meter.tariff.currency,
     }
     values.update(fields)
     # As purchase_create does: the quote's fixed charge is also kept as a column.
@@ -94,18 +120,28 @@ def make_purchase(meter: Meter | None = None, *, amount: str = "100", wallet: st
 
 
 def make_payment(purchase: Purchase, *, provider: str = "sandbox", reference: str = "") -> Payment:
-    return Payment.objects.create(purchase=purchase, provider=provider, provider_reference=reference,
-                                  amount_requested=purchase.amount)
+    return Payment.objects.create(
+        purchase=purchase, provider=provider, provider_reference=reference, amount_requested=purchase.amount
+    )
 
 
-def make_credit_token(meter: Meter, *, units: str, created_at=None, purchase: Purchase | None = None,
-                      kind: str = "credit"):
+def make_credit_token(
+    meter: Meter, *, units: str, created_at=None, purchase: Purchase | None = None, kind: str = "credit"
+):
     """A stored token row (fake digits) for month-to-date queries; `created_at` back-dates it."""
     from vending.models import Token
 
     n = next(_serial)
-    token = Token.objects.create(meter=meter, purchase=purchase, kind=kind, token_class=0, subclass=0,
-                                 tid=n, units=Decimal(units), digits=f"{n:020d}")
+    token = Token.objects.create(
+        meter=meter,
+        purchase=purchase,
+        kind=kind,
+        token_class=0,
+        subclass=0,
+        tid=n,
+        units=Decimal(units),
+        digits=f"{n:020d}",
+    )
     if created_at is not None:
         Token.objects.filter(pk=token.pk).update(created_at=created_at)
         token.refresh_from_db()

@@ -99,15 +99,23 @@ class DatabaseReader:
             rows = self.reads.get(_SAVED)
             if not isinstance(rows, list):
                 rows = [
-                    [row.drn, row.alias, masked_label(row.label), row.active, row.currency, str(row.min_purchase),
-                     str(row.max_purchase)]
+                    [
+                        row.drn,
+                        row.alias,
+                        masked_label(row.label),
+                        row.active,
+                        row.currency,
+                        str(row.min_purchase),
+                        str(row.max_purchase),
+                    ]
                     for row in saved_meters_of(customer_id=self.customer_id)
                 ]
                 self.reads[_SAVED] = rows
             self._saved = {
-                drn: (SavedMeter(drn=drn, alias=alias, label=label),
-                      MeterInfo(drn=drn, label=label, active=active, currency=currency, min_amount=low,
-                                max_amount=high))
+                drn: (
+                    SavedMeter(drn=drn, alias=alias, label=label),
+                    MeterInfo(drn=drn, label=label, active=active, currency=currency, min_amount=low, max_amount=high),
+                )
                 for drn, alias, label, active, currency, low, high in rows
             }
         return self._saved
@@ -124,8 +132,11 @@ class DatabaseReader:
         if meter is None:
             return None
         return MeterInfo(
-            drn=meter.drn, label=masked_label(meter.label_name), active=meter.status == Meter.Status.ACTIVE,
-            currency=meter.tariff.currency, min_amount=str(meter.tariff.min_purchase),
+            drn=meter.drn,
+            label=masked_label(meter.label_name),
+            active=meter.status == Meter.Status.ACTIVE,
+            currency=meter.tariff.currency,
+            min_amount=str(meter.tariff.min_purchase),
             max_amount=str(meter.tariff.max_purchase),
         )
 
@@ -139,8 +150,12 @@ class DatabaseReader:
         # Kept for the confirm hop: the purchase carries the quote the customer is about to confirm.
         self.reads[_SHOWN_QUOTE] = {"drn": drn, "at": self.now.timestamp(), "quote": quote.to_dict()}
         return QuoteInfo(
-            amount=f"{quote.amount:f}", currency=quote.currency, kwh=f"{quote.kwh:f}", vat=f"{quote.vat:f}",
-            fixed_charge=f"{quote.fixed_charge:f}", debt_recovery=f"{quote.debt_recovery:f}",
+            amount=f"{quote.amount:f}",
+            currency=quote.currency,
+            kwh=f"{quote.kwh:f}",
+            vat=f"{quote.vat:f}",
+            fixed_charge=f"{quote.fixed_charge:f}",
+            debt_recovery=f"{quote.debt_recovery:f}",
         )
 
     def wallets(self, currency: str) -> Sequence[str]:
@@ -166,8 +181,11 @@ class DatabaseReader:
         aliases = {s.drn: s.alias for s in self.saved_meters()}
         return [
             PurchaseInfo(
-                reference=p.reference, amount=f"{p.amount:f}", currency=p.currency,
-                meter_name=aliases.get(p.meter.drn) or masked_label(p.meter.label_name), state=_shown_state(p),
+                reference=p.reference,
+                amount=f"{p.amount:f}",
+                currency=p.currency,
+                meter_name=aliases.get(p.meter.drn) or masked_label(p.meter.label_name),
+                state=_shown_state(p),
                 date=timezone.localtime(p.created_at).strftime("%d/%m %H:%M"),
             )
             for p in recent_purchases_for_phone(phone=self.phone)
@@ -195,7 +213,13 @@ def purchase_limit() -> ratelimit.Limit:
 
 
 def perform(
-    effects: Iterable[Effect], *, phone: str, customer_id: int, session_id: str, lang: str, now: datetime,
+    effects: Iterable[Effect],
+    *,
+    phone: str,
+    customer_id: int,
+    session_id: str,
+    lang: str,
+    now: datetime,
     reads: dict[str, Any] | None = None,
 ) -> str | None:
     """Run the step's effects in order; return customer text to show instead of the step's reply if one failed.
@@ -206,8 +230,15 @@ def perform(
         if reads is not None and isinstance(effect, SaveMeter | RemoveMeter):
             reads.pop(_SAVED, None)
         try:
-            _perform_one(effect, phone=phone, customer_id=customer_id, session_id=session_id, lang=lang, now=now,
-                         reads=reads or {})
+            _perform_one(
+                effect,
+                phone=phone,
+                customer_id=customer_id,
+                session_id=session_id,
+                lang=lang,
+                now=now,
+                reads=reads or {},
+            )
         except VendingError as exc:
             logger.info("ussd effect %s refused: %s", type(effect).__name__, exc.code)
             if isinstance(effect, SaveMeter) and effect.best_effort:
@@ -228,10 +259,16 @@ def _perform_one(
         if not ratelimit.hit(purchase_limit(), phone, now_seconds=now.timestamp()):
             raise RateLimited("too many USSD purchases from this phone")
         purchase_create(
-            channel=Channel.USSD, meter=meter, payer_phone=phone, wallet=effect.wallet,
-            amount=Decimal(effect.amount), idempotency_key=idempotency_key(session_id),
+            channel=Channel.USSD,
+            meter=meter,
+            payer_phone=phone,
+            wallet=effect.wallet,
+            amount=Decimal(effect.amount),
+            idempotency_key=idempotency_key(session_id),
             # Only its id is needed to link the purchase: no query for the row.
-            customer=Customer(pk=customer_id, phone=phone), language=lang, now=now,
+            customer=Customer(pk=customer_id, phone=phone),
+            language=lang,
+            now=now,
             shown_quote=shown_quote(reads),
         )
     elif isinstance(effect, SaveMeter):
@@ -260,8 +297,11 @@ def shown_quote(reads: dict[str, Any]) -> ShownQuote | None:
     if not isinstance(shown, dict):
         return None
     try:
-        return ShownQuote(drn=shown["drn"], quote=Quote.from_dict(shown["quote"]),
-                          quoted_at=datetime.fromtimestamp(float(shown["at"]), tz=UTC))
+        return ShownQuote(
+            drn=shown["drn"],
+            quote=Quote.from_dict(shown["quote"]),
+            quoted_at=datetime.fromtimestamp(float(shown["at"]), tz=UTC),
+        )
     except (KeyError, TypeError, ValueError, ArithmeticError):  # a record from another version: quote afresh
         return None
 

@@ -7,8 +7,16 @@ tests/ussd/test_screens_fit.py renders them all in every language.
 from vending.i18n import register
 
 STATES = (
-    "created", "payment_pending", "paid", "vended", "delivered", "payment_failed",
-    "needs_review", "refund_pending", "refunded", "cancelled",
+    "created",
+    "payment_pending",
+    "paid",
+    "vended",
+    "delivered",
+    "payment_failed",
+    "needs_review",
+    "refund_pending",
+    "refunded",
+    "cancelled",
     "payment_cancelled",  # not a state: a payment_failed purchase whose payer said no (effects.py)
 )
 
@@ -219,9 +227,7 @@ SW = {
         "{label}\nNunua {currency} {amount} = {kwh} kWh\nVAT {vat} ada {fixed} deni {debt}\n"
         "Lipa: {wallet}\n1. Thibitisha\n2. Ghairi"
     ),
-    "ussd.buy.approve": (
-        "Kubali ombi la {wallet} la {currency} {amount} kwenye simu yako. Tokeni itakuja kwa SMS."
-    ),
+    "ussd.buy.approve": ("Kubali ombi la {wallet} la {currency} {amount} kwenye simu yako. Tokeni itakuja kwa SMS."),
     "ussd.buy.cancelled": "Imeghairiwa. Hakuna pesa iliyokatwa.",
     "ussd.buy.limit": "Ununuzi mwingi kutoka simu hii. Tafadhali jaribu tena baada ya saa moja.",
     "ussd.dial_limit": "Umepiga mara nyingi mno. Tafadhali jaribu tena baada ya saa moja.",

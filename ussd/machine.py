@@ -42,7 +42,11 @@ def new_state(lang: str, screen_name: str = HOME, data: Mapping[str, Any] | None
 
 
 def start(
-    *, lang: str, reader: Reader, resumable: Mapping[str, Any] | None = None, note: str = "",
+    *,
+    lang: str,
+    reader: Reader,
+    resumable: Mapping[str, Any] | None = None,
+    note: str = "",
 ) -> Step:
     """The first screen of a dial: home, or the offer to go back to where a dropped session stopped.
 
@@ -86,7 +90,9 @@ def step(state: Mapping[str, Any], text: str, reader: Reader) -> Step:
         values = {k: safe_text(v, 30) for k, v in outcome.values.items()}
         return Step(
             reply=_end(render(outcome.key, current["lang"], **values)),
-            end=True, state=current, effects=outcome.effects,
+            end=True,
+            state=current,
+            effects=outcome.effects,
         )
     stack = list(current["stack"])
     if outcome.stack is not None:
@@ -94,8 +100,11 @@ def step(state: Mapping[str, Any], text: str, reader: Reader) -> Step:
     elif outcome.push:
         stack = [*stack, [current["screen"], current["data"]]][-MAX_STACK:]
     nxt = {
-        "screen": outcome.screen, "data": dict(outcome.data), "stack": stack,
-        "lang": outcome.lang or current["lang"], "bad": 0,
+        "screen": outcome.screen,
+        "data": dict(outcome.data),
+        "stack": stack,
+        "lang": outcome.lang or current["lang"],
+        "bad": 0,
     }
     return Step(reply=_con(_render(nxt, reader)), end=False, state=nxt, effects=outcome.effects)
 
@@ -109,8 +118,13 @@ def _valid_state(state: Mapping[str, Any]) -> dict[str, Any]:
     """A stored state we can trust; anything odd (old format, unknown screen) restarts at home."""
     try:
         if state["screen"] in REGISTRY and isinstance(state["data"], dict) and isinstance(state["stack"], list):
-            return {"screen": state["screen"], "data": state["data"], "stack": state["stack"],
-                    "lang": str(state["lang"]), "bad": int(state["bad"])}
+            return {
+                "screen": state["screen"],
+                "data": state["data"],
+                "stack": state["stack"],
+                "lang": str(state["lang"]),
+                "bad": int(state["bad"]),
+            }
     except (KeyError, TypeError, ValueError):
         pass
     return new_state(str(state.get("lang", "en")) if isinstance(state, Mapping) else "en")

@@ -48,10 +48,19 @@ class Session:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"customer_id": self.customer_id, "last_text": self.last_text, "last_reply": self.last_reply,
-             "ended": self.ended, "machine": self.machine, "reads": self.reads, "last_key": self.last_key,
-             "origin": self.origin, "offered": self.offered, "timed_out_at": self.timed_out_at,
-             "last_notice": self.last_notice},
+            {
+                "customer_id": self.customer_id,
+                "last_text": self.last_text,
+                "last_reply": self.last_reply,
+                "ended": self.ended,
+                "machine": self.machine,
+                "reads": self.reads,
+                "last_key": self.last_key,
+                "origin": self.origin,
+                "offered": self.offered,
+                "timed_out_at": self.timed_out_at,
+                "last_notice": self.last_notice,
+            },
             separators=(",", ":"),
         )
 

@@ -142,8 +142,12 @@ def sms_inbound_handle(*, sms_id: int, now: datetime | None = None) -> SmsMessag
             return inbound
         verdict = sms_rate_verdict(phone=inbound.phone, now=now)
         if verdict == RateVerdict.ALLOWED:
-            reply = sms_command_reply(text=inbound.text, phone=inbound.phone,
-                                      message_id=inbound.provider_message_id or str(inbound.pk), now=now)
+            reply = sms_command_reply(
+                text=inbound.text,
+                phone=inbound.phone,
+                message_id=inbound.provider_message_id or str(inbound.pk),
+                now=now,
+            )
         else:
             customer = Customer.objects.filter(phone=inbound.phone).first()
             lang = sms_language(phone=inbound.phone, customer=customer, keyword_language=None)
@@ -151,8 +155,13 @@ def sms_inbound_handle(*, sms_id: int, now: datetime | None = None) -> SmsMessag
             reply = Reply(text, lang, outcome=verdict.value)
         if reply.text:
             sms_send(phone=inbound.phone, text=reply.text, purchase=reply.purchase)
-        inbound, _ = transition(inbound, SmsState.PROCESSED, actor_label=inbound.phone, reason=reply.outcome,
-                                fields={"purchase": reply.purchase} if reply.purchase else None)
+        inbound, _ = transition(
+            inbound,
+            SmsState.PROCESSED,
+            actor_label=inbound.phone,
+            reason=reply.outcome,
+            fields={"purchase": reply.purchase} if reply.purchase else None,
+        )
     return inbound
 
 
@@ -165,8 +174,13 @@ def sms_inbound_give_up(*, sms_id: int) -> None:
         customer = Customer.objects.filter(phone=inbound.phone).first()
         lang = sms_language(phone=inbound.phone, customer=customer, keyword_language=None)
         sms_send(phone=inbound.phone, text=i18n.render("sms.error.generic", lang))
-        transition(inbound, SmsState.PROCESSED, actor_label=inbound.phone, reason="internal_error",
-                   fields={"failure_reason": "internal_error"})
+        transition(
+            inbound,
+            SmsState.PROCESSED,
+            actor_label=inbound.phone,
+            reason="internal_error",
+            fields={"failure_reason": "internal_error"},
+        )
 
 
 def sms_command_reply(*, text: str, phone: str, message_id: str, now: datetime) -> Reply:
@@ -174,8 +188,14 @@ def sms_command_reply(*, text: str, phone: str, message_id: str, now: datetime) 
     parsed = parse(text)
     customer = Customer.objects.filter(phone=phone).first()
     lang = sms_language(phone=phone, customer=customer, keyword_language=parsed.keyword_language)
-    ctx = _Context(phone=phone, message_id=message_id, now=now, keyword_language=parsed.keyword_language,
-                   customer=customer, language=lang)
+    ctx = _Context(
+        phone=phone,
+        message_id=message_id,
+        now=now,
+        keyword_language=parsed.keyword_language,
+        customer=customer,
+        language=lang,
+    )
     if isinstance(parsed, ParseError):
         return Reply(parse_error_text(parsed, lang), lang, outcome=f"parse_error:{parsed.field}:{parsed.reason}")
     try:
@@ -216,13 +236,19 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
         return Reply(i18n.render("sms.error.amount_out_of_range", lang, drn=drn), lang, outcome=outcome)
     if isinstance(exc, UnsupportedWallet) and meter is not None:
         currency = meter.tariff.currency
-        return Reply(i18n.render("sms.error.unsupported_wallet", lang, drn=drn, currency=currency,
-                                 wallets=_wallet_list(currency)), lang, outcome=outcome)
+        return Reply(
+            i18n.render(
+                "sms.error.unsupported_wallet", lang, drn=drn, currency=currency, wallets=_wallet_list(currency)
+            ),
+            lang,
+            outcome=outcome,
+        )
     if isinstance(exc, InvalidTransition) and meter is not None:
         return Reply(i18n.render("sms.token.not_ready", lang, drn=drn), lang, outcome=outcome)
     if isinstance(exc, TooManySavedMeters):
-        return Reply(i18n.render("sms.add.too_many", lang, example=_example(CommandName.REMOVE, lang)), lang,
-                     outcome=outcome)
+        return Reply(
+            i18n.render("sms.add.too_many", lang, example=_example(CommandName.REMOVE, lang)), lang, outcome=outcome
+        )
     simple = {
         UnknownMeter: "sms.error.unknown_meter",
         MeterBlocked: "sms.error.meter_blocked",
@@ -284,18 +310,23 @@ def _choose_wallet(ctx: _Context, currency: str, asked: str | None) -> str:
         return str(hint)
     if len(allowed) == 1:
         return allowed[0]
-    raise _Answer("sms.buy.need_wallet", "need_wallet", wallets=_wallet_list(currency),
-                  wallet=WALLET_KEYWORDS[allowed[0]], example=_example(CommandName.BUY, ctx.language))
+    raise _Answer(
+        "sms.buy.need_wallet",
+        "need_wallet",
+        wallets=_wallet_list(currency),
+        wallet=WALLET_KEYWORDS[allowed[0]],
+        example=_example(CommandName.BUY, ctx.language),
+    )
 
 
 def _idempotency_key(message_id: str) -> str:
-    """"sms:" + AT's message id; a hash of it when that would not fit Purchase.idempotency_key (80)."""
+    """ "sms:" + AT's message id; a hash of it when that would not fit Purchase.idempotency_key (80)."""
     key = f"sms:{message_id}"
     return key if len(key) <= 80 else "sms:#" + hashlib.sha256(message_id.encode()).hexdigest()[:40]
 
 
 def _summary(purchase: Purchase, lang: str) -> str:
-    """"KES 500 = 32.8 kWh": the amount and what it buys (the token SMS carries the full breakdown)."""
+    """ "KES 500 = 32.8 kWh": the amount and what it buys (the token SMS carries the full breakdown)."""
     try:
         lines = Quote.from_dict(purchase.quote).summary_lines(lang)
     except (KeyError, TypeError, ValueError, ArithmeticError):  # an old or partial quote: the amount will do
@@ -313,12 +344,19 @@ def _buy(ctx: _Context, cmd: Command) -> Reply:
     if not hit(BUYS_PER_HOUR, ctx.phone, now_seconds=ctx.now.timestamp()):
         raise _Answer("sms.buy.too_many", "buy_rate_limited")
     purchase = purchase_create(
-        channel=Channel.SMS, meter=meter, payer_phone=ctx.phone, wallet=wallet, amount=cmd.amount,
-        idempotency_key=_idempotency_key(ctx.message_id), customer=ctx.customer_required(), language=ctx.language,
+        channel=Channel.SMS,
+        meter=meter,
+        payer_phone=ctx.phone,
+        wallet=wallet,
+        amount=cmd.amount,
+        idempotency_key=_idempotency_key(ctx.message_id),
+        customer=ctx.customer_required(),
+        language=ctx.language,
         now=ctx.now,
     )
-    text = i18n.render("sms.buy.prompt", ctx.language, summary=_summary(purchase, ctx.language), drn=meter.drn,
-                       ref=purchase.reference)
+    text = i18n.render(
+        "sms.buy.prompt", ctx.language, summary=_summary(purchase, ctx.language), drn=meter.drn, ref=purchase.reference
+    )
     return Reply(text, ctx.language, purchase=purchase, outcome="buy")
 
 
@@ -386,9 +424,9 @@ def _remove(ctx: _Context, cmd: Command) -> Reply:
 def _status(ctx: _Context, cmd: Command) -> Reply:
     if cmd.reference:
         # Only this phone's purchases: a reference seen on someone else's receipt tells nothing.
-        purchase = Purchase.objects.select_related("meter").filter(
-            reference=cmd.reference, payer_phone=ctx.phone
-        ).first()
+        purchase = (
+            Purchase.objects.select_related("meter").filter(reference=cmd.reference, payer_phone=ctx.phone).first()
+        )
         if purchase is None:
             raise _Answer("sms.status.not_found", "not_found", ref=cmd.reference)
     else:
@@ -397,8 +435,11 @@ def _status(ctx: _Context, cmd: Command) -> Reply:
             raise _Answer("sms.status.none", "no_purchase", example=_example(CommandName.BUY, ctx.language))
         purchase = recent[0]
     text = i18n.render(
-        "sms.status.line", ctx.language, ref=purchase.reference,
-        amount=format_money(Decimal(purchase.amount), purchase.currency), drn=purchase.meter.drn,
+        "sms.status.line",
+        ctx.language,
+        ref=purchase.reference,
+        amount=format_money(Decimal(purchase.amount), purchase.currency),
+        drn=purchase.meter.drn,
         date=timezone.localtime(purchase.created_at).strftime("%d/%m %H:%M"),
         state=i18n.render(f"sms.state.{purchase.state}", ctx.language),
     )

@@ -96,37 +96,73 @@ class ParseError:
 # --- vocabulary -----------------------------------------------------------------------------------
 
 KEYWORDS: dict[str, tuple[CommandName, str]] = {
-    "BUY": (CommandName.BUY, "en"), "IIBSO": (CommandName.BUY, "so"), "IIBI": (CommandName.BUY, "so"),
+    "BUY": (CommandName.BUY, "en"),
+    "IIBSO": (CommandName.BUY, "so"),
+    "IIBI": (CommandName.BUY, "so"),
     "NUNUA": (CommandName.BUY, "sw"),
-    "TOKEN": (CommandName.TOKEN, "en"), "TOKENS": (CommandName.TOKEN, "en"), "KOODH": (CommandName.TOKEN, "so"),
+    "TOKEN": (CommandName.TOKEN, "en"),
+    "TOKENS": (CommandName.TOKEN, "en"),
+    "KOODH": (CommandName.TOKEN, "so"),
     "TOKENI": (CommandName.TOKEN, "sw"),
-    "METERS": (CommandName.METERS, "en"), "METER": (CommandName.METERS, "en"),
-    "MITIRO": (CommandName.METERS, "so"), "MITA": (CommandName.METERS, "sw"),
-    "ADD": (CommandName.ADD, "en"), "SAVE": (CommandName.ADD, "en"), "KUDAR": (CommandName.ADD, "so"),
+    "METERS": (CommandName.METERS, "en"),
+    "METER": (CommandName.METERS, "en"),
+    "MITIRO": (CommandName.METERS, "so"),
+    "MITA": (CommandName.METERS, "sw"),
+    "ADD": (CommandName.ADD, "en"),
+    "SAVE": (CommandName.ADD, "en"),
+    "KUDAR": (CommandName.ADD, "so"),
     "ONGEZA": (CommandName.ADD, "sw"),
-    "REMOVE": (CommandName.REMOVE, "en"), "DELETE": (CommandName.REMOVE, "en"),
-    "KASAAR": (CommandName.REMOVE, "so"), "ONDOA": (CommandName.REMOVE, "sw"),
-    "STATUS": (CommandName.STATUS, "en"), "XAALAD": (CommandName.STATUS, "so"), "HALI": (CommandName.STATUS, "sw"),
-    "LANG": (CommandName.LANG, "en"), "LANGUAGE": (CommandName.LANG, "en"), "LUQAD": (CommandName.LANG, "so"),
+    "REMOVE": (CommandName.REMOVE, "en"),
+    "DELETE": (CommandName.REMOVE, "en"),
+    "KASAAR": (CommandName.REMOVE, "so"),
+    "ONDOA": (CommandName.REMOVE, "sw"),
+    "STATUS": (CommandName.STATUS, "en"),
+    "XAALAD": (CommandName.STATUS, "so"),
+    "HALI": (CommandName.STATUS, "sw"),
+    "LANG": (CommandName.LANG, "en"),
+    "LANGUAGE": (CommandName.LANG, "en"),
+    "LUQAD": (CommandName.LANG, "so"),
     "LUGHA": (CommandName.LANG, "sw"),
-    "HELP": (CommandName.HELP, "en"), "MENU": (CommandName.HELP, "en"), "INFO": (CommandName.HELP, "en"),
-    "CAAWI": (CommandName.HELP, "so"), "MSAADA": (CommandName.HELP, "sw"),
+    "HELP": (CommandName.HELP, "en"),
+    "MENU": (CommandName.HELP, "en"),
+    "INFO": (CommandName.HELP, "en"),
+    "CAAWI": (CommandName.HELP, "so"),
+    "MSAADA": (CommandName.HELP, "sw"),
 }
 
 WALLET_WORDS: dict[str, str] = {
-    "MPESA": "mpesa", "EVC": "evcplus", "EVCPLUS": "evcplus", "ZAAD": "zaad", "SAHAL": "sahal",
-    "EDAHAB": "edahab", "DAHAB": "edahab",
+    "MPESA": "mpesa",
+    "EVC": "evcplus",
+    "EVCPLUS": "evcplus",
+    "ZAAD": "zaad",
+    "SAHAL": "sahal",
+    "EDAHAB": "edahab",
+    "DAHAB": "edahab",
 }
 # Wallets people name that we do not take: a clear "unknown wallet" beats reading them as a meter name.
 OTHER_WALLET_WORDS = frozenset({"AIRTEL", "AIRTELMONEY", "TKASH", "EBIRR", "PREMIER", "MYCASH"})
 
-CURRENCY_WORDS = frozenset({"KES", "KSH", "KSHS", "SH", "SHS", "SHILLINGS", "USD", "DOLLAR", "DOLLARS", "SLSH",
-                            "SLS", "$"})
+CURRENCY_WORDS = frozenset(
+    {"KES", "KSH", "KSHS", "SH", "SHS", "SHILLINGS", "USD", "DOLLAR", "DOLLARS", "SLSH", "SLS", "$"}
+)
 
 LANGUAGE_WORDS: dict[str, str] = {
-    "EN": "en", "ENG": "en", "ENGLISH": "en", "INGIRIIS": "en", "KIINGEREZA": "en",
-    "SO": "so", "SOM": "so", "SOMALI": "so", "SOOMAALI": "so", "AFSOOMAALI": "so", "KISOMALI": "so",
-    "SW": "sw", "SWA": "sw", "SWAHILI": "sw", "KISWAHILI": "sw", "SAWAAXILI": "sw",
+    "EN": "en",
+    "ENG": "en",
+    "ENGLISH": "en",
+    "INGIRIIS": "en",
+    "KIINGEREZA": "en",
+    "SO": "so",
+    "SOM": "so",
+    "SOMALI": "so",
+    "SOOMAALI": "so",
+    "AFSOOMAALI": "so",
+    "KISOMALI": "so",
+    "SW": "sw",
+    "SWA": "sw",
+    "SWAHILI": "sw",
+    "KISWAHILI": "sw",
+    "SAWAAXILI": "sw",
 }
 
 MAX_ALIAS = 30
@@ -228,7 +264,7 @@ def _one_slip(typed: str, keyword: str) -> bool:
     longer, shorter = (typed, keyword) if len(typed) > len(keyword) else (keyword, typed)
     if len(shorter) < 3 or (len(keyword) < 4 and len(typed) < len(keyword)):
         return False  # "BU" is not BUY
-    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 # --- pieces -------------------------------------------------------------------------------------------
@@ -247,7 +283,7 @@ def parse_amount(token: str) -> Decimal | Reason:
     text = token.upper().replace("O", "0")
     for word in sorted(CURRENCY_WORDS, key=len, reverse=True):
         if text.startswith(word):
-            text = text[len(word):].lstrip(".")
+            text = text[len(word) :].lstrip(".")
             break
         if text.endswith(word):
             text = text[: -len(word)]
@@ -337,8 +373,9 @@ def _parse_buy(rest: list[str], name: CommandName, lang: str) -> Command | Parse
     tokens, amount_token = _amount_token(tokens)
     amount = parse_amount(amount_token)
     reversed_order = _amount_first(tokens)
-    if reversed_order is not None and (isinstance(amount, Reason) or not isinstance(
-            parse_meter(tokens[:-1]), MeterRef)):
+    if reversed_order is not None and (
+        isinstance(amount, Reason) or not isinstance(parse_meter(tokens[:-1]), MeterRef)
+    ):
         first_amount, named_meter = reversed_order
         return Command(name, lang, meter=named_meter, amount=first_amount, wallet=wallet)
     if isinstance(amount, Reason):

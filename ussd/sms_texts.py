@@ -82,8 +82,7 @@ _SO = {
         "KASAAR mitir, XAALAD [tix], LUQAD SO/EN/SW"
     ),
     "sms.unknown": (
-        "Waan ka xunnahay, lama fahmin. Si aad u iibsato dir IIBSO "
-        "01234567897 10 (mitir, lacag). Dir CAAWI."
+        "Waan ka xunnahay, lama fahmin. Si aad u iibsato dir IIBSO 01234567897 10 (mitir, lacag). Dir CAAWI."
     ),
     "sms.example.buy": "IIBSO 01234567897 10",
     "sms.example.token": "KOODH 01234567897",
@@ -109,15 +108,13 @@ _SO = {
     "sms.err.language.unknown": "Dir LUQAD SO (Soomaali), LUQAD EN (Ingiriis) ama LUQAD SW (Sawaaxili).",
     "sms.err.reference.format": "Dir XAALAD iibkii ugu dambeeyay, ama XAALAD iyo tixraaca, tusaale: {example}",
     "sms.buy.prompt": (
-        "Ogolow codsiga lacag bixinta ee taleefankaaga. {summary}. "
-        "Mitir {drn}. Token SMS ayuu ku iman. Tix {ref}"
+        "Ogolow codsiga lacag bixinta ee taleefankaaga. {summary}. Mitir {drn}. Token SMS ayuu ku iman. Tix {ref}"
     ),
     "sms.buy.need_wallet": "Fadlan qor boorsada dhamaadka ({wallets}), tusaale: {example} {wallet}",
     "sms.buy.too_many": "Iibsashooyin badan ayaa saacaddan ka yimid taleefankan. Fadlan isku day goor dambe.",
     "sms.slow_down": "Fariimo badan ayaa ka yimid taleefankan. Fadlan sug saacad kahor intaadan dirin kuwo kale.",
     "sms.token.none": (
-        "Token mitirka {drn} lagama iibsan taleefankan. Token-ka "
-        "waxaa loo diraa taleefanka bixiyay oo kaliya."
+        "Token mitirka {drn} lagama iibsan taleefankan. Token-ka waxaa loo diraa taleefanka bixiyay oo kaliya."
     ),
     "sms.token.none_any": "Weli token lagama iibsan taleefankan. Si aad u iibsato dir {example}",
     "sms.token.not_ready": "Token-ka mitirka {drn} weli diyaar maaha. SMS ayuu ku iman. Ha bixin mar kale.",
@@ -181,15 +178,13 @@ _SW = {
     "sms.err.language.unknown": "Tuma LUGHA SW kwa Kiswahili, LUGHA EN kwa Kiingereza au LUGHA SO kwa Kisomali.",
     "sms.err.reference.format": "Tuma HALI kwa ununuzi wako wa mwisho, au HALI na kumbukumbu, mfano {example}",
     "sms.buy.prompt": (
-        "Idhinisha ombi la malipo kwenye simu yako. {summary}. Mita "
-        "{drn}. Tokeni itakuja kwa SMS. Kumb {ref}"
+        "Idhinisha ombi la malipo kwenye simu yako. {summary}. Mita {drn}. Tokeni itakuja kwa SMS. Kumb {ref}"
     ),
     "sms.buy.need_wallet": "Tafadhali weka pochi mwisho ({wallets}), mfano {example} {wallet}",
     "sms.buy.too_many": "Ununuzi mwingi kutoka simu hii katika saa moja. Tafadhali jaribu tena baadaye.",
     "sms.slow_down": "Ujumbe mwingi kutoka simu hii. Tafadhali subiri saa moja kabla ya kutuma tena.",
     "sms.token.none": (
-        "Hakuna tokeni ya mita {drn} iliyonunuliwa kutoka simu "
-        "hii. Tokeni hutumwa tu kwa simu iliyolipa."
+        "Hakuna tokeni ya mita {drn} iliyonunuliwa kutoka simu hii. Tokeni hutumwa tu kwa simu iliyolipa."
     ),
     "sms.token.none_any": "Bado hakuna tokeni iliyonunuliwa kutoka simu hii. Kununua tuma {example}",
     "sms.token.not_ready": "Tokeni yako ya mita {drn} bado haijawa tayari. Itakuja kwa SMS. Usilipe tena.",

@@ -31,8 +31,9 @@ def heartbeat_write(*, hostname: str, now: datetime, started: bool = False) -> N
     if started:
         defaults["started_at"] = now
     with transaction.atomic():
-        WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults=defaults,
-                                                 create_defaults={"seen_at": now, "started_at": now})
+        WorkerHeartbeat.objects.update_or_create(
+            hostname=hostname, defaults=defaults, create_defaults={"seen_at": now, "started_at": now}
+        )
 
 
 def heartbeat_remove(*, hostname: str) -> None:
@@ -78,7 +79,8 @@ class Heartbeat(bootsteps.StartStopStep):
         hostname = worker.hostname
         _safely("start", hostname, lambda: heartbeat_write(hostname=hostname, now=timezone.now(), started=True))
         self.tref = worker.timer.call_repeatedly(
-            settings.WORKER_HEARTBEAT_INTERVAL_SECONDS, self.beat, (hostname,), priority=10)
+            settings.WORKER_HEARTBEAT_INTERVAL_SECONDS, self.beat, (hostname,), priority=10
+        )
 
     @staticmethod
     def beat(hostname: str) -> None:

@@ -120,8 +120,13 @@ def dispatch(work: Work, *args: Any, countdown: float = 0) -> bool:
     try:
         task.apply_async(args=list(args), **options)
     except Exception as exc:  # kombu wraps broker failures in OperationalError; redis-py/amqp errors too
-        log.warning("pipeline: %s %s not enqueued (%s: %s); the outbox sweep will dispatch it",
-                    work, args[0] if args else "", type(exc).__name__, exc)
+        log.warning(
+            "pipeline: %s %s not enqueued (%s: %s); the outbox sweep will dispatch it",
+            work,
+            args[0] if args else "",
+            type(exc).__name__,
+            exc,
+        )
         return False
     return True
 

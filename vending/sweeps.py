@@ -79,8 +79,11 @@ def sweep_undelivered_sms(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     failure_wait = timedelta(seconds=settings.SWEEP_SMS_RESEND_AFTER_SECONDS)
     silent_wait = timedelta(seconds=settings.SMS_RESEND_SILENT_AFTER_SECONDS)
-    failed_sms = SmsMessage.objects.filter(purchase=OuterRef("pk"), direction=SmsMessage.Direction.OUTBOUND,
-                                           status__in=(SmsState.FAILED, SmsState.REJECTED))
+    failed_sms = SmsMessage.objects.filter(
+        purchase=OuterRef("pk"),
+        direction=SmsMessage.Direction.OUTBOUND,
+        status__in=(SmsState.FAILED, SmsState.REJECTED),
+    )
     rows = Purchase.objects.filter(
         Q(Exists(failed_sms), updated_at__lt=now - failure_wait) | Q(updated_at__lt=now - silent_wait),
         state=PurchaseState.VENDED,
@@ -99,14 +102,21 @@ def sweep_undelivered_sms(*, now: datetime | None = None) -> int:
             continue  # the latest send is still in flight: wait for its report
         if token_sms_count(purchase) >= settings.SWEEP_SMS_MAX_SENDS:
             if not AuditEvent.objects.filter(purchase=purchase, action="purchase.sms_gave_up").exists():
-                audit_record(action="purchase.sms_gave_up", obj=purchase,
-                             reason="token SMS not delivered after the maximum number of sends")
+                audit_record(
+                    action="purchase.sms_gave_up",
+                    obj=purchase,
+                    reason="token SMS not delivered after the maximum number of sends",
+                )
                 log.warning("purchase %s: token SMS undelivered, left for staff", purchase.reference)
             continue
         with transaction.atomic():
             token_sms_send(purchase=purchase)
-            audit_record(action="purchase.token_sms_resent", obj=purchase, reason=reason,
-                         data={"previous_sms_ids": [p.pk for p in parts]})
+            audit_record(
+                action="purchase.token_sms_resent",
+                obj=purchase,
+                reason=reason,
+                data={"previous_sms_ids": [p.pk for p in parts]},
+            )
         resent += 1
     return resent
 
@@ -118,8 +128,9 @@ def sweep_outbox(*, now: datetime | None = None) -> int:
     from vending.services.outbox import pending_work
 
     now = now or timezone.now()
-    work = pending_work(now=now, older_than=timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS),
-                        limit=settings.SWEEP_BATCH_SIZE)
+    work = pending_work(
+        now=now, older_than=timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS), limit=settings.SWEEP_BATCH_SIZE
+    )
     sent = sum(pipeline.dispatch(pipeline.Work(kind), pk) for kind, pk in work)
     if work:
         log.info("outbox: %d unit(s) of work dispatched again (%d enqueued)", len(work), sent)
@@ -135,8 +146,10 @@ def sweep_stuck(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(seconds=settings.SWEEP_GIVE_UP_AFTER_SECONDS)
     acted = 0
     open_holds = Payment.objects.filter(
-        state=PaymentState.HELD, purchase__state__in=[PurchaseState.VENDED, PurchaseState.DELIVERED],
-        updated_at__lt=now - timedelta(seconds=settings.SWEEP_VEND_AFTER_SECONDS))
+        state=PaymentState.HELD,
+        purchase__state__in=[PurchaseState.VENDED, PurchaseState.DELIVERED],
+        updated_at__lt=now - timedelta(seconds=settings.SWEEP_VEND_AFTER_SECONDS),
+    )
     for payment_id in _claim(open_holds, settings.SWEEP_BATCH_SIZE):
         pipeline.dispatch(pipeline.Work.CAPTURE, payment_id)
         acted += 1

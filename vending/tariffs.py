@@ -44,52 +44,54 @@ KWH_DECIMALS = 1  # one STS unit is 0.1 kWh
 FLAT = "flat"
 BLOCKS = "blocks"
 
-register({
-    "en": {
-        "tariff.part.energy": "energy",
-        "tariff.part.vat": "VAT",
-        "tariff.part.fixed": "fixed",
-        "tariff.part.debt": "debt",
-        "tariff.error.not_positive": "The amount must be more than zero.",
-        "tariff.error.decimals": "That amount has too many decimals. Please enter it like {example}.",
-        "tariff.error.range": "The amount must be between {minimum} and {maximum}.",
-        "tariff.error.below_fixed": (
-            "The first purchase this month must be more than {minimum}, the monthly fixed charge."
-        ),
-        "tariff.error.below_charges": (
-            "The amount must be more than {minimum} to buy electricity after the fixed charge and debt."
-        ),
-        "tariff.error.too_many_kwh": "The most you can buy at once is {maximum} ({kwh} kWh).",
-    },
-    "so": {
-        "tariff.part.energy": "koronto",
-        "tariff.part.vat": "canshuur",
-        "tariff.part.fixed": "khidmad",
-        "tariff.part.debt": "deyn",
-        "tariff.error.not_positive": "Lacagtu waa inay ka badnaataa eber.",
-        "tariff.error.decimals": "Lacagtaas jajab badan ayey leedahay. Fadlan u qor sidan: {example}.",
-        "tariff.error.range": "Lacagtu waa inay u dhexeysaa {minimum} iyo {maximum}.",
-        "tariff.error.below_fixed": (
-            "Iibka ugu horreeya bishan waa inuu ka badnaadaa {minimum}, oo ah khidmadda bishii."
-        ),
-        "tariff.error.below_charges": (
-            "Lacagtu waa inay ka badnaataa {minimum} si aad koronto u iibsato kadib khidmadda iyo deynta."
-        ),
-        "tariff.error.too_many_kwh": "Ugu badnaan hal mar waxaad iibsan kartaa {maximum} ({kwh} kWh).",
-    },
-    "sw": {
-        "tariff.part.energy": "umeme",
-        "tariff.part.vat": "VAT",
-        "tariff.part.fixed": "ada",
-        "tariff.part.debt": "deni",
-        "tariff.error.not_positive": "Kiasi lazima kiwe zaidi ya sifuri.",
-        "tariff.error.decimals": "Kiasi hicho kina desimali nyingi mno. Tafadhali andika hivi: {example}.",
-        "tariff.error.range": "Kiasi lazima kiwe kati ya {minimum} na {maximum}.",
-        "tariff.error.below_fixed": "Ununuzi wa kwanza wa mwezi huu lazima uzidi {minimum}, ada ya kila mwezi.",
-        "tariff.error.below_charges": "Kiasi lazima kizidi {minimum} ili kununua umeme baada ya ada na deni.",
-        "tariff.error.too_many_kwh": "Kiwango cha juu kwa mara moja ni {maximum} ({kwh} kWh).",
-    },
-})
+register(
+    {
+        "en": {
+            "tariff.part.energy": "energy",
+            "tariff.part.vat": "VAT",
+            "tariff.part.fixed": "fixed",
+            "tariff.part.debt": "debt",
+            "tariff.error.not_positive": "The amount must be more than zero.",
+            "tariff.error.decimals": "That amount has too many decimals. Please enter it like {example}.",
+            "tariff.error.range": "The amount must be between {minimum} and {maximum}.",
+            "tariff.error.below_fixed": (
+                "The first purchase this month must be more than {minimum}, the monthly fixed charge."
+            ),
+            "tariff.error.below_charges": (
+                "The amount must be more than {minimum} to buy electricity after the fixed charge and debt."
+            ),
+            "tariff.error.too_many_kwh": "The most you can buy at once is {maximum} ({kwh} kWh).",
+        },
+        "so": {
+            "tariff.part.energy": "koronto",
+            "tariff.part.vat": "canshuur",
+            "tariff.part.fixed": "khidmad",
+            "tariff.part.debt": "deyn",
+            "tariff.error.not_positive": "Lacagtu waa inay ka badnaataa eber.",
+            "tariff.error.decimals": "Lacagtaas jajab badan ayey leedahay. Fadlan u qor sidan: {example}.",
+            "tariff.error.range": "Lacagtu waa inay u dhexeysaa {minimum} iyo {maximum}.",
+            "tariff.error.below_fixed": (
+                "Iibka ugu horreeya bishan waa inuu ka badnaadaa {minimum}, oo ah khidmadda bishii."
+            ),
+            "tariff.error.below_charges": (
+                "Lacagtu waa inay ka badnaataa {minimum} si aad koronto u iibsato kadib khidmadda iyo deynta."
+            ),
+            "tariff.error.too_many_kwh": "Ugu badnaan hal mar waxaad iibsan kartaa {maximum} ({kwh} kWh).",
+        },
+        "sw": {
+            "tariff.part.energy": "umeme",
+            "tariff.part.vat": "VAT",
+            "tariff.part.fixed": "ada",
+            "tariff.part.debt": "deni",
+            "tariff.error.not_positive": "Kiasi lazima kiwe zaidi ya sifuri.",
+            "tariff.error.decimals": "Kiasi hicho kina desimali nyingi mno. Tafadhali andika hivi: {example}.",
+            "tariff.error.range": "Kiasi lazima kiwe kati ya {minimum} na {maximum}.",
+            "tariff.error.below_fixed": "Ununuzi wa kwanza wa mwezi huu lazima uzidi {minimum}, ada ya kila mwezi.",
+            "tariff.error.below_charges": "Kiasi lazima kizidi {minimum} ili kununua umeme baada ya ada na deni.",
+            "tariff.error.too_many_kwh": "Kiwango cha juu kwa mara moja ni {maximum} ({kwh} kWh).",
+        },
+    }
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,7 +398,7 @@ def _buy_energy(tariff: TariffSpec, *, start_kwh: Decimal, money: Decimal) -> tu
 
 
 def format_money(amount: Decimal, currency: str) -> str:
-    """"KES 500", "USD 10.50", "SLSH 12,000": the ISO-style code (GSM-7 safe), whole amounts without
+    """ "KES 500", "USD 10.50", "SLSH 12,000": the ISO-style code (GSM-7 safe), whole amounts without
     decimals, others with the currency's minor-unit decimals."""
     if amount == amount.to_integral_value():
         return f"{currency} {amount:,.0f}"

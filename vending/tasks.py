@@ -55,9 +55,14 @@ def _database_connections_like_a_request(task=None, **kwargs: object) -> None:
 _TRANSIENT_DB = pipeline.TRANSIENT_DATABASE_ERRORS
 
 
-@shared_task(bind=True, autoretry_for=(ProviderUnavailable,), max_retries=5,
-             soft_time_limit=settings.WAAFIPAY_TIMEOUT_SECONDS + 30, time_limit=settings.WAAFIPAY_TIMEOUT_SECONDS + 60,
-             **_BACKOFF)
+@shared_task(
+    bind=True,
+    autoretry_for=(ProviderUnavailable,),
+    max_retries=5,
+    soft_time_limit=settings.WAAFIPAY_TIMEOUT_SECONDS + 30,
+    time_limit=settings.WAAFIPAY_TIMEOUT_SECONDS + 60,
+    **_BACKOFF,
+)
 def payment_initiate_task(self, purchase_id: int) -> None:
     # Not acks_late: a push must not be repeated by redelivery. The push claims its payment first
     # (`push_started_at`), so a second message for it sends nothing; a push lost with its worker stays
@@ -112,8 +117,9 @@ def token_issue_task(purchase_id: int) -> None:
     pipeline.run(pipeline.Work.VEND, purchase_id, lambda: purchase_vend(purchase_id=purchase_id))
 
 
-@shared_task(acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, *_TRANSIENT_DB), max_retries=10,
-             **_BACKOFF)
+@shared_task(
+    acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, *_TRANSIENT_DB), max_retries=10, **_BACKOFF
+)
 def payment_capture_task(payment_id: int) -> None:
     from vending.services.payments import payment_capture
 
@@ -121,8 +127,9 @@ def payment_capture_task(payment_id: int) -> None:
         payment_capture(payment_id=payment_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, *_TRANSIENT_DB), max_retries=10,
-             **_BACKOFF)
+@shared_task(
+    acks_late=True, autoretry_for=(OutcomeUnknown, ProviderUnavailable, *_TRANSIENT_DB), max_retries=10, **_BACKOFF
+)
 def refund_task(purchase_id: int, reason: str) -> None:
     from vending.models import Purchase
     from vending.services.payments import purchase_refund
@@ -152,8 +159,7 @@ def reversal_result_process_task(callback_id: int) -> None:
     # Applying a stored result twice is harmless (the first result stands), so acks_late is safe.
     from vending.services.refunds import reversal_result_process
 
-    pipeline.run(pipeline.Work.REVERSAL_RESULT, callback_id,
-                 lambda: reversal_result_process(callback_id=callback_id))
+    pipeline.run(pipeline.Work.REVERSAL_RESULT, callback_id, lambda: reversal_result_process(callback_id=callback_id))
 
 
 # -- beat sweeps (vending.sweeps holds the logic) -------------------------------------------------------

@@ -32,8 +32,7 @@ register(
                 "This number cannot pay with {wallet}. Choose another wallet or number. Ref {ref}"
             ),
             "pipeline.failed.limit": (
-                "Payment failed: the amount is over your "
-                "wallet limit. No money was taken. Ref {ref}"
+                "Payment failed: the amount is over your wallet limit. No money was taken. Ref {ref}"
             ),
             "pipeline.failed.provider_error": (
                 "Payments are busy right now. No money was taken. Please try again later. Ref {ref}"
@@ -47,8 +46,7 @@ register(
                 "We could not create your token. The hold was released; no money was taken. Ref {ref}"
             ),
             "pipeline.vend_failed_refund": (
-                "We could not create your token. "
-                "Your refund (ref {ref}) is being processed."
+                "We could not create your token. Your refund (ref {ref}) is being processed."
             ),
             "pipeline.refunded": "Your payment of {currency} {amount} was refunded. Ref {ref}",
             "pipeline.needs_review": "Your payment needs a manual check. Our team will contact you. Ref {ref}",
@@ -64,8 +62,7 @@ register(
             "pipeline.breakdown.debt": "Deyn",
             "pipeline.breakdown.energy": "Koronto",
             "pipeline.failed.cancelled": (
-                "Lacag bixinta waa la joojiyay. Lacag "
-                "lagaama qaadin. Garaac {ussd}. Tix {ref}"
+                "Lacag bixinta waa la joojiyay. Lacag lagaama qaadin. Garaac {ussd}. Tix {ref}"
             ),
             "pipeline.failed.insufficient_funds": "Lacag bixinta way fashilantay: haraagu kuma filna. Tix {ref}",
             "pipeline.failed.wrong_pin": (
@@ -77,8 +74,7 @@ register(
             "pipeline.failed.busy": "Lacag bixin kale ayaa socota. Sug 2 daqiiqo kadib isku day. Tix {ref}",
             "pipeline.failed.wrong_wallet": "Lambarkan kuma bixin karo {wallet}. Dooro mid kale. Tix {ref}",
             "pipeline.failed.limit": (
-                "Lacag bixinta way fashilantay: xadka ayaa "
-                "dhaafay. Lacag lagaama qaadin. Tix {ref}"
+                "Lacag bixinta way fashilantay: xadka ayaa dhaafay. Lacag lagaama qaadin. Tix {ref}"
             ),
             "pipeline.failed.provider_error": (
                 "Nidaamka lacagta wuu mashquulsan yahay. Lacag lagaama qaadin. Isku day goor dambe. Tix {ref}"
@@ -86,15 +82,13 @@ register(
             "pipeline.failed.unknown": "Lacag bixinta way fashilantay. Lacag lagaama qaadin. Isku day. Tix {ref}",
             "pipeline.unknown": "Waxaan xaqiijinaynaa lacagtaada. Ha bixin mar kale. SMS ayaan kuu soo diri. Tix {ref}",
             "pipeline.token_delayed": (
-                "Lacagta waa la helay (tix {ref}). Token-ku wuu "
-                "daahay, SMS ayuu ku iman. Ha bixin mar kale."
+                "Lacagta waa la helay (tix {ref}). Token-ku wuu daahay, SMS ayuu ku iman. Ha bixin mar kale."
             ),
             "pipeline.vend_failed_hold": "Token lama samayn karin. Lacagta la xajiyay waa la sii daayay. Tix {ref}",
             "pipeline.vend_failed_refund": "Token lama samayn karin. Lacagtaada waa laguu celinayaa (tix {ref}).",
             "pipeline.refunded": "Lacagtaada {currency} {amount} waa laguu celiyay. Tix {ref}",
             "pipeline.needs_review": (
-                "Lacagtaada waxay u baahan tahay hubin. "
-                "Kooxdayadu way kula soo xiriiri. Tix {ref}"
+                "Lacagtaada waxay u baahan tahay hubin. Kooxdayadu way kula soo xiriiri. Tix {ref}"
             ),
         },
         "sw": {
@@ -108,12 +102,10 @@ register(
             "pipeline.breakdown.debt": "Deni",
             "pipeline.breakdown.energy": "Umeme",
             "pipeline.failed.cancelled": (
-                "Malipo yameghairiwa. Hakuna pesa iliyotolewa. "
-                "Piga {ussd} ujaribu tena. Kumb {ref}"
+                "Malipo yameghairiwa. Hakuna pesa iliyotolewa. Piga {ussd} ujaribu tena. Kumb {ref}"
             ),
             "pipeline.failed.insufficient_funds": (
-                "Malipo yameshindwa: salio halitoshi. "
-                "Hakuna pesa iliyotolewa. Kumb {ref}"
+                "Malipo yameshindwa: salio halitoshi. Hakuna pesa iliyotolewa. Kumb {ref}"
             ),
             "pipeline.failed.wrong_pin": (
                 "PIN si sahihi. Hakuna pesa iliyotolewa. Kujaribu tena, piga {ussd} au tuma NUNUA tena. Kumb {ref}"
@@ -130,8 +122,7 @@ register(
             "pipeline.failed.unknown": "Malipo yameshindwa. Hakuna pesa iliyotolewa. Tafadhali jaribu tena. Kumb {ref}",
             "pipeline.unknown": "Tunathibitisha malipo yako. Usilipe tena. Tutakutumia SMS. Kumb {ref}",
             "pipeline.token_delayed": (
-                "Malipo yamepokelewa (kumb {ref}). Tokeni "
-                "imechelewa, itakuja kwa SMS. Usilipe tena."
+                "Malipo yamepokelewa (kumb {ref}). Tokeni imechelewa, itakuja kwa SMS. Usilipe tena."
             ),
             "pipeline.vend_failed_hold": "Hatukuweza kutengeneza tokeni. Pesa iliyoshikiliwa imeachiliwa. Kumb {ref}",
             "pipeline.vend_failed_refund": "Hatukuweza kutengeneza tokeni. Pesa yako (kumb {ref}) inarudishwa.",

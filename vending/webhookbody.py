@@ -117,8 +117,14 @@ def form_fields(request: HttpRequest, raw: RawBody, *, allow_nul: bool = False) 
             return None, f"broken multipart body: {type(exc).__name__}"
     elif content_type in ("", "application/x-www-form-urlencoded"):
         try:
-            pairs = parse_qsl(raw.data.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                              encoding="utf-8", errors="strict", max_num_fields=MAX_FORM_FIELDS)
+            pairs = parse_qsl(
+                raw.data.decode("utf-8"),
+                keep_blank_values=True,
+                strict_parsing=False,
+                encoding="utf-8",
+                errors="strict",
+                max_num_fields=MAX_FORM_FIELDS,
+            )
         except UnicodeDecodeError:
             return None, "a form value is not UTF-8"
         except ValueError:
@@ -151,8 +157,13 @@ def gateway_fields(request: HttpRequest, raw: RawBody, *, allow_nul: bool = Fals
             data = json.loads(raw.data.decode("utf-8"))
             if not isinstance(data, dict):
                 return None, "body is not a JSON object"
-            fields.update({str(k): "" if v is None else str(v) for k, v in data.items()
-                           if isinstance(v, (str, int, float, bool)) or v is None})
+            fields.update(
+                {
+                    str(k): "" if v is None else str(v)
+                    for k, v in data.items()
+                    if isinstance(v, (str, int, float, bool)) or v is None
+                }
+            )
         else:
             form, problem = form_fields(request, raw, allow_nul=allow_nul)
             if form is None:

@@ -49,8 +49,9 @@ class CreditLimitForm(forms.Form):
 
 
 class KeyForm(forms.Form):
-    scopes = forms.MultipleChoiceField(choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple,
-                                       initial=ApiScope.values)
+    scopes = forms.MultipleChoiceField(
+        choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, initial=ApiScope.values
+    )
 
 
 class PeriodForm(forms.Form):
@@ -67,8 +68,10 @@ def _period(request: HttpRequest) -> tuple[date, date]:
 
 
 def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    return (timezone.make_aware(datetime.combine(first, time.min)),
-            timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min)))
+    return (
+        timezone.make_aware(datetime.combine(first, time.min)),
+        timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min)),
+    )
 
 
 class TerminalInline(admin.TabularInline):
@@ -114,8 +117,11 @@ class AgentAdmin(admin.ModelAdmin):
     actions = ["suspend", "reactivate"]
 
     def get_fields(self, request, obj=None):
-        return ["name", "currency", "contact_phone"] if obj is None else [
-            "name", "currency", "contact_phone", "status", "credit_limit", "balance", "money_links"]
+        return (
+            ["name", "currency", "contact_phone"]
+            if obj is None
+            else ["name", "currency", "contact_phone", "status", "credit_limit", "balance", "money_links"]
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # The money fields change only through their audited services (the buttons below).
@@ -127,11 +133,16 @@ class AgentAdmin(admin.ModelAdmin):
 
     @admin.display(description="money")
     def money_links(self, obj: Agent) -> str:
-        links = [("Top up float", "admin:backoffice_agent_topup"),
-                 ("Set credit limit", "admin:backoffice_agent_credit"),
-                 ("Statement (CSV)", "admin:backoffice_agent_statement")]
-        return format_html_join(" ", '<a class="button" id="{}" href="{}">{}</a>',
-                                ((name.split()[0].lower(), reverse(url, args=[obj.pk]), name) for name, url in links))
+        links = [
+            ("Top up float", "admin:backoffice_agent_topup"),
+            ("Set credit limit", "admin:backoffice_agent_credit"),
+            ("Statement (CSV)", "admin:backoffice_agent_statement"),
+        ]
+        return format_html_join(
+            " ",
+            '<a class="button" id="{}" href="{}">{}</a>',
+            ((name.split()[0].lower(), reverse(url, args=[obj.pk]), name) for name, url in links),
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -139,8 +150,9 @@ class AgentAdmin(admin.ModelAdmin):
             path("<int:pk>/topup/", view(self.topup_view), name="backoffice_agent_topup"),
             path("<int:pk>/credit-limit/", view(self.credit_view), name="backoffice_agent_credit"),
             path("<int:pk>/statement.csv", view(self.statement_view), name="backoffice_agent_statement"),
-            path("<int:pk>/terminal/<int:terminal_pk>/new-key/", view(self.new_key_view),
-                 name="backoffice_agent_new_key"),
+            path(
+                "<int:pk>/terminal/<int:terminal_pk>/new-key/", view(self.new_key_view), name="backoffice_agent_new_key"
+            ),
             path("commission-report/", view(self.commission_view), name="backoffice_agent_commission"),
             *super().get_urls(),
         ]
@@ -150,8 +162,15 @@ class AgentAdmin(admin.ModelAdmin):
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def _form_page(self, request: HttpRequest, agent: Agent, form: forms.Form, title: str):
-        return page(request, "backoffice/agent_form.html", title, form=form, agent=agent, opts=self.opts,
-                    back=reverse("admin:vending_agent_change", args=[agent.pk]))
+        return page(
+            request,
+            "backoffice/agent_form.html",
+            title,
+            form=form,
+            agent=agent,
+            opts=self.opts,
+            back=reverse("admin:vending_agent_change", args=[agent.pk]),
+        )
 
     def topup_view(self, request: HttpRequest, pk: int):
         agent = get_object_or_404(Agent, pk=pk)
@@ -160,8 +179,12 @@ class AgentAdmin(admin.ModelAdmin):
         form = TopUpForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                entry = staff.float_topup(actor=_staff(request), agent=agent, amount=form.cleaned_data["amount"],
-                                          reference=form.cleaned_data["reference"])
+                entry = staff.float_topup(
+                    actor=_staff(request),
+                    agent=agent,
+                    amount=form.cleaned_data["amount"],
+                    reference=form.cleaned_data["reference"],
+                )
             except VendingError as exc:
                 report_error(request, exc)
             else:
@@ -176,9 +199,12 @@ class AgentAdmin(admin.ModelAdmin):
         form = CreditLimitForm(request.POST or None, initial={"credit_limit": agent.credit_limit})
         if request.method == "POST" and form.is_valid():
             try:
-                staff.credit_limit_set(actor=_staff(request), agent=agent,
-                                       credit_limit=form.cleaned_data["credit_limit"],
-                                       reason=form.cleaned_data["reason"])
+                staff.credit_limit_set(
+                    actor=_staff(request),
+                    agent=agent,
+                    credit_limit=form.cleaned_data["credit_limit"],
+                    reason=form.cleaned_data["reason"],
+                )
             except VendingError as exc:
                 report_error(request, exc)
             else:
@@ -193,14 +219,21 @@ class AgentAdmin(admin.ModelAdmin):
         form = KeyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                issued = staff.api_key_issue(actor=_staff(request), terminal=terminal,
-                                             scopes=form.cleaned_data["scopes"])
+                issued = staff.api_key_issue(
+                    actor=_staff(request), terminal=terminal, scopes=form.cleaned_data["scopes"]
+                )
             except VendingError as exc:
                 report_error(request, exc)
             else:
-                return page(request, "backoffice/api_key_once.html", f"New API key for {terminal}",
-                            key=issued.plaintext, api_key=issued.api_key, opts=self.opts,
-                            back=reverse("admin:vending_agent_change", args=[pk]))
+                return page(
+                    request,
+                    "backoffice/api_key_once.html",
+                    f"New API key for {terminal}",
+                    key=issued.plaintext,
+                    api_key=issued.api_key,
+                    opts=self.opts,
+                    back=reverse("admin:vending_agent_change", args=[pk]),
+                )
         return self._form_page(request, terminal.agent, form, f"New API key for {terminal}")
 
     def statement_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -216,12 +249,27 @@ class AgentAdmin(admin.ModelAdmin):
         writer.writerow(["at", "kind", "amount", "balance_after", "reference", "purchase_id"])
         writer.writerow([start.isoformat(), "opening", "", f"{statement.opening_balance:.2f}", "", ""])
         for entry in statement.entries:
-            writer.writerow([entry.created_at.isoformat(), entry.kind, f"{entry.amount:.2f}",
-                             f"{entry.balance_after:.2f}", entry.reference,
-                             str(entry.sale.client_id) if entry.sale else ""])
+            writer.writerow(
+                [
+                    entry.created_at.isoformat(),
+                    entry.kind,
+                    f"{entry.amount:.2f}",
+                    f"{entry.balance_after:.2f}",
+                    entry.reference,
+                    str(entry.sale.client_id) if entry.sale else "",
+                ]
+            )
         writer.writerow([end.isoformat(), "closing", "", f"{statement.closing_balance:.2f}", "", ""])
-        writer.writerow(["sales", statement.sales_count, f"{statement.sales_amount:.2f}", "", "commission",
-                         f"{statement.commission:.2f}"])
+        writer.writerow(
+            [
+                "sales",
+                statement.sales_count,
+                f"{statement.sales_amount:.2f}",
+                "",
+                "commission",
+                f"{statement.commission:.2f}",
+            ]
+        )
         return response
 
     def commission_view(self, request: HttpRequest):
@@ -235,17 +283,37 @@ class AgentAdmin(admin.ModelAdmin):
             writer = csv.writer(response)
             writer.writerow(["agent", "utility", "currency", "sales", "amount", "commission"])
             for r in rows:
-                writer.writerow([r["agent__name"], r["purchase__meter__supply_group__utility__name"], r["currency"],
-                                 r["sales"], f"{r['amount']:.2f}", f"{r['commission']:.2f}"])
+                writer.writerow(
+                    [
+                        r["agent__name"],
+                        r["purchase__meter__supply_group__utility__name"],
+                        r["currency"],
+                        r["sales"],
+                        f"{r['amount']:.2f}",
+                        f"{r['commission']:.2f}",
+                    ]
+                )
             return response
-        return page(request, "backoffice/commission_report.html", "Commission report", rows=rows,
-                    form=PeriodForm(initial={"start": first, "end": last}), first=first, last=last, opts=self.opts)
+        return page(
+            request,
+            "backoffice/commission_report.html",
+            "Commission report",
+            rows=rows,
+            form=PeriodForm(initial={"start": first, "end": last}),
+            first=first,
+            last=last,
+            opts=self.opts,
+        )
 
     def _status(self, request: HttpRequest, queryset, *, suspend: bool) -> None:
         for agent in queryset:
             try:
-                staff.agent_suspend(actor=_staff(request), agent=agent, suspend=suspend,
-                                    reason=f"{'suspended' if suspend else 'reactivated'} from the agent list")
+                staff.agent_suspend(
+                    actor=_staff(request),
+                    agent=agent,
+                    suspend=suspend,
+                    reason=f"{'suspended' if suspend else 'reactivated'} from the agent list",
+                )
             except VendingError as exc:
                 report_error(request, exc)
                 return
@@ -293,8 +361,17 @@ class FloatEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(AgentSale)
 class AgentSaleAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "agent", "terminal", "client_id", "method", "amount", "commission", "confirmed_at",
-                    "reversed_at"]
+    list_display = [
+        "created_at",
+        "agent",
+        "terminal",
+        "client_id",
+        "method",
+        "amount",
+        "commission",
+        "confirmed_at",
+        "reversed_at",
+    ]
     list_filter = ["method", "agent"]
     search_fields = ["client_id", "purchase__reference"]
     exclude = ["response_body", "fingerprint"]  # the stored answer carries the token digits
@@ -305,8 +382,17 @@ class FaultReportAdmin(admin.ModelAdmin):
     list_display = ["created_at", "agent", "meter_number", "kind", "meter_message", "status"]
     list_filter = ["status", "kind"]
     search_fields = ["meter_number", "reference"]
-    readonly_fields = ["agent", "terminal", "reference", "meter_number", "kind", "meter_message", "purchase",
-                       "description", "created_at"]
+    readonly_fields = [
+        "agent",
+        "terminal",
+        "reference",
+        "meter_number",
+        "kind",
+        "meter_message",
+        "purchase",
+        "description",
+        "created_at",
+    ]
     actions = ["close"]
 
     def has_add_permission(self, request):

@@ -15,9 +15,21 @@ from vending.exceptions import VendingError
 class KeyChangeCampaignAdmin(ReadOnlyAdmin):
     list_display = ["name", "created_at", "created_by", "mode", "target_supply_group", "status", "progress_text"]
     list_filter = ["status", "mode"]
-    fields = ("name", "reason", "mode", "delivery", "target_supply_group", "target_tariff_index",
-              "target_base_date", "created_by", "created_at", "finished_at", "status", "progress",
-              "failures")
+    fields = (
+        "name",
+        "reason",
+        "mode",
+        "delivery",
+        "target_supply_group",
+        "target_tariff_index",
+        "target_base_date",
+        "created_by",
+        "created_at",
+        "finished_at",
+        "status",
+        "progress",
+        "failures",
+    )
     readonly_fields = fields
     actions = ["resume"]
     change_form_template = "backoffice/campaign_change_form.html"
@@ -34,7 +46,14 @@ class KeyChangeCampaignAdmin(ReadOnlyAdmin):
             '<progress id="campaign-progress" max="{}" value="{}"></progress> '
             '<span id="campaign-counts">{} of {} settled ({}%): {} changed, {} already at target, {} failed, '
             "{} pending</span>",
-            p["total"], p["settled"], p["settled"], p["total"], p["percent"], p["done"], p["skipped"], p["failed"],
+            p["total"],
+            p["settled"],
+            p["settled"],
+            p["total"],
+            p["percent"],
+            p["done"],
+            p["skipped"],
+            p["failed"],
             p["pending"],
         )
 

@@ -51,22 +51,47 @@ class DashboardAdmin(PageAdmin):
         if export in tables:
             return _csv(tables[export], f"{export}-{first}-{today}.csv")
         charts = sales_charts(tables, first, days)
-        return page(request, "backoffice/dashboard.html", "Sales dashboard", tables=tables, charts=charts, days=days,
-                    opts=self.opts, sms_routes=sms_route_stats(start=start, end=end))
+        return page(
+            request,
+            "backoffice/dashboard.html",
+            "Sales dashboard",
+            tables=tables,
+            charts=charts,
+            days=days,
+            opts=self.opts,
+            sms_routes=sms_route_stats(start=start, end=end),
+        )
 
 
 def sales_charts(tables: dict[str, Table], first: date, days: int) -> list[Chart]:
     """One sales chart per currency (amounts in different currencies never add up), then kWh sold and
     kWh given free, each on its own chart."""
     currencies = sorted({row[0] for row in tables["totals"].rows})
-    charts = [bar_chart(f"Sales per day ({currency})",
-                        daily_series(tables["sales"], "amount", first, days, where={"currency": currency}),
-                        unit=currency, places=0 if currency in ("KES", "SLSH") else 2)
-              for currency in currencies]
-    charts.append(bar_chart("kWh sold per day", daily_series(tables["units"], "kwh", first, days,
-                                                             where={"kind": "sold"}), unit="kWh", places=1))
-    charts.append(bar_chart("kWh given free per day", daily_series(tables["units"], "kwh", first, days,
-                                                                   where={"kind": "free"}), unit="kWh", places=1))
+    charts = [
+        bar_chart(
+            f"Sales per day ({currency})",
+            daily_series(tables["sales"], "amount", first, days, where={"currency": currency}),
+            unit=currency,
+            places=0 if currency in ("KES", "SLSH") else 2,
+        )
+        for currency in currencies
+    ]
+    charts.append(
+        bar_chart(
+            "kWh sold per day",
+            daily_series(tables["units"], "kwh", first, days, where={"kind": "sold"}),
+            unit="kWh",
+            places=1,
+        )
+    )
+    charts.append(
+        bar_chart(
+            "kWh given free per day",
+            daily_series(tables["units"], "kwh", first, days, where={"kind": "free"}),
+            unit="kWh",
+            places=1,
+        )
+    )
     return charts
 
 
@@ -88,5 +113,12 @@ class LookupAdmin(PageAdmin):
             raise PermissionDenied
         form = LookupForm(request.GET or None)
         results = find_by_number(form.cleaned_data["q"]) if form.is_valid() else []
-        return page(request, "backoffice/lookup.html", "Find by any number", form=form, results=results,
-                    searched=form.is_bound, opts=self.opts)
+        return page(
+            request,
+            "backoffice/lookup.html",
+            "Find by any number",
+            form=form,
+            results=results,
+            searched=form.is_bound,
+            opts=self.opts,
+        )

@@ -13,8 +13,9 @@ REASON_HELP = "Why: kept in the audit trail with your name."
 
 
 def reason_field() -> forms.CharField:
-    return forms.CharField(min_length=3, max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text=REASON_HELP)
+    return forms.CharField(
+        min_length=3, max_length=500, widget=forms.Textarea(attrs={"rows": 2}), help_text=REASON_HELP
+    )
 
 
 DELIVERY_CHOICES = [(SMS, "SMS to the meter's customers"), (SHOW, "Show once on screen")]
@@ -25,15 +26,17 @@ class ReasonForm(forms.Form):
 
 
 class ReceiptForm(forms.Form):
-    receipt = forms.CharField(max_length=64, min_length=4,
-                              help_text="The provider's receipt (M-Pesa receipt, WaafiPay transaction id).")
+    receipt = forms.CharField(
+        max_length=64, min_length=4, help_text="The provider's receipt (M-Pesa receipt, WaafiPay transaction id)."
+    )
     reason = reason_field()
 
 
 class EngineeringTokenForm(forms.Form):
     kind = forms.ChoiceField(choices=[(k, k.replace("_", " ")) for k in ENGINEERING_KINDS])
-    watts = forms.IntegerField(required=False, min_value=1, max_value=1_000_000,
-                               help_text="Only for 'set power limit'.")
+    watts = forms.IntegerField(
+        required=False, min_value=1, max_value=1_000_000, help_text="Only for 'set power limit'."
+    )
     delivery = forms.ChoiceField(choices=DELIVERY_CHOICES)
     reason = reason_field()
 
@@ -50,9 +53,13 @@ class KeyChangeForm(forms.Form):
         label="New supply group / key revision",
     )
     tariff_index = forms.IntegerField(required=False, min_value=0, max_value=99, help_text="Empty: unchanged.")
-    base_date = forms.TypedChoiceField(choices=[("", "the supply group's"), *BaseDate.choices], coerce=int,
-                                       required=False, empty_value=None,
-                                       help_text="1993 → 2014 sets the roll-over bit.")
+    base_date = forms.TypedChoiceField(
+        choices=[("", "the supply group's"), *BaseDate.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="1993 → 2014 sets the roll-over bit.",
+    )
     mode = forms.ChoiceField(choices=[(m, KeyChangeCampaign.Mode(m).label) for m in MODES], initial=NOW)
     delivery = forms.ChoiceField(
         choices=[(SMS, "SMS to the meter's customers"), (SHOW, "Show once on screen (one meter) / keep (batch)")]
@@ -82,5 +89,8 @@ class ResolveForm(forms.Form):
 
 
 class LookupForm(forms.Form):
-    q = forms.CharField(label="Any number", max_length=40,
-                        help_text="Phone, meter number, purchase reference, M-Pesa receipt, transaction id.")
+    q = forms.CharField(
+        label="Any number",
+        max_length=40,
+        help_text="Phone, meter number, purchase reference, M-Pesa receipt, transaction id.",
+    )

@@ -10,13 +10,13 @@ from vending.admin.base import ReadOnlyAdmin
 @admin.register(MeterImport)
 class MeterImportAdmin(ReadOnlyAdmin):
     list_display = ["file_name", "created_at", "created_by", "created_count", "existing_count", "error_count"]
-    fields = ("file_name", "created_by", "created_at", "created_count", "existing_count", "error_count",
-              "rows")
+    fields = ("file_name", "created_by", "created_at", "created_count", "existing_count", "error_count", "rows")
     readonly_fields = fields
 
     @admin.display(description="report")
     def rows(self, obj: MeterImport) -> str:
         return format_html_join(
-            "", '<div class="import-row import-{}">row {}: {} {} {}</div>',
+            "",
+            '<div class="import-row import-{}">row {}: {} {} {}</div>',
             ((r["outcome"], r["row"], r["drn"], r["outcome"], r["message"]) for r in obj.report),
         )

@@ -19,10 +19,19 @@ def page(request: HttpRequest, template: str, title: str, **context: Any) -> Tem
 def action_form(request: HttpRequest, queryset, *, form, action: str, title: str, note: str = "") -> TemplateResponse:
     """The intermediate page of an admin action: the form plus the selection, posted back to the changelist."""
     select_across = request.POST.get("select_across") == "1"
-    selected = list(queryset.values_list("pk", flat=True)[:1 if select_across else 1000])
-    return page(request, "backoffice/action_form.html", title, form=form, action=action, selected=selected,
-                select_across="1" if select_across else "0", count=queryset.count(), note=note,
-                opts=queryset.model._meta)
+    selected = list(queryset.values_list("pk", flat=True)[: 1 if select_across else 1000])
+    return page(
+        request,
+        "backoffice/action_form.html",
+        title,
+        form=form,
+        action=action,
+        selected=selected,
+        select_across="1" if select_across else "0",
+        count=queryset.count(),
+        note=note,
+        opts=queryset.model._meta,
+    )
 
 
 def report_error(request: HttpRequest, exc: VendingError) -> None:

@@ -17,8 +17,9 @@ def float_topup(*, actor: User | None, agent: Agent, amount: Decimal, reference:
 
 def credit_limit_set(*, actor: User | None, agent: Agent, credit_limit: Decimal, reason: str) -> Agent:
     require(actor, SET_CREDIT_LIMIT)
-    return core.agent_set_credit_limit(agent=agent, credit_limit=credit_limit, actor=actor,
-                                       reason=require_reason(reason))
+    return core.agent_set_credit_limit(
+        agent=agent, credit_limit=credit_limit, actor=actor, reason=require_reason(reason)
+    )
 
 
 def agent_suspend(*, actor: User | None, agent: Agent, reason: str, suspend: bool = True) -> Agent:

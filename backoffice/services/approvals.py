@@ -52,8 +52,17 @@ CHECKER_PERMS: dict[str, tuple[str, ...]] = {
     Approval.Kind.TARIFF_CHANGE: (CHANGE_TARIFF,),
 }
 # Tariff fields a change request may carry (blocks are edited on their own rows).
-TARIFF_FIELDS = ("name", "kind", "price_per_kwh", "vat_percent", "fixed_monthly_charge", "debt_recovery_percent",
-                 "min_purchase", "max_purchase", "is_active")
+TARIFF_FIELDS = (
+    "name",
+    "kind",
+    "price_per_kwh",
+    "vat_percent",
+    "fixed_monthly_charge",
+    "debt_recovery_percent",
+    "min_purchase",
+    "max_purchase",
+    "is_active",
+)
 
 
 class ApprovalRequired(VendingError):
@@ -81,8 +90,9 @@ def free_kwh_today(*, meter: Meter, now: datetime | None = None) -> Decimal:
     """Free kWh issued to `meter` since local midnight."""
     local = timezone.localtime(now or timezone.now())
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    total = Token.objects.filter(meter=meter, kind=Token.Kind.FREE, created_at__gte=midnight).aggregate(
-        s=Sum("units"))["s"]
+    total = Token.objects.filter(meter=meter, kind=Token.Kind.FREE, created_at__gte=midnight).aggregate(s=Sum("units"))[
+        "s"
+    ]
     return total or Decimal("0")
 
 
@@ -107,10 +117,17 @@ def _open(*, actor: User, kind: str, reason: str, summary: str, **fields: Any) -
         require(actor, perm)
     reason = require_reason(reason)
     with transaction.atomic():
-        approval = Approval.objects.create(kind=kind, maker=actor, maker_reason=reason[:500], summary=summary[:255],
-                                           **fields)
-        audit_record(action="approval.requested", obj=approval, actor=actor, reason=reason,
-                     purchase=fields.get("purchase"), data={"kind": kind, "summary": summary[:255]})
+        approval = Approval.objects.create(
+            kind=kind, maker=actor, maker_reason=reason[:500], summary=summary[:255], **fields
+        )
+        audit_record(
+            action="approval.requested",
+            obj=approval,
+            actor=actor,
+            reason=reason,
+            purchase=fields.get("purchase"),
+            data={"kind": kind, "summary": summary[:255]},
+        )
     return approval
 
 
@@ -124,32 +141,51 @@ def vending_key_request(*, actor: User, supply_group: SupplyGroup, key: bytes, r
     if weak:
         raise VendingError(f"This key cannot be used: {weak}.")
     verb = "Change" if supply_group.has_vending_key else "Enter"
-    return _open(actor=actor, kind=Approval.Kind.VENDING_KEY, reason=reason, supply_group=supply_group,
-                 summary=f"{verb} the vending key of {supply_group.sgc} KRN {supply_group.key_revision}",
-                 secret_encrypted=encrypt_secret(key, context=_key_context(supply_group)))
+    return _open(
+        actor=actor,
+        kind=Approval.Kind.VENDING_KEY,
+        reason=reason,
+        supply_group=supply_group,
+        summary=f"{verb} the vending key of {supply_group.sgc} KRN {supply_group.key_revision}",
+        secret_encrypted=encrypt_secret(key, context=_key_context(supply_group)),
+    )
 
 
 def refund_request(*, actor: User, purchase: Purchase, reason: str) -> Approval:
-    return _open(actor=actor, kind=Approval.Kind.REFUND, reason=reason, purchase=purchase,
-                 summary=f"Refund {purchase.currency} {purchase.amount:,.2f} of purchase {purchase.reference}",
-                 payload={"amount": str(purchase.amount), "currency": purchase.currency})
+    return _open(
+        actor=actor,
+        kind=Approval.Kind.REFUND,
+        reason=reason,
+        purchase=purchase,
+        summary=f"Refund {purchase.currency} {purchase.amount:,.2f} of purchase {purchase.reference}",
+        payload={"amount": str(purchase.amount), "currency": purchase.currency},
+    )
 
 
-def free_token_request(*, actor: User, meter: Meter, kwh: Decimal, delivery: str,
-                       reason: str) -> Approval:
-    return _open(actor=actor, kind=Approval.Kind.FREE_TOKEN, reason=reason, meter=meter,
-                 summary=f"Free token of {kwh:,.1f} kWh for meter {meter.drn}",
-                 payload={"kwh": str(kwh), "delivery": delivery})
+def free_token_request(*, actor: User, meter: Meter, kwh: Decimal, delivery: str, reason: str) -> Approval:
+    return _open(
+        actor=actor,
+        kind=Approval.Kind.FREE_TOKEN,
+        reason=reason,
+        meter=meter,
+        summary=f"Free token of {kwh:,.1f} kWh for meter {meter.drn}",
+        payload={"kwh": str(kwh), "delivery": delivery},
+    )
 
 
-def tariff_change_request(*, actor: User, tariff: Tariff, changes: dict[str, Any],
-                          reason: str) -> Approval:
+def tariff_change_request(*, actor: User, tariff: Tariff, changes: dict[str, Any], reason: str) -> Approval:
     unknown = set(changes) - set(TARIFF_FIELDS)
     if unknown:
         raise VendingError(f"These tariff fields cannot be changed by request: {', '.join(sorted(unknown))}.")
     text = {name: str(value) for name, value in changes.items()}
-    return _open(actor=actor, kind=Approval.Kind.TARIFF_CHANGE, reason=reason, tariff=tariff, payload=text,
-                 summary=f"Change tariff {tariff.name}: {', '.join(sorted(text))}")
+    return _open(
+        actor=actor,
+        kind=Approval.Kind.TARIFF_CHANGE,
+        reason=reason,
+        tariff=tariff,
+        payload=text,
+        summary=f"Change tariff {tariff.name}: {', '.join(sorted(text))}",
+    )
 
 
 # --- deciding ------------------------------------------------------------------------------------------------
@@ -161,8 +197,9 @@ class Decision:
     outcome: Any = None  # what the approved action returned (tokens to show once, a campaign, ...)
 
 
-def approval_decide(*, actor: User, approval: Approval, approve: bool, reason: str,
-                    now: datetime | None = None) -> Decision:
+def approval_decide(
+    *, actor: User, approval: Approval, approve: bool, reason: str, now: datetime | None = None
+) -> Decision:
     """Approve (and carry out) or reject a pending request, as a second person of the right role."""
     for perm in CHECKER_PERMS[approval.kind]:
         require(actor, perm)
@@ -183,10 +220,19 @@ def approval_decide(*, actor: User, approval: Approval, approve: bool, reason: s
             locked.status = Approval.Status.REJECTED
         locked.secret_encrypted = None  # the typed key is not kept once decided (it lives on the group if approved)
         locked.save()
-        audit_record(action="approval.approved" if approve else "approval.rejected", obj=locked, actor=actor,
-                     reason=reason, purchase=locked.purchase,
-                     data={"kind": locked.kind, "summary": locked.summary, "maker": locked.maker.get_username(),
-                           "result": locked.result})
+        audit_record(
+            action="approval.approved" if approve else "approval.rejected",
+            obj=locked,
+            actor=actor,
+            reason=reason,
+            purchase=locked.purchase,
+            data={
+                "kind": locked.kind,
+                "summary": locked.summary,
+                "maker": locked.maker.get_username(),
+                "result": locked.result,
+            },
+        )
     return Decision(approval=locked, outcome=outcome)
 
 
@@ -207,15 +253,22 @@ def _carry_out(approval: Approval, *, actor: User, reason: str, now: datetime) -
     if approval.kind == Approval.Kind.REFUND:
         from backoffice.services.support import staff_purchase_refund
 
-        purchase = staff_purchase_refund(actor=actor, purchase=_subject(approval.purchase, approval), reason=why,
-                                         approval=approval)
+        purchase = staff_purchase_refund(
+            actor=actor, purchase=_subject(approval.purchase, approval), reason=why, approval=approval
+        )
         return purchase, {"purchase_state": purchase.state}
     if approval.kind == Approval.Kind.FREE_TOKEN:
         from backoffice.services.meter_tokens import free_token_issue
 
-        issued = free_token_issue(actor=actor, meter=_subject(approval.meter, approval),
-                                  kwh=Decimal(approval.payload["kwh"]), delivery=approval.payload["delivery"],
-                                  reason=why, now=now, approval=approval)
+        issued = free_token_issue(
+            actor=actor,
+            meter=_subject(approval.meter, approval),
+            kwh=Decimal(approval.payload["kwh"]),
+            delivery=approval.payload["delivery"],
+            reason=why,
+            now=now,
+            approval=approval,
+        )
         return issued, {"token_id": issued.token.pk, "sms_count": issued.sms_count}
     return _apply_tariff(approval, actor=actor, reason=why)
 
@@ -227,8 +280,9 @@ def _apply_vending_key(approval: Approval, *, actor: User, reason: str) -> tuple
 
     group = _subject(approval.supply_group, approval)
     key = decrypt_secret(bytes(_subject(approval.secret_encrypted, approval)), context=_key_context(group))
-    meter_ids = list(Meter.objects.filter(Q(supply_group=group) | Q(pending_supply_group=group))
-                     .values_list("pk", flat=True))
+    meter_ids = list(
+        Meter.objects.filter(Q(supply_group=group) | Q(pending_supply_group=group)).values_list("pk", flat=True)
+    )
     if not meter_ids:
         supply_group_set_vending_key(supply_group=group, key=key, actor=actor, reason=reason)
         return group, {"supply_group_id": group.pk, "in_place": True}
@@ -237,15 +291,33 @@ def _apply_vending_key(approval: Approval, *, actor: User, reason: str) -> tuple
     if top >= 9:
         raise VendingError(f"Supply group {group.sgc} has used all nine key revisions.")
     new_group = SupplyGroup.objects.create(
-        utility=group.utility, name=group.name, sgc=group.sgc, key_revision=top + 1, dkga=group.dkga, ea=group.ea,
-        base_date=group.base_date, ken=group.ken, is_active=True,
+        utility=group.utility,
+        name=group.name,
+        sgc=group.sgc,
+        key_revision=top + 1,
+        dkga=group.dkga,
+        ea=group.ea,
+        base_date=group.base_date,
+        ken=group.ken,
+        is_active=True,
     )
     supply_group_set_vending_key(supply_group=new_group, key=key, actor=actor, reason=reason)
-    campaign = campaign_start(actor=actor, meter_ids=meter_ids, name=f"New key {group.sgc} KRN {top + 1}",
-                              reason=reason, mode=PRECODE, delivery="none",
-                              target=KeyChangeTarget(supply_group=new_group))
-    return campaign, {"supply_group_id": new_group.pk, "key_revision": top + 1, "campaign_id": campaign.pk,
-                      "meters": len(meter_ids), "in_place": False}
+    campaign = campaign_start(
+        actor=actor,
+        meter_ids=meter_ids,
+        name=f"New key {group.sgc} KRN {top + 1}",
+        reason=reason,
+        mode=PRECODE,
+        delivery="none",
+        target=KeyChangeTarget(supply_group=new_group),
+    )
+    return campaign, {
+        "supply_group_id": new_group.pk,
+        "key_revision": top + 1,
+        "campaign_id": campaign.pk,
+        "meters": len(meter_ids),
+        "in_place": False,
+    }
 
 
 def _apply_tariff(approval: Approval, *, actor: User, reason: str) -> tuple[Any, dict]:
@@ -258,6 +330,13 @@ def _apply_tariff(approval: Approval, *, actor: User, reason: str) -> tuple[Any,
         setattr(tariff, name, field.to_python(text) if text != "None" else None)
     tariff.full_clean()
     tariff.save()
-    audit_record(action="tariff.changed", obj=tariff, actor=actor, reason=reason, before=before,
-                 after=dict(approval.payload), data={"approval_id": approval.pk})
+    audit_record(
+        action="tariff.changed",
+        obj=tariff,
+        actor=actor,
+        reason=reason,
+        before=before,
+        after=dict(approval.payload),
+        data={"approval_id": approval.pk},
+    )
     return tariff, {"tariff_id": tariff.pk}

@@ -27,8 +27,11 @@ CHUNK_SIZE = 2000
 
 
 def _target_of(campaign: KeyChangeCampaign) -> KeyChangeTarget:
-    return KeyChangeTarget(supply_group=campaign.target_supply_group, tariff_index=campaign.target_tariff_index,
-                           base_date=campaign.target_base_date)
+    return KeyChangeTarget(
+        supply_group=campaign.target_supply_group,
+        tariff_index=campaign.target_tariff_index,
+        base_date=campaign.target_base_date,
+    )
 
 
 def campaign_process_chunk(*, campaign_id: int, limit: int = CHUNK_SIZE, now: datetime | None = None) -> int:
@@ -48,24 +51,42 @@ def campaign_process_chunk(*, campaign_id: int, limit: int = CHUNK_SIZE, now: da
         groups = SupplyGroup.objects.in_bulk({row.supply_group_id for row in rows})
         target = _target_of(campaign)
         # Checked again when the chunk runs: a campaign resumed later may find its target's time run out.
-        refused = key_guard.group_problem(group=target.supply_group, now=timezone.localtime(now),
-                                          base_date=target.base_date)
+        refused = key_guard.group_problem(
+            group=target.supply_group, now=timezone.localtime(now), base_date=target.base_date
+        )
         plan = plan_chunk(rows=rows, groups=groups, target=target, mode=campaign.mode, refused=refused)
         for values, meter_ids in plan.meter_updates.items():
             Meter.objects.filter(pk__in=meter_ids).update(**dict(values), updated_at=now)
-        insert_rows(Token, fields=["meter", "sequence", "token_class", "subclass", "digits"],
-                    rows=((meter_id, sequence, t.token_class, t.subclass, t.digits)
-                          for meter_id, sections in plan.tokens for sequence, t in enumerate(sections)),
-                    common={"kind": Token.Kind.KEY_CHANGE, "reason": campaign.reason[:255], "issued_by": actor.pk,
-                            "created_at": now})
+        insert_rows(
+            Token,
+            fields=["meter", "sequence", "token_class", "subclass", "digits"],
+            rows=(
+                (meter_id, sequence, t.token_class, t.subclass, t.digits)
+                for meter_id, sections in plan.tokens
+                for sequence, t in enumerate(sections)
+            ),
+            common={
+                "kind": Token.Kind.KEY_CHANGE,
+                "reason": campaign.reason[:255],
+                "issued_by": actor.pk,
+                "created_at": now,
+            },
+        )
         _settle(plan.done, KeyChangeItem.Status.DONE, now)
         _settle(plan.skipped, KeyChangeItem.Status.SKIPPED, now)
         for reason, item_ids in plan.failed.items():
             _settle(item_ids, KeyChangeItem.Status.FAILED, now, error=reason)
         before, after, data = audit_summary(plan)
         # The campaign is one staff action: one event per chunk, every meter's before/after in it.
-        audit_record(action="key_change_campaign.chunk_applied", obj=campaign, actor=actor, reason=campaign.reason,
-                     before=before, after=after, data={"mode": campaign.mode, "delivery": campaign.delivery, **data})
+        audit_record(
+            action="key_change_campaign.chunk_applied",
+            obj=campaign,
+            actor=actor,
+            reason=campaign.reason,
+            before=before,
+            after=after,
+            data={"mode": campaign.mode, "delivery": campaign.delivery, **data},
+        )
         if campaign.mode == NOW and campaign.delivery == KeyChangeCampaign.Delivery.SMS:
             _send(plan.tokens, campaign.reason, actor)
     _finish_if_complete(campaign, now)
@@ -99,9 +120,19 @@ def _send(tokens: list[tuple[int, list]], reason: str, actor: User) -> None:
     """The tokens by SMS to each changed meter's customers; a meter nobody saved is left to staff."""
     meters = Meter.objects.in_bulk([meter_id for meter_id, _ in tokens])
     for meter_id, sections in tokens:
-        rows = [Token(meter_id=meter_id, kind=Token.Kind.KEY_CHANGE, token_class=s.token_class, subclass=s.subclass,
-                      sequence=i, digits=s.digits, reason=reason[:255], issued_by=actor)
-                for i, s in enumerate(sections)]
+        rows = [
+            Token(
+                meter_id=meter_id,
+                kind=Token.Kind.KEY_CHANGE,
+                token_class=s.token_class,
+                subclass=s.subclass,
+                sequence=i,
+                digits=s.digits,
+                reason=reason[:255],
+                issued_by=actor,
+            )
+            for i, s in enumerate(sections)
+        ]
         sms_key_change_tokens(meter=meters[meter_id], tokens=rows, required=False)
 
 
@@ -118,8 +149,13 @@ def _finish_if_complete(campaign: KeyChangeCampaign, now: datetime) -> None:
         locked.status = KeyChangeCampaign.Status.FAILED if failed else KeyChangeCampaign.Status.DONE
         locked.finished_at = now
         locked.save(update_fields=["status", "finished_at"])
-        audit_record(action="key_change_campaign.finished", obj=locked, actor_label="system",
-                     after={"status": locked.status}, data=campaign_progress(locked))
+        audit_record(
+            action="key_change_campaign.finished",
+            obj=locked,
+            actor_label="system",
+            after={"status": locked.status},
+            data=campaign_progress(locked),
+        )
 
 
 def campaign_progress(campaign: KeyChangeCampaign) -> dict[str, int]:

@@ -55,8 +55,14 @@ class ChunkPlan:
 
 def _group_config(group: SupplyGroup) -> MeterConfig:
     """The group's part of a meter configuration (the vending key decrypted once per chunk)."""
-    return MeterConfig(sgc=group.sgc, ea=group.ea, dkga=group.dkga, ken=group.ken, base_date=group.base_date,
-                       vending_key=group.vending_key())
+    return MeterConfig(
+        sgc=group.sgc,
+        ea=group.ea,
+        dkga=group.dkga,
+        ken=group.ken,
+        base_date=group.base_date,
+        vending_key=group.vending_key(),
+    )
 
 
 class _Batches:
@@ -83,8 +89,14 @@ class _Batches:
             return f"the STS engine refused: {exc}"
 
 
-def plan_chunk(*, rows: list[MeterRow], groups: dict[int, SupplyGroup], target: KeyChangeTarget,
-               mode: str, refused: str | None = None) -> ChunkPlan:
+def plan_chunk(
+    *,
+    rows: list[MeterRow],
+    groups: dict[int, SupplyGroup],
+    target: KeyChangeTarget,
+    mode: str,
+    refused: str | None = None,
+) -> ChunkPlan:
     """Sort every row of a chunk into done / skipped / failed and collect what the done ones write.
 
     `refused`: why the target itself is unsafe now (key_guard.group_problem); every meter still to
@@ -97,7 +109,11 @@ def plan_chunk(*, rows: list[MeterRow], groups: dict[int, SupplyGroup], target: 
         new_ti = row.tariff_index if target.tariff_index is None else target.tariff_index
         new_base_date = group.base_date if target.base_date is None else target.base_date
         if (row.supply_group_id, row.key_revision, row.tariff_index, row.base_date) == (
-                group.pk, new_krn, new_ti, new_base_date):
+            group.pk,
+            new_krn,
+            new_ti,
+            new_base_date,
+        ):
             plan.skipped.append(row.item_id)
             plan.skipped_meters.append(row.meter_id)
             continue
@@ -109,12 +125,28 @@ def plan_chunk(*, rows: list[MeterRow], groups: dict[int, SupplyGroup], target: 
             if isinstance(batch, str):
                 raise _Refused(batch)
             if mode == NOW:
-                sections = batch.tokens(pan=row.pan, kt=row.key_type, ti=row.tariff_index, krn=row.key_revision,
-                                        base_date=row.base_date, new_ti=new_ti, new_krn=new_krn,
-                                        new_base_date=new_base_date, ro=rollover)
+                sections = batch.tokens(
+                    pan=row.pan,
+                    kt=row.key_type,
+                    ti=row.tariff_index,
+                    krn=row.key_revision,
+                    base_date=row.base_date,
+                    new_ti=new_ti,
+                    new_krn=new_krn,
+                    new_base_date=new_base_date,
+                    ro=rollover,
+                )
             else:
-                batch.check(pan=row.pan, kt=row.key_type, ti=row.tariff_index, krn=row.key_revision,
-                            base_date=row.base_date, new_ti=new_ti, new_krn=new_krn, new_base_date=new_base_date)
+                batch.check(
+                    pan=row.pan,
+                    kt=row.key_type,
+                    ti=row.tariff_index,
+                    krn=row.key_revision,
+                    base_date=row.base_date,
+                    new_ti=new_ti,
+                    new_krn=new_krn,
+                    new_base_date=new_base_date,
+                )
         except _Refused as exc:
             _fail(plan, row, str(exc))
             continue
@@ -123,20 +155,28 @@ def plan_chunk(*, rows: list[MeterRow], groups: dict[int, SupplyGroup], target: 
             continue
         plan.done.append(row.item_id)
         before_sgc = groups[row.supply_group_id].sgc
-        plan.before.setdefault((before_sgc, row.key_revision, row.tariff_index, row.base_date), []).append(
-            row.meter_id)
+        plan.before.setdefault((before_sgc, row.key_revision, row.tariff_index, row.base_date), []).append(row.meter_id)
         if mode == NOW:
             values: MeterValues = (
-                ("supply_group_id", group.pk), ("key_revision", new_krn), ("tariff_index", new_ti),
-                ("base_date", new_base_date), ("pending_supply_group_id", None), ("pending_tariff_index", None),
-                ("pending_key_revision", None), ("pending_base_date", None),
+                ("supply_group_id", group.pk),
+                ("key_revision", new_krn),
+                ("tariff_index", new_ti),
+                ("base_date", new_base_date),
+                ("pending_supply_group_id", None),
+                ("pending_tariff_index", None),
+                ("pending_key_revision", None),
+                ("pending_base_date", None),
             )
             if rollover:
                 values += (("last_tid", None),)  # the meter cleared its TID memory; minutes restart
             plan.tokens.append((row.meter_id, sections))
         else:
-            values = (("pending_supply_group_id", group.pk), ("pending_tariff_index", new_ti),
-                      ("pending_key_revision", new_krn), ("pending_base_date", new_base_date))
+            values = (
+                ("pending_supply_group_id", group.pk),
+                ("pending_tariff_index", new_ti),
+                ("pending_key_revision", new_krn),
+                ("pending_base_date", new_base_date),
+            )
         plan.meter_updates.setdefault(values, []).append(row.meter_id)
         plan.after.setdefault((group.sgc, new_krn, new_ti, new_base_date, rollover), []).append(row.meter_id)
     return plan
@@ -154,10 +194,21 @@ def _fail(plan: ChunkPlan, row: MeterRow, reason: str) -> None:
 
 def audit_summary(plan: ChunkPlan) -> tuple[dict, dict, dict]:
     """(before, after, data) of the chunk's one audit event: every configuration with its meter ids."""
-    before = {"configs": [{"sgc": sgc, "krn": krn, "ti": ti, "base_date": base, "meter_ids": ids}
-                          for (sgc, krn, ti, base), ids in plan.before.items()]}
-    after = {"configs": [{"sgc": sgc, "krn": krn, "ti": ti, "base_date": base, "rollover": ro, "meter_ids": ids}
-                         for (sgc, krn, ti, base, ro), ids in plan.after.items()]}
-    data = {"changed": len(plan.done), "skipped_meter_ids": plan.skipped_meters,
-            "failed": {str(meter_id): reason for meter_id, reason in plan.failed_meters.items()}}
+    before = {
+        "configs": [
+            {"sgc": sgc, "krn": krn, "ti": ti, "base_date": base, "meter_ids": ids}
+            for (sgc, krn, ti, base), ids in plan.before.items()
+        ]
+    }
+    after = {
+        "configs": [
+            {"sgc": sgc, "krn": krn, "ti": ti, "base_date": base, "rollover": ro, "meter_ids": ids}
+            for (sgc, krn, ti, base, ro), ids in plan.after.items()
+        ]
+    }
+    data = {
+        "changed": len(plan.done),
+        "skipped_meter_ids": plan.skipped_meters,
+        "failed": {str(meter_id): reason for meter_id, reason in plan.failed_meters.items()},
+    }
     return before, after, data

@@ -55,18 +55,34 @@ def campaign_start(
     check_campaign_target(meter_ids=ids, target=target, now=timezone.now())
     with transaction.atomic():
         campaign = KeyChangeCampaign.objects.create(
-            name=name[:120] or f"Key change to {target.supply_group}", reason=reason, mode=mode, delivery=delivery,
-            target_supply_group=target.supply_group, target_tariff_index=target.tariff_index,
-            target_base_date=target.base_date, total=len(ids), created_by=actor,
+            name=name[:120] or f"Key change to {target.supply_group}",
+            reason=reason,
+            mode=mode,
+            delivery=delivery,
+            target_supply_group=target.supply_group,
+            target_tariff_index=target.tariff_index,
+            target_base_date=target.base_date,
+            total=len(ids),
+            created_by=actor,
         )
         KeyChangeItem.objects.bulk_create(
             [KeyChangeItem(campaign=campaign, meter_id=pk) for pk in ids], batch_size=2000
         )
-        audit_record(action="key_change_campaign.started", obj=campaign, actor=actor, reason=reason,
-                     after={"mode": mode, "delivery": delivery, "target_sgc": target.supply_group.sgc,
-                            "target_krn": target.supply_group.key_revision, "tariff_index": target.tariff_index,
-                            "base_date": target.base_date},
-                     data={"meters": len(ids), "filter": filter_description[:500]})
+        audit_record(
+            action="key_change_campaign.started",
+            obj=campaign,
+            actor=actor,
+            reason=reason,
+            after={
+                "mode": mode,
+                "delivery": delivery,
+                "target_sgc": target.supply_group.sgc,
+                "target_krn": target.supply_group.key_revision,
+                "tariff_index": target.tariff_index,
+                "base_date": target.base_date,
+            },
+            data={"meters": len(ids), "filter": filter_description[:500]},
+        )
         _enqueue(campaign.pk, len(ids))
     return campaign
 
@@ -80,17 +96,24 @@ def check_campaign_target(*, meter_ids: list[int], target: KeyChangeTarget, now:
     group = target.supply_group
     wall = timezone.localtime(now)
     key_guard.refuse_if(key_guard.group_problem(group=group, now=wall, base_date=target.base_date))
-    foreign = (Meter.objects.filter(pk__in=meter_ids)
-               .exclude(tariff__utility_id=group.utility_id, tariff__currency=group.utility.currency).count())
+    foreign = (
+        Meter.objects.filter(pk__in=meter_ids)
+        .exclude(tariff__utility_id=group.utility_id, tariff__currency=group.utility.currency)
+        .count()
+    )
     if foreign:
-        key_guard.refuse_if(f"{foreign} of the chosen meters belong to another utility or currency than supply "
-                            f"group {group.sgc} KRN {group.key_revision}")
+        key_guard.refuse_if(
+            f"{foreign} of the chosen meters belong to another utility or currency than supply "
+            f"group {group.sgc} KRN {group.key_revision}"
+        )
     cache, sampled = ConfigCache(), set()
-    for meter in (Meter.objects.filter(pk__in=meter_ids).select_related("supply_group", "tariff")
-                  .order_by("supply_group_id", "pk")):
+    for meter in (
+        Meter.objects.filter(pk__in=meter_ids)
+        .select_related("supply_group", "tariff")
+        .order_by("supply_group_id", "pk")
+    ):
         # a meter whose present group has no key, or that the engine refuses, fails on its own in its chunk
-        if (meter.supply_group_id in sampled or target.reached_by(meter)
-                or not meter.supply_group.has_vending_key):
+        if meter.supply_group_id in sampled or target.reached_by(meter) or not meter.supply_group.has_vending_key:
             continue
         try:
             current, new = cache.current(meter), cache.target(meter, target)

@@ -67,20 +67,27 @@ class ConfigCache:
     def config(self, meter: Meter, *, group: SupplyGroup, ti: int, krn: int, base_date: int) -> MeterConfig:
         template = self._templates.get(group.pk)
         if template is None:
-            template = meter_config(meter=meter, supply_group=group, tariff_index=ti, key_revision=krn,
-                                    base_date=base_date)
+            template = meter_config(
+                meter=meter, supply_group=group, tariff_index=ti, key_revision=krn, base_date=base_date
+            )
             self._templates[group.pk] = template
             return template
         return template.replace(pan=meter.pan, ti=ti, krn=krn, kt=meter.key_type, base_date=base_date)
 
     def current(self, meter: Meter) -> MeterConfig:
-        return self.config(meter, group=meter.supply_group, ti=meter.tariff_index, krn=meter.key_revision,
-                           base_date=meter.base_date)
+        return self.config(
+            meter, group=meter.supply_group, ti=meter.tariff_index, krn=meter.key_revision, base_date=meter.base_date
+        )
 
     def target(self, meter: Meter, target: KeyChangeTarget) -> MeterConfig:
         group = target.supply_group
-        return self.config(meter, group=group, ti=target.tariff_index_for(meter), krn=group.key_revision,
-                           base_date=target.base_date_for(meter))
+        return self.config(
+            meter,
+            group=group,
+            ti=target.tariff_index_for(meter),
+            krn=group.key_revision,
+            base_date=target.base_date_for(meter),
+        )
 
 
 def _describe(config: MeterConfig) -> dict[str, Any]:
@@ -98,8 +105,14 @@ class KeyChangePlan:
 
 
 def plan_key_change(
-    *, meter: Meter, target: KeyChangeTarget, mode: str, cache: ConfigCache, actor: User | None,
-    reason: str, now: datetime | None = None,
+    *,
+    meter: Meter,
+    target: KeyChangeTarget,
+    mode: str,
+    cache: ConfigCache,
+    actor: User | None,
+    reason: str,
+    now: datetime | None = None,
 ) -> KeyChangePlan:
     """Change `meter` in memory (the caller saves it) and build its unsaved key change tokens.
 
@@ -130,8 +143,9 @@ def plan_key_change(
     rollover = new.base_date != current.base_date
     try:
         old_key = derive_decoder_key(current)
-        sections = key_change_tokens(current, new, ro=rollover, decoder_key=old_key,
-                                     new_decoder_key=derive_decoder_key(new))
+        sections = key_change_tokens(
+            current, new, ro=rollover, decoder_key=old_key, new_decoder_key=derive_decoder_key(new)
+        )
         for section in sections:
             decoded = decode_token(section.digits, current, decoder_key=old_key)
             if (decoded.token_class, decoded.subclass) != (section.token_class, section.subclass):
@@ -139,8 +153,16 @@ def plan_key_change(
     except EngineError as exc:
         raise StsError(f"the STS engine refused: {exc}") from exc
     plan.tokens = [
-        Token(meter=meter, kind=Token.Kind.KEY_CHANGE, token_class=s.token_class, subclass=s.subclass,
-              sequence=i, digits=s.digits, reason=reason[:255], issued_by=actor)
+        Token(
+            meter=meter,
+            kind=Token.Kind.KEY_CHANGE,
+            token_class=s.token_class,
+            subclass=s.subclass,
+            sequence=i,
+            digits=s.digits,
+            reason=reason[:255],
+            issued_by=actor,
+        )
         for i, s in enumerate(sections)
     ]
     plan.after["rollover"] = rollover
@@ -155,8 +177,18 @@ def plan_key_change(
     return plan
 
 
-METER_FIELDS = ["supply_group", "key_revision", "tariff_index", "base_date", "last_tid", "pending_supply_group",
-                "pending_tariff_index", "pending_key_revision", "pending_base_date", "updated_at"]
+METER_FIELDS = [
+    "supply_group",
+    "key_revision",
+    "tariff_index",
+    "base_date",
+    "last_tid",
+    "pending_supply_group",
+    "pending_tariff_index",
+    "pending_key_revision",
+    "pending_base_date",
+    "updated_at",
+]
 
 
 def sms_key_change_tokens(*, meter: Meter, tokens: list[Token], required: bool = True) -> int:
@@ -166,8 +198,15 @@ def sms_key_change_tokens(*, meter: Meter, tokens: list[Token], required: bool =
     False and leaves such meters' stored tokens to staff."""
     pairs = [tokens[i : i + 2] for i in range(0, len(tokens), 2)]
     return sum(
-        sms_to_meter_customers(meter=meter, key="staff.key_change", required=required, n=n, total=len(pairs),
-                               first=pair[0].grouped, second=pair[1].grouped)
+        sms_to_meter_customers(
+            meter=meter,
+            key="staff.key_change",
+            required=required,
+            n=n,
+            total=len(pairs),
+            first=pair[0].grouped,
+            second=pair[1].grouped,
+        )
         for n, pair in enumerate(pairs, 1)
     )
 
@@ -199,15 +238,20 @@ def meter_key_change(
     now = now or timezone.now()
     with transaction.atomic():
         locked = Meter.objects.select_for_update().select_related("supply_group").get(pk=meter.pk)
-        plan = plan_key_change(meter=locked, target=target, mode=mode, cache=ConfigCache(), actor=actor,
-                               reason=reason, now=now)
+        plan = plan_key_change(
+            meter=locked, target=target, mode=mode, cache=ConfigCache(), actor=actor, reason=reason, now=now
+        )
         locked.updated_at = now
         locked.save(update_fields=METER_FIELDS)
         tokens = [_save(t) for t in plan.tokens]
         sms_count = sms_key_change_tokens(meter=locked, tokens=tokens) if tokens and delivery == SMS else 0
         audit_record(
             action="meter.key_change_precoded" if mode == PRECODE else "meter.key_changed",
-            obj=locked, actor=actor, reason=reason, before=plan.before, after=plan.after,
+            obj=locked,
+            actor=actor,
+            reason=reason,
+            before=plan.before,
+            after=plan.after,
             data={"mode": mode, "delivery": delivery, "token_ids": [t.pk for t in tokens], "sms_count": sms_count},
         )
     return KeyChangeResult(meter=locked, mode=mode, tokens=tokens, sms_count=sms_count)
@@ -219,10 +263,12 @@ def key_change_target_choices(*, meters: Any, now: datetime | None = None) -> An
     wall = timezone.localtime(now or timezone.now())
     pairs = set(meters.values_list("tariff__utility_id", "tariff__currency").distinct())
     groups = SupplyGroup.objects.filter(is_active=True, vending_key_encrypted__isnull=False).select_related("utility")
-    keep = [g.pk for g in groups
-            if (g.utility_id, g.utility.currency) in pairs
-            and key_guard.base_date_problem(base_date=g.base_date, now=wall,
-                                            headroom=key_guard.MIN_TID_HEADROOM) is None]
+    keep = [
+        g.pk
+        for g in groups
+        if (g.utility_id, g.utility.currency) in pairs
+        and key_guard.base_date_problem(base_date=g.base_date, now=wall, headroom=key_guard.MIN_TID_HEADROOM) is None
+    ]
     return SupplyGroup.objects.filter(pk__in=keep)
 
 

@@ -21,8 +21,15 @@ from vending.exceptions import VendingError
 from vending.models import Meter, SupplyGroup
 from vending.selectors.vendability import base_date_problem
 
-__all__ = ["MIN_TID_HEADROOM", "UnsafeKeyChange", "base_date_problem", "group_problem", "meter_problem",
-           "refuse_if", "trial_vend"]
+__all__ = [
+    "MIN_TID_HEADROOM",
+    "UnsafeKeyChange",
+    "base_date_problem",
+    "group_problem",
+    "meter_problem",
+    "refuse_if",
+    "trial_vend",
+]
 from vending.sts import MeterConfig, VirtualMeter, credit_token, derive_decoder_key, key_change_tokens, next_tid
 from vending.sts import StsError as EngineError
 from vending.sts.meter import Display
@@ -42,8 +49,9 @@ def group_problem(*, group: SupplyGroup, now: datetime, base_date: int | None = 
         return f"supply group {group} is not active"
     if not group.has_vending_key:
         return f"supply group {group.sgc} KRN {group.key_revision} has no vending key"
-    problem = base_date_problem(base_date=group.base_date if base_date is None else base_date, now=now,
-                                headroom=MIN_TID_HEADROOM)
+    problem = base_date_problem(
+        base_date=group.base_date if base_date is None else base_date, now=now, headroom=MIN_TID_HEADROOM
+    )
     if problem:
         return f"the target {problem}"
     weak = weak_key_problem(group.vending_key())
@@ -58,8 +66,10 @@ def meter_problem(*, meter: Meter, group: SupplyGroup) -> str | None:
     if group.utility_id != tariff.utility_id:
         return f"supply group {group.sgc} KRN {group.key_revision} belongs to another utility than meter {meter.drn}"
     if group.utility.currency != tariff.currency:
-        return (f"supply group {group.sgc} KRN {group.key_revision} sells in {group.utility.currency}, "
-                f"meter {meter.drn} in {tariff.currency}")
+        return (
+            f"supply group {group.sgc} KRN {group.key_revision} sells in {group.utility.currency}, "
+            f"meter {meter.drn} in {tariff.currency}"
+        )
     current = meter.supply_group
     if group.pk != current.pk and current.has_vending_key and group.vending_key() == current.vending_key():
         return "the target's vending key is the same as the present one: the key would not change"

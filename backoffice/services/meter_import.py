@@ -80,9 +80,17 @@ def _import_row(row: dict[str, str], actor: User) -> tuple[str, str, str]:
     kt = _int(row, "key_type", 2)
     if ti > 99 or kt > 3:
         raise VendingError("tariff_index is 0 to 99 and key_type 0 to 3")
-    meter_register(drn=drn, supply_group=group, tariff=_tariff(row.get("tariff") or "", group), label_name=label[:80],
-                   label_address=(row.get("label_address") or "").strip()[:160], tariff_index=ti, key_type=kt,
-                   base_date=base_date, actor=actor)
+    meter_register(
+        drn=drn,
+        supply_group=group,
+        tariff=_tariff(row.get("tariff") or "", group),
+        label_name=label[:80],
+        label_address=(row.get("label_address") or "").strip()[:160],
+        tariff_index=ti,
+        key_type=kt,
+        base_date=base_date,
+        actor=actor,
+    )
     return drn, "created", ""
 
 
@@ -110,8 +118,12 @@ def meters_import_csv(*, actor: User, text: str, file_name: str) -> MeterImport:
             outcomes.append(RowOutcome(number, drn, outcome, message))
     counts = {kind: sum(1 for o in outcomes if o.outcome == kind) for kind in ("created", "exists", "error")}
     result = MeterImport.objects.create(
-        file_name=file_name[:200], created_by=actor, created_count=counts["created"],
-        existing_count=counts["exists"], error_count=counts["error"], report=[o.as_dict() for o in outcomes],
+        file_name=file_name[:200],
+        created_by=actor,
+        created_count=counts["created"],
+        existing_count=counts["exists"],
+        error_count=counts["error"],
+        report=[o.as_dict() for o in outcomes],
     )
     audit_record(action="meters.imported", obj=result, actor=actor, data={"file": file_name[:200], **counts})
     return result

@@ -86,22 +86,41 @@ def engineering_token_issue(
         key = derive_decoder_key(config)
         try:
             tid = _take_tid(locked, config.base_date, now)
-            sts = management_token(config, subclass=subclass, value=value, tid=tid,
-                                   rnd=secrets.randbelow(16), decoder_key=key)
+            sts = management_token(
+                config, subclass=subclass, value=value, tid=tid, rnd=secrets.randbelow(16), decoder_key=key
+            )
             decoded = decode_token(sts.digits, config, decoder_key=key)
         except EngineError as exc:
             raise StsError(f"the STS engine refused: {exc}") from exc
         if (decoded.token_class, decoded.subclass, decoded.tid) != (2, subclass, tid):
             raise StsError("the new engineering token did not decode back to itself")
-        token = Token.objects.create(meter=locked, kind=Token.Kind.ENGINEERING, token_class=sts.token_class,
-                                     subclass=sts.subclass, tid=tid, digits=sts.digits, reason=reason[:255],
-                                     issued_by=actor)
+        token = Token.objects.create(
+            meter=locked,
+            kind=Token.Kind.ENGINEERING,
+            token_class=sts.token_class,
+            subclass=sts.subclass,
+            tid=tid,
+            digits=sts.digits,
+            reason=reason[:255],
+            issued_by=actor,
+        )
         sms_count = 0
         if delivery == SMS:
             sms_count = sms_to_meter_customers(meter=locked, key="staff.engineering_token", token=token.grouped)
-        audit_record(action="meter.engineering_token_issued", obj=locked, actor=actor, reason=reason,
-                     data={"kind": kind, "value": value, "tid": tid, "token_id": token.pk, "delivery": delivery,
-                           "sms_count": sms_count})
+        audit_record(
+            action="meter.engineering_token_issued",
+            obj=locked,
+            actor=actor,
+            reason=reason,
+            data={
+                "kind": kind,
+                "value": value,
+                "tid": tid,
+                "token_id": token.pk,
+                "delivery": delivery,
+                "sms_count": sms_count,
+            },
+        )
     return IssuedToken(token=token, sms_count=sms_count)
 
 
@@ -143,14 +162,27 @@ def free_token_issue(
         if decoded.token_class != 0 or decoded.tid != tid or decoded.units != units:
             raise StsError("the new credit token did not decode back to itself")
         credited = units_to_kwh(units)
-        token = Token.objects.create(meter=locked, kind=Token.Kind.FREE, token_class=sts.token_class,
-                                     subclass=sts.subclass, tid=tid, units=credited, digits=sts.digits,
-                                     reason=reason[:255], issued_by=actor)
+        token = Token.objects.create(
+            meter=locked,
+            kind=Token.Kind.FREE,
+            token_class=sts.token_class,
+            subclass=sts.subclass,
+            tid=tid,
+            units=credited,
+            digits=sts.digits,
+            reason=reason[:255],
+            issued_by=actor,
+        )
         sms_count = 0
         if delivery == SMS:
-            sms_count = sms_to_meter_customers(meter=locked, key="staff.free_token", token=token.grouped,
-                                               kwh=f"{credited:.1f}")
-        audit_record(action="meter.free_token_issued", obj=locked, actor=actor, reason=reason,
-                     data={"kwh": str(credited), "tid": tid, "token_id": token.pk, "delivery": delivery,
-                           "sms_count": sms_count})
+            sms_count = sms_to_meter_customers(
+                meter=locked, key="staff.free_token", token=token.grouped, kwh=f"{credited:.1f}"
+            )
+        audit_record(
+            action="meter.free_token_issued",
+            obj=locked,
+            actor=actor,
+            reason=reason,
+            data={"kwh": str(credited), "tid": tid, "token_id": token.pk, "delivery": delivery, "sms_count": sms_count},
+        )
     return IssuedToken(token=token, sms_count=sms_count)

@@ -33,12 +33,17 @@ def _aware(value: datetime | None) -> datetime | None:
 def _our_payments(source: str, lines: list[rec.StatementLine], start: datetime | None, end: datetime | None):
     refs = {line.their_reference for line in lines} | {line.account_reference for line in lines}
     refs.discard("")
-    in_statement = (Q(receipt__in=refs) | Q(provider_reference__in=refs) | Q(purchase__reference__in=refs)
-                    | Q(purchase__idempotency_key__in=refs))
+    in_statement = (
+        Q(receipt__in=refs)
+        | Q(provider_reference__in=refs)
+        | Q(purchase__reference__in=refs)
+        | Q(purchase__idempotency_key__in=refs)
+    )
     query = in_statement
     if start is not None and end is not None:
-        query |= Q(state=PaymentState.CONFIRMED, created_at__gte=start - PERIOD_SLACK,
-                   created_at__lte=end + PERIOD_SLACK)
+        query |= Q(
+            state=PaymentState.CONFIRMED, created_at__gte=start - PERIOD_SLACK, created_at__lte=end + PERIOD_SLACK
+        )
     payments = Payment.objects.filter(provider__in=PROVIDERS[source]).filter(query).select_related("purchase")
     for payment in payments:
         yield rec.OurPayment(
@@ -59,16 +64,23 @@ def statement_digest(text: str) -> str:
 def _refuse_repeat(*, source: str, digest: str, lines: list[rec.StatementLine]) -> None:
     """A statement uploaded before (the same file, or every line already in earlier statements) is refused:
     counted twice it would hide nothing but double every total a reader adds up."""
-    earlier = ReconciliationStatement.objects.filter(source=source, content_hash=digest).select_related(
-        "uploaded_by").first()
+    earlier = (
+        ReconciliationStatement.objects.filter(source=source, content_hash=digest).select_related("uploaded_by").first()
+    )
     if earlier is None:
         refs = {line.their_reference for line in lines if line.their_reference}
-        seen = set(ReconciliationLine.objects.filter(statement__source=source, their_reference__in=refs)
-                   .values_list("their_reference", flat=True))
+        seen = set(
+            ReconciliationLine.objects.filter(statement__source=source, their_reference__in=refs).values_list(
+                "their_reference", flat=True
+            )
+        )
         if not refs or seen != refs:
             return
-        earlier = ReconciliationStatement.objects.filter(
-            source=source, lines__their_reference__in=refs).select_related("uploaded_by").first()
+        earlier = (
+            ReconciliationStatement.objects.filter(source=source, lines__their_reference__in=refs)
+            .select_related("uploaded_by")
+            .first()
+        )
         what = f"every line of it is already in statement {earlier.file_name}" if earlier else "it was uploaded"
     else:
         what = f"the same file was uploaded as {earlier.file_name}"
@@ -90,29 +102,47 @@ def statement_upload(*, actor: User, source: str, text: str, file_name: str) -> 
     start, end = (_aware(t) for t in rec.period(lines))
     matches = rec.match(lines, _our_payments(source, lines, start, end))
     with transaction.atomic():
-        statement = ReconciliationStatement.objects.create(source=source, file_name=file_name[:200],
-                                                           period_start=start, period_end=end, uploaded_by=actor,
-                                                           content_hash=digest)
-        ReconciliationLine.objects.bulk_create([
-            ReconciliationLine(
-                statement=statement, outcome=m.outcome, payment_id=m.ours.payment_id if m.ours else None,
-                their_reference=m.line.their_reference[:64] if m.line else "",
-                account_reference=m.line.account_reference[:64] if m.line else "",
-                amount_theirs=m.line.amount if m.line else None, amount_ours=m.ours.amount if m.ours else None,
-                occurred_at=_aware(m.line.occurred_at) if m.line else None, raw=m.line.raw if m.line else {},
-            )
-            for m in matches
-        ])
+        statement = ReconciliationStatement.objects.create(
+            source=source,
+            file_name=file_name[:200],
+            period_start=start,
+            period_end=end,
+            uploaded_by=actor,
+            content_hash=digest,
+        )
+        ReconciliationLine.objects.bulk_create(
+            [
+                ReconciliationLine(
+                    statement=statement,
+                    outcome=m.outcome,
+                    payment_id=m.ours.payment_id if m.ours else None,
+                    their_reference=m.line.their_reference[:64] if m.line else "",
+                    account_reference=m.line.account_reference[:64] if m.line else "",
+                    amount_theirs=m.line.amount if m.line else None,
+                    amount_ours=m.ours.amount if m.ours else None,
+                    occurred_at=_aware(m.line.occurred_at) if m.line else None,
+                    raw=m.line.raw if m.line else {},
+                )
+                for m in matches
+            ]
+        )
         counts = {o: sum(1 for m in matches if m.outcome == o) for o in ReconciliationLine.Outcome.values}
-        audit_record(action="reconciliation.statement_uploaded", obj=statement, actor=actor,
-                     data={"file": file_name[:200], "source": source, **counts})
+        audit_record(
+            action="reconciliation.statement_uploaded",
+            obj=statement,
+            actor=actor,
+            data={"file": file_name[:200], "source": source, **counts},
+        )
     return statement
 
 
 def resolve_actions_for(actor: User) -> list[tuple[str, str]]:
     """The resolutions `actor` may choose: refunding needs the refund right as well."""
-    return [(value, label) for value, label in ReconciliationResolution.Action.choices
-            if value != ReconciliationResolution.Action.REFUND or allowed(actor, REFUND_PURCHASE)]
+    return [
+        (value, label)
+        for value, label in ReconciliationResolution.Action.choices
+        if value != ReconciliationResolution.Action.REFUND or allowed(actor, REFUND_PURCHASE)
+    ]
 
 
 def _payment_of(line: ReconciliationLine) -> Payment:
@@ -122,8 +152,7 @@ def _payment_of(line: ReconciliationLine) -> Payment:
     return line.payment
 
 
-def mismatch_resolve(*, actor: User, line: ReconciliationLine, action: str,
-                     reason: str) -> ReconciliationResolution:
+def mismatch_resolve(*, actor: User, line: ReconciliationLine, action: str, reason: str) -> ReconciliationResolution:
     """Settle one mismatch with an action and a reason; a line is resolved once."""
     require(actor, RECONCILE)
     reason = require_reason(reason)
@@ -137,13 +166,21 @@ def mismatch_resolve(*, actor: User, line: ReconciliationLine, action: str,
             raise VendingError("This mismatch is already resolved.")
         if action == ReconciliationResolution.Action.FLAG_PAYMENT:
             Payment.objects.filter(pk=_payment_of(locked).pk).update(
-                flagged=True, flag_reason=f"reconciliation: {reason}"[:255])
+                flagged=True, flag_reason=f"reconciliation: {reason}"[:255]
+            )
         elif action == ReconciliationResolution.Action.REFUND:
             require(actor, REFUND_PURCHASE)  # reconciling does not carry the refund right (Finance has none)
             staff_purchase_refund(actor=actor, purchase=_payment_of(locked).purchase, reason=reason)
-        resolution = ReconciliationResolution.objects.create(line=locked, action=action, reason=reason,
-                                                             resolved_by=actor)
-        audit_record(action="reconciliation.mismatch_resolved", obj=locked, actor=actor, reason=reason,
-                     purchase=locked.payment.purchase if locked.payment is not None else None,
-                     before={"outcome": locked.outcome}, after={"resolution": action})
+        resolution = ReconciliationResolution.objects.create(
+            line=locked, action=action, reason=reason, resolved_by=actor
+        )
+        audit_record(
+            action="reconciliation.mismatch_resolved",
+            obj=locked,
+            actor=actor,
+            reason=reason,
+            purchase=locked.payment.purchase if locked.payment is not None else None,
+            before={"outcome": locked.outcome},
+            after={"resolution": action},
+        )
     return resolution

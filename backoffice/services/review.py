@@ -27,8 +27,13 @@ def staff_payment_query(*, actor: User, purchase: Purchase, reason: str = "") ->
     from vending.services.payments import payment_query
 
     payment = Payment.objects.get(purchase=purchase)
-    audit_record(action="purchase.provider_queried_by_staff", obj=purchase, actor=actor,
-                 reason=reason.strip() or "query the provider again", data={"payment_state": payment.state})
+    audit_record(
+        action="purchase.provider_queried_by_staff",
+        obj=purchase,
+        actor=actor,
+        reason=reason.strip() or "query the provider again",
+        data={"payment_state": payment.state},
+    )
     if payment.state == PaymentState.NEEDS_REVIEW:
         # payment_query leaves a payment under review alone; ask the provider directly and report.
         from vending.services.payments import payment_request_for, provider_named
@@ -43,8 +48,7 @@ def staff_payment_query(*, actor: User, purchase: Purchase, reason: str = "") ->
     return payment_query(payment_id=payment.pk)
 
 
-def staff_confirm_paid_and_vend(*, actor: User, purchase: Purchase, receipt: str,
-                                reason: str) -> Purchase:
+def staff_confirm_paid_and_vend(*, actor: User, purchase: Purchase, receipt: str, reason: str) -> Purchase:
     """Staff found the money on the provider's statement: mark the payment confirmed and vend."""
     require(actor, REFUND_PURCHASE)
     reason = require_reason(reason)
@@ -57,18 +61,34 @@ def staff_confirm_paid_and_vend(*, actor: User, purchase: Purchase, receipt: str
         payment = Payment.objects.select_for_update().select_related("purchase").get(purchase=purchase)
         if payment.state != PaymentState.NEEDS_REVIEW or payment.purchase.state != PurchaseState.NEEDS_REVIEW:
             raise InvalidTransition(f"Purchase {purchase.reference} is not waiting for review.")
-        transition(payment, PaymentState.CONFIRMED, actor=actor, reason=f"confirmed by staff: {reason}"[:255],
-                   fields={"receipt": receipt[:64], "amount_confirmed": payment.amount_requested, "flagged": False,
-                           "flag_reason": ""}, locked=True)
+        transition(
+            payment,
+            PaymentState.CONFIRMED,
+            actor=actor,
+            reason=f"confirmed by staff: {reason}"[:255],
+            fields={
+                "receipt": receipt[:64],
+                "amount_confirmed": payment.amount_requested,
+                "flagged": False,
+                "flag_reason": "",
+            },
+            locked=True,
+        )
         purchase, _ = transition(payment.purchase, PurchaseState.PAID, actor=actor, reason=reason[:255])
-        audit_record(action="purchase.confirmed_paid_by_staff", obj=purchase, actor=actor, reason=reason,
-                     data={"receipt": receipt})
+        audit_record(
+            action="purchase.confirmed_paid_by_staff",
+            obj=purchase,
+            actor=actor,
+            reason=reason,
+            data={"receipt": receipt},
+        )
         token_issue_task.delay_on_commit(purchase.pk)
     return purchase
 
 
-def staff_refund_record_manual(*, actor: User, purchase: Purchase, receipt: str, reason: str,
-                               amount: Decimal | None = None) -> Refund:
+def staff_refund_record_manual(
+    *, actor: User, purchase: Purchase, receipt: str, reason: str, amount: Decimal | None = None
+) -> Refund:
     """The money went back by hand: record the provider's receipt and mark the refund done."""
     require(actor, REFUND_PURCHASE)
     reason = require_reason(reason)

@@ -17,9 +17,13 @@ def staff_token_resend(*, actor: User, purchase: Purchase, reason: str = "") -> 
     require(actor, RESEND_TOKEN)
     with transaction.atomic():
         token_resend(purchase=purchase, phone=purchase.payer_phone)
-        audit_record(action="purchase.token_resent_by_staff", obj=purchase, actor=actor,
-                     reason=reason.strip() or "customer asked for the token again",
-                     data={"phone": purchase.payer_phone})
+        audit_record(
+            action="purchase.token_resent_by_staff",
+            obj=purchase,
+            actor=actor,
+            reason=reason.strip() or "customer asked for the token again",
+            data={"phone": purchase.payer_phone},
+        )
 
 
 def staff_token_reprint(*, actor: User, purchase: Purchase, reason: str = "") -> list[Token]:
@@ -28,13 +32,19 @@ def staff_token_reprint(*, actor: User, purchase: Purchase, reason: str = "") ->
     tokens = list(purchase.tokens.order_by("sequence", "pk"))
     if not tokens:
         raise InvalidTransition("This purchase has no token yet.")
-    audit_record(action="purchase.tokens_reprinted", obj=purchase, actor=actor,
-                 reason=reason.strip() or "read out to the customer", data={"token_ids": [t.pk for t in tokens]})
+    audit_record(
+        action="purchase.tokens_reprinted",
+        obj=purchase,
+        actor=actor,
+        reason=reason.strip() or "read out to the customer",
+        data={"token_ids": [t.pk for t in tokens]},
+    )
     return tokens
 
 
-def staff_purchase_refund(*, actor: User, purchase: Purchase, reason: str,
-                          approval: Approval | None = None) -> Purchase:
+def staff_purchase_refund(
+    *, actor: User, purchase: Purchase, reason: str, approval: Approval | None = None
+) -> Purchase:
     """Reverse or refund the payment of a purchase; the pipeline's purchase_refund moves the money and
     the states, this wrapper enforces the role and the mandatory reason. Above the refund threshold it
     needs an approved request (approvals.refund_request, decided by a second person)."""
@@ -49,6 +59,12 @@ def staff_purchase_refund(*, actor: User, purchase: Purchase, reason: str,
         before = {"state": purchase.state}
         result = purchase_refund(purchase=purchase, actor=actor, reason=reason)
         refreshed = result if isinstance(result, Purchase) else Purchase.objects.get(pk=purchase.pk)
-        audit_record(action="purchase.refund_requested_by_staff", obj=refreshed, actor=actor, reason=reason,
-                     before=before, after={"state": refreshed.state})
+        audit_record(
+            action="purchase.refund_requested_by_staff",
+            obj=refreshed,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after={"state": refreshed.state},
+        )
     return refreshed

@@ -21,8 +21,9 @@ def kenya_meter(db):
 
 
 def new_agent(name: str = "Duka", *, opening: str = "1000", credit_limit: str = "0", currency: str = "KES"):
-    agent, issued = agent_create(name=name, currency=currency, opening_float=Decimal(opening),
-                                 credit_limit=Decimal(credit_limit))
+    agent, issued = agent_create(
+        name=name, currency=currency, opening_float=Decimal(opening), credit_limit=Decimal(credit_limit)
+    )
     return agent, issued.plaintext
 
 
@@ -39,11 +40,15 @@ def api(agent_key):
 
 
 def purchase_body(meter, amount: str = "100", **extra):
-    body = {"id": str(uuid.uuid4()), "meter": meter.drn, "amount": amount, "currency": "KES",
-            "payment": {"method": "float"}}
+    body = {
+        "id": str(uuid.uuid4()),
+        "meter": meter.drn,
+        "amount": amount,
+        "currency": "KES",
+        "payment": {"method": "float"},
+    }
     body.update(extra)
     return body
-
 
 
 @pytest.fixture

@@ -33,15 +33,37 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="koronto-api-gunicorn-", suffix=".log")[1])
         env = {
-            **os.environ, "DATABASE_URL": test_database_url(),
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
             "API_THROTTLE_RATE": "1000000/min",  # the throttle has its own test; these tests send bursts
             "CACHE_KEY_PREFIX": f"api-test-{uuid.uuid4().hex[:8]}",
-            "CELERY_TASK_ALWAYS_EAGER": "1", "DB_CONN_MAX_AGE": "60",
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "DB_CONN_MAX_AGE": "60",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(workers),
-             "-k", "gthread", "--threads", str(threads), "--backlog", "512", "--timeout", "120"],
-            cwd=ROOT, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "-w",
+                str(workers),
+                "-k",
+                "gthread",
+                "--threads",
+                str(threads),
+                "--backlog",
+                "512",
+                "--timeout",
+                "120",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self._wait_ready()
 

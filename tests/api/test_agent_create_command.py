@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def test_agent_create_prints_a_working_key_alone_on_the_last_line():
     out = StringIO()
-    call_command("agent_create", "Duka la Mama", "--float", "5000", "--currency", "KES", "--credit-limit", "500",
-                 stdout=out)
+    call_command(
+        "agent_create", "Duka la Mama", "--float", "5000", "--currency", "KES", "--credit-limit", "500", stdout=out
+    )
     key = out.getvalue().strip().splitlines()[-1]
     assert key.startswith("kor_") and " " not in key
     agent = Agent.objects.get(name="Duka la Mama")

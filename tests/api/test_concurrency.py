@@ -46,23 +46,40 @@ def meters(db):
 
 def test_fifty_concurrent_retries_make_one_purchase_and_identical_bodies(api_server, meters):
     agent, key = new_agent("Concurrent retries", opening="10000")
-    body = {"id": str(uuid.uuid4()), "meter": meters[0].drn, "amount": "100", "currency": "KES",
-            "payment": {"method": "float"}}
+    body = {
+        "id": str(uuid.uuid4()),
+        "meter": meters[0].drn,
+        "amount": "100",
+        "currency": "KES",
+        "payment": {"method": "float"},
+    }
     responses = _fire(f"{api_server.url}/api/v1/purchases", key, [body] * 50)
     assert [r.status_code for r in responses] == [201] * 50
     assert len({r.content for r in responses}) == 1
     assert AgentSale.objects.count() == Purchase.objects.count() == Token.objects.count() == 1
     assert balance_locked(agent_id=agent.pk) == Decimal("9900.00") == ledger_sum(agent_id=agent.pk)
     # And a different body under the used id is refused.
-    other = requests.post(f"{api_server.url}/api/v1/purchases", json={**body, "amount": "150"},
-                          headers={"Authorization": f"Api-Key {key}"}, timeout=30)
+    other = requests.post(
+        f"{api_server.url}/api/v1/purchases",
+        json={**body, "amount": "150"},
+        headers={"Authorization": f"Api-Key {key}"},
+        timeout=30,
+    )
     assert other.status_code == 409 and other.json()["code"] == "DUPLICATE_RECORD"
 
 
 def test_hundred_concurrent_purchases_on_float_for_sixty_vend_exactly_sixty(api_server, meters):
     agent, key = new_agent("Float for sixty", opening=str(60 * 100))
-    bodies = [{"id": str(uuid.uuid4()), "meter": meters[i % len(meters)].drn, "amount": "100", "currency": "KES",
-               "payment": {"method": "float"}} for i in range(100)]
+    bodies = [
+        {
+            "id": str(uuid.uuid4()),
+            "meter": meters[i % len(meters)].drn,
+            "amount": "100",
+            "currency": "KES",
+            "payment": {"method": "float"},
+        }
+        for i in range(100)
+    ]
     responses = _fire(f"{api_server.url}/api/v1/purchases", key, bodies)
     outcomes = Counter((r.status_code, r.json().get("code")) for r in responses)
     assert outcomes == {(201, None): 60, (422, "LIMIT_EXCEEDED"): 40}

@@ -91,8 +91,10 @@ def test_validation_error_names_the_field(api, kenya_meter):
     response = api.post("/api/v1/purchases", body, format="json")
     assert _assert_shape(response, 400, "VALIDATION_ERROR")["field"] == "meter"
     body = purchase_body(kenya_meter, payment={"method": "mobile_money", "wallet": "mpesa"})
-    assert _assert_shape(api.post("/api/v1/purchases", body, format="json"), 400,
-                         "VALIDATION_ERROR")["field"] == "payment.phone"
+    assert (
+        _assert_shape(api.post("/api/v1/purchases", body, format="json"), 400, "VALIDATION_ERROR")["field"]
+        == "payment.phone"
+    )
     assert _assert_shape(api.post("/api/v1/purchases", [1, 2], format="json"), 400, "VALIDATION_ERROR")
 
 

@@ -116,11 +116,12 @@ def test_key_change_tokens_come_first(api, kenya_meter):
 def test_customer_phone_gets_the_token_sms(api, kenya_meter):
     from vending.models import SmsMessage
 
-    body = api.post("/api/v1/purchases", purchase_body(kenya_meter, "100", customer_phone="0711000222"),
-                    format="json").json()
+    body = api.post(
+        "/api/v1/purchases", purchase_body(kenya_meter, "100", customer_phone="0711000222"), format="json"
+    ).json()
     sms = SmsMessage.objects.get(phone="+254711000222")
     digits = body["tokens"][0]["digits"]
-    assert " ".join(digits[i:i + 4] for i in range(0, 20, 4)) in sms.text
+    assert " ".join(digits[i : i + 4] for i in range(0, 20, 4)) in sms.text
 
 
 def test_amount_limits_and_blocked_meter_have_stable_codes(api, kenya_meter):

@@ -14,8 +14,9 @@ def _mobile(meter, phone="+254711000333", **extra):
     return purchase_body(meter, "100", payment={"method": "mobile_money", "wallet": "mpesa", "phone": phone}, **extra)
 
 
-def test_mobile_money_purchase_ends_in_a_token_via_the_push_pipeline(api, kenya_meter,
-                                                                    django_capture_on_commit_callbacks):
+def test_mobile_money_purchase_ends_in_a_token_via_the_push_pipeline(
+    api, kenya_meter, django_capture_on_commit_callbacks
+):
     body = _mobile(kenya_meter)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         accepted = api.post("/api/v1/purchases", body, format="json")
@@ -47,8 +48,7 @@ def test_a_declined_payment_polls_as_failed(api, kenya_meter, django_capture_on_
     assert polled["status"] == "failed" and polled["tokens"] == []
 
 
-def test_mobile_money_purchase_cannot_be_reversed_by_the_agent(api, kenya_meter,
-                                                              django_capture_on_commit_callbacks):
+def test_mobile_money_purchase_cannot_be_reversed_by_the_agent(api, kenya_meter, django_capture_on_commit_callbacks):
     body = _mobile(kenya_meter)
     with django_capture_on_commit_callbacks(execute=True):
         api.post("/api/v1/purchases", body, format="json")
@@ -57,8 +57,9 @@ def test_mobile_money_purchase_cannot_be_reversed_by_the_agent(api, kenya_meter,
 
 
 def test_a_wallet_that_cannot_pay_the_currency_is_refused(api, kenya_meter):
-    body = purchase_body(kenya_meter, "100", payment={"method": "mobile_money", "wallet": "evcplus",
-                                                      "phone": "+252611000111"})
+    body = purchase_body(
+        kenya_meter, "100", payment={"method": "mobile_money", "wallet": "evcplus", "phone": "+252611000111"}
+    )
     refused = api.post("/api/v1/purchases", body, format="json")
     assert refused.status_code == 422 and refused.json()["code"] == "WALLET_NOT_SUPPORTED"
     assert not AgentSale.objects.exists()

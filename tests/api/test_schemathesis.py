@@ -22,8 +22,14 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api.conftest import new_agent
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance, ignored_auth]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    ignored_auth,
+]
 EXAMPLES_PER_OPERATION = 30
 
 
@@ -35,8 +41,13 @@ def _add_examples(document: dict, *, drn: str) -> None:
     a confirmed meter, a quote, a float purchase, then reads, a confirmation and a refused reversal of it."""
     bodies = {
         ("/api/v1/quotes", "post"): {"meter": drn, "amount": "100.00"},
-        ("/api/v1/purchases", "post"): {"id": PURCHASE_ID, "meter": drn, "amount": "100.00", "currency": "KES",
-                                        "payment": {"method": "float"}},
+        ("/api/v1/purchases", "post"): {
+            "id": PURCHASE_ID,
+            "meter": drn,
+            "amount": "100.00",
+            "currency": "KES",
+            "payment": {"method": "float"},
+        },
         ("/api/v1/faults", "post"): {"meter": drn, "kind": "token_rejected", "meter_message": "Reject"},
         ("/api/v1/purchases/{purchase_id}/reversal", "post"): {"reason": "test"},
     }
@@ -63,8 +74,14 @@ def test_the_live_api_matches_its_schema(api_server, kenya_meter):
     seen: dict[str, set[int]] = {}
 
     def run(operation) -> None:
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def check(case) -> None:
             response = case.call_and_validate(base_url=api_server.url, headers=headers, checks=CHECKS, timeout=30)

@@ -12,8 +12,9 @@ PASSWORD = "correct-horse-battery-staple-7"
 
 
 def make_staff(role: str | None, username: str | None = None) -> User:
-    user = User.objects.create_user(username=username or (role or "nobody").lower().replace(" ", "_"),
-                                    password=PASSWORD, is_staff=True)
+    user = User.objects.create_user(
+        username=username or (role or "nobody").lower().replace(" ", "_"), password=PASSWORD, is_staff=True
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user

@@ -31,10 +31,21 @@ def test_without_demo_there_is_no_view_site_link(client, operator, settings):
 
 
 def test_the_quote_is_shown_for_people_and_an_unflagged_payment_is_no_red_cross(client, operator):
-    purchase = make_purchase(state="delivered", quote={
-        "amount": "500", "currency": "KES", "fixed_charge": "0", "debt_recovery": "0", "vat": "68.97",
-        "vat_percent": "16", "energy_amount": "431.03", "kwh": "28.3", "units": 283,
-        "blocks_used": [{"kwh": "28.3", "price": "15.23", "cost": "431.03"}]})
+    purchase = make_purchase(
+        state="delivered",
+        quote={
+            "amount": "500",
+            "currency": "KES",
+            "fixed_charge": "0",
+            "debt_recovery": "0",
+            "vat": "68.97",
+            "vat_percent": "16",
+            "energy_amount": "431.03",
+            "kwh": "28.3",
+            "units": 283,
+            "blocks_used": [{"kwh": "28.3", "price": "15.23", "cost": "431.03"}],
+        },
+    )
     make_payment(purchase, provider="sandbox", reference="SBX-L1")
     client.login(username=operator.username, password=PASSWORD)
     page = client.get(reverse("admin:vending_purchase_change", args=[purchase.pk])).content.decode()

@@ -28,8 +28,7 @@ KEY02 = bytes.fromhex("a1b2c3d4e5f60718")
 
 
 def _forbidden_forms(key: bytes) -> list[bytes]:
-    return [key.hex().encode(), key.hex().upper().encode(), key, base64.b64encode(key),
-            key.hex()[:12].encode()]
+    return [key.hex().encode(), key.hex().upper().encode(), key, base64.b64encode(key), key.hex()[:12].encode()]
 
 
 @pytest.fixture
@@ -45,48 +44,82 @@ def world(db):
     MeterDebt.objects.create(meter=meter, description="arrears", currency="KES", original_amount=10, balance=5)
     purchase = make_purchase(meter, state="delivered")
     payment = make_payment(purchase, provider="daraja", reference="ws_CO_9")
-    ProviderCallback.objects.create(provider="daraja", kind="stk_callback", payment=payment, dedupe_key="k1",
-                                    body="{}")
-    Token.objects.create(purchase=purchase, meter=meter, kind="credit", token_class=0, subclass=0, tid=5,
-                         units=1, digits="11112222333344445555")
+    ProviderCallback.objects.create(provider="daraja", kind="stk_callback", payment=payment, dedupe_key="k1", body="{}")
+    Token.objects.create(
+        purchase=purchase,
+        meter=meter,
+        kind="credit",
+        token_class=0,
+        subclass=0,
+        tid=5,
+        units=1,
+        digits="11112222333344445555",
+    )
     SmsMessage.objects.create(direction="out", phone=customer.phone, text="hi", status="delivered", purchase=purchase)
     superuser = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
-    campaign = KeyChangeCampaign.objects.create(name="c", reason="r", mode="now", target_supply_group=group02,
-                                                created_by=superuser, total=1)
+    campaign = KeyChangeCampaign.objects.create(
+        name="c", reason="r", mode="now", target_supply_group=group02, created_by=superuser, total=1
+    )
     KeyChangeItem.objects.create(campaign=campaign, meter=meter, status="failed", error="x")
-    MeterImport.objects.create(file_name="m.csv", created_by=superuser,
-                               report=[{"row": 2, "drn": meter.drn, "outcome": "exists", "message": ""}])
+    MeterImport.objects.create(
+        file_name="m.csv",
+        created_by=superuser,
+        report=[{"row": 2, "drn": meter.drn, "outcome": "exists", "message": ""}],
+    )
     from vending.models import Refund
 
-    Refund.objects.create(purchase=purchase, payment=payment, method="manual", state="completed", amount=10,
-                          currency="KES", receipt="SKR0001")
+    Refund.objects.create(
+        purchase=purchase,
+        payment=payment,
+        method="manual",
+        state="completed",
+        amount=10,
+        currency="KES",
+        receipt="SKR0001",
+    )
     # Staff-login records (django-otp, django-axes) have admin pages too.
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.create(user=superuser, name="phone", confirmed=True)
-    seen = {"username": "root", "ip_address": "127.0.0.1", "user_agent": "test", "http_accept": "*/*",
-            "path_info": "/admin/login/"}
+    seen = {
+        "username": "root",
+        "ip_address": "127.0.0.1",
+        "user_agent": "test",
+        "http_accept": "*/*",
+        "path_info": "/admin/login/",
+    }
     AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
     AccessFailureLog.objects.create(**seen)
     AccessLog.objects.create(**seen)
     # A key waiting for its second custodian: the typed key (the 02 group's own) is kept only encrypted.
     vending_key_request(actor=superuser, supply_group=group02, key=KEY02[::-1], reason="rotation")
     statement = ReconciliationStatement.objects.create(source="mpesa", file_name="s.csv", uploaded_by=superuser)
-    line = ReconciliationLine.objects.create(statement=statement, outcome="missing_ours", payment=payment,
-                                             their_reference="SFX1", amount_theirs=10)
+    line = ReconciliationLine.objects.create(
+        statement=statement, outcome="missing_ours", payment=payment, their_reference="SFX1", amount_theirs=10
+    )
     ReconciliationLine.objects.create(statement=statement, outcome="missing_theirs", payment=payment)
     ReconciliationResolution.objects.create(line=line, action="acknowledge", reason="ok", resolved_by=superuser)
-    AuditEvent.objects.create(action="x", object_type="purchase", object_id=str(purchase.pk), actor_label="t",
-                              purchase=purchase)
+    AuditEvent.objects.create(
+        action="x", object_type="purchase", object_id=str(purchase.pk), actor_label="t", purchase=purchase
+    )
     # The partner API's agent records (vending/models/agents.py), one of each the admin lists.
     from vending.models import AgentSale, FaultReport, RevenueFinding, TokenVoid
     from vending.services.agents import agent_create
 
     agent, issued = agent_create(name="Agent", currency="KES", opening_float=100)
-    sale = AgentSale.objects.create(agent=agent, terminal=agent.terminals.get(), client_id=uuid.uuid4(),
-                                    fingerprint="f", method="float", purchase=purchase, amount=1, currency="KES",
-                                    status_code=201, response_body="{}")
+    sale = AgentSale.objects.create(
+        agent=agent,
+        terminal=agent.terminals.get(),
+        client_id=uuid.uuid4(),
+        fingerprint="f",
+        method="float",
+        purchase=purchase,
+        amount=1,
+        currency="KES",
+        status_code=201,
+        response_body="{}",
+    )
     void = TokenVoid.objects.create(token=Token.objects.get(purchase=purchase), sale=sale, reason="test")
     RevenueFinding.objects.create(token_void=void, meter=meter, source="test")
     FaultReport.objects.create(agent=agent, terminal=agent.terminals.get(), meter_number=meter.drn, kind="other")
@@ -142,9 +175,19 @@ def test_the_supply_group_form_never_echoes_a_typed_key(client, world):
     client.force_login(world["superuser"])
     group = SupplyGroup.objects.filter(dkga="02").first()
     url = reverse("admin:vending_supplygroup_change", args=[group.pk])
-    response = client.post(url, {"utility": group.utility_id, "name": "", "sgc": "12",
-                                 "key_revision": group.key_revision, "dkga": "02", "ea": "07", "base_date": 2014,
-                                 "ken": 255,
-                                 "new_vending_key": "00112233445566778899"})
+    response = client.post(
+        url,
+        {
+            "utility": group.utility_id,
+            "name": "",
+            "sgc": "12",
+            "key_revision": group.key_revision,
+            "dkga": "02",
+            "ea": "07",
+            "base_date": 2014,
+            "ken": 255,
+            "new_vending_key": "00112233445566778899",
+        },
+    )
     assert response.status_code == 200  # the form has errors and is shown again
     assert b"00112233445566778899" not in response.content

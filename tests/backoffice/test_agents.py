@@ -60,12 +60,13 @@ def test_operator_issues_a_key_shown_once_and_stored_hashed(client, operator):
     agent, _ = new_agent("Key shop")
     terminal = agent.terminals.get()
     _login(client, operator)
-    response = client.post(f"/admin/vending/agent/{agent.pk}/terminal/{terminal.pk}/new-key/",
-                           {"scopes": ["vend", "reprint"]})
+    response = client.post(
+        f"/admin/vending/agent/{agent.pk}/terminal/{terminal.pk}/new-key/", {"scopes": ["vend", "reprint"]}
+    )
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     text = response.content.decode()
     start = text.index('<code id="api-key">') + len('<code id="api-key">')
-    key = text[start:text.index("</code>", start)]
+    key = text[start : text.index("</code>", start)]
     api_key = terminal.api_keys.latest("created_at")
     assert api_key.key_hash == key_hash(key) and key not in str(api_key.__dict__)
     assert api_key.scopes == ["reprint", "vend"]

@@ -49,9 +49,18 @@ def test_operator_and_finance_set_up_an_agent_that_then_sells(browser, live_serv
     assert "1000.00 KES" in browser.inner_text(".field-balance")
     CommissionRule.objects.create(agent=agent, utility=meter.tariff.utility, basis="percent", rate="2")
 
-    sold = requests.post(f"{live_server.url}/api/v1/purchases", headers={"Authorization": f"Api-Key {key}"}, json={
-        "id": "7d0b8c1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e", "meter": meter.drn, "amount": "100", "currency": "KES",
-        "payment": {"method": "float"}}, timeout=30)
+    sold = requests.post(
+        f"{live_server.url}/api/v1/purchases",
+        headers={"Authorization": f"Api-Key {key}"},
+        json={
+            "id": "7d0b8c1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e",
+            "meter": meter.drn,
+            "amount": "100",
+            "currency": "KES",
+            "payment": {"method": "float"},
+        },
+        timeout=30,
+    )
     assert sold.status_code == 201 and len(sold.json()["tokens"][0]["digits"]) == 20
     assert balance_locked(agent_id=agent.pk) == 900
 

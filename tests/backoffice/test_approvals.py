@@ -30,13 +30,22 @@ NEW_KEY = bytes.fromhex("0123456789abcdef")
 
 
 def _audit(approval):
-    return [(e.action, e.actor.username) for e in
-            AuditEvent.objects.filter(object_type="approval", object_id=str(approval.pk)).order_by("pk")]
+    return [
+        (e.action, e.actor.username)
+        for e in AuditEvent.objects.filter(object_type="approval", object_id=str(approval.pk)).order_by("pk")
+    ]
 
 
 def test_a_new_key_for_a_group_without_meters_is_set_only_after_a_second_custodian_approves(custodian):
-    group = SupplyGroup.objects.create(utility=make_supply_group().utility, name="New", sgc="777001",
-                                       key_revision=1, dkga="02", ea="07", base_date=2014)
+    group = SupplyGroup.objects.create(
+        utility=make_supply_group().utility,
+        name="New",
+        sgc="777001",
+        key_revision=1,
+        dkga="02",
+        ea="07",
+        base_date=2014,
+    )
     approval = vending_key_request(actor=custodian, supply_group=group, key=NEW_KEY, reason="new group")
     group.refresh_from_db()
     assert not group.has_vending_key and approval.secret_encrypted  # nothing used until approved
@@ -52,14 +61,16 @@ def test_a_new_key_for_a_group_without_meters_is_set_only_after_a_second_custodi
 
 
 def test_a_key_change_for_a_group_with_meters_keeps_the_old_key_and_plans_a_precoded_campaign(
-        custodian, eager, django_capture_on_commit_callbacks):
+    custodian, eager, django_capture_on_commit_callbacks
+):
     group = make_supply_group(key_revision=1)
     old_key = group.vending_key()
     meters = [make_meter(supply_group=group) for _ in range(2)]
     approval = vending_key_request(actor=custodian, supply_group=group, key=NEW_KEY, reason="key compromised")
     with django_capture_on_commit_callbacks(execute=True):
-        approval_decide(actor=make_staff(KEY_CUSTODIAN, "custodian2"), approval=approval, approve=True,
-                        reason="incident 42")
+        approval_decide(
+            actor=make_staff(KEY_CUSTODIAN, "custodian2"), approval=approval, approve=True, reason="incident 42"
+        )
     group.refresh_from_db()
     assert group.vending_key() == old_key  # old tokens still decode
     new_group = SupplyGroup.objects.get(sgc=group.sgc, key_revision=2)
@@ -79,8 +90,9 @@ def test_the_key_of_a_group_with_meters_is_never_replaced_in_place():
 
 def test_a_weak_key_cannot_even_be_requested(custodian):
     with pytest.raises(VendingError, match="weak"):
-        vending_key_request(actor=custodian, supply_group=make_supply_group(), key=bytes.fromhex("FF" * 8),
-                            reason="typo")
+        vending_key_request(
+            actor=custodian, supply_group=make_supply_group(), key=bytes.fromhex("FF" * 8), reason="typo"
+        )
 
 
 def test_only_custodians_request_or_approve_keys(operator, custodian):
@@ -113,8 +125,9 @@ def test_a_free_token_above_the_daily_kwh_needs_a_second_operator(operator, now)
     free_token_issue(actor=operator, meter=meter, kwh=Decimal("15"), reason="goodwill", delivery="show", now=now)
     with pytest.raises(ApprovalRequired):  # 15 + 10 kWh today is above the 20 kWh one person may give
         free_token_issue(actor=operator, meter=meter, kwh=Decimal("10"), reason="more", delivery="show", now=now)
-    approval = free_token_request(actor=operator, meter=meter, kwh=Decimal("10"), delivery="show",
-                                  reason="outage compensation")
+    approval = free_token_request(
+        actor=operator, meter=meter, kwh=Decimal("10"), delivery="show", reason="outage compensation"
+    )
     second = make_staff(VENDING_OPERATOR, "operator2")
     decision = approval_decide(actor=second, approval=approval, approve=True, reason="outage confirmed", now=now)
     token = decision.outcome.token
@@ -126,8 +139,9 @@ def test_a_free_token_above_the_daily_kwh_needs_a_second_operator(operator, now)
 def test_a_tariff_change_waits_for_a_second_finance_person(finance):
     meter = make_meter()
     tariff = meter.tariff
-    approval = tariff_change_request(actor=finance, tariff=tariff, changes={"price_per_kwh": Decimal("25.5")},
-                                     reason="regulator's new price")
+    approval = tariff_change_request(
+        actor=finance, tariff=tariff, changes={"price_per_kwh": Decimal("25.5")}, reason="regulator's new price"
+    )
     tariff.refresh_from_db()
     assert tariff.price_per_kwh == Decimal("20")
     approval_decide(actor=make_staff(FINANCE, "finance2"), approval=approval, approve=True, reason="gazette 12")

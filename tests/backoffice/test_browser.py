@@ -14,8 +14,16 @@ from tests.factories import make_meter, make_payment, make_purchase, make_supply
 from vending.models import AuditEvent, Payment, Purchase, SmsMessage, Token
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,8 +45,9 @@ def browser(tmp_path: Path, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
-                                                       args=ARGS, headless=True)
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, args=ARGS, headless=True
+        )
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page
@@ -57,8 +66,16 @@ def login(page, live_server, username: str) -> None:
 def test_support_resends_a_token_and_cannot_reverse_a_payment(browser, live_server):
     support = make_staff("Support")
     purchase = make_purchase(state="vended", quote={"units": 250})
-    Token.objects.create(purchase=purchase, meter=purchase.meter, kind="credit", token_class=0, subclass=0, tid=7,
-                         units=Decimal("25.0"), digits="12345678901234567890")
+    Token.objects.create(
+        purchase=purchase,
+        meter=purchase.meter,
+        kind="credit",
+        token_class=0,
+        subclass=0,
+        tid=7,
+        units=Decimal("25.0"),
+        digits="12345678901234567890",
+    )
     login(browser, live_server, support.username)
 
     browser.goto(f"{live_server.url}/admin/backoffice/lookup/?q={purchase.reference}")
@@ -126,15 +143,20 @@ def test_finance_uploads_a_statement_and_sees_the_mismatches(browser, live_serve
     differs = make_purchase(meter, amount="300", state="delivered")
     make_payment(differs, provider="daraja", reference="ws_CO_B")
     Payment.objects.filter(purchase=differs).update(state="confirmed", receipt="SFXB", amount_confirmed=Decimal("300"))
-    text = mpesa_statement([("SFXA", "2026-01-15 10:05:00", "500.00", paid.reference),
-                            ("SFXB", "2026-01-15 10:06:00", "250.00", differs.reference),
-                            ("SFXC", "2026-01-15 10:07:00", "100.00", "NOSUCHREF")])
+    text = mpesa_statement(
+        [
+            ("SFXA", "2026-01-15 10:05:00", "500.00", paid.reference),
+            ("SFXB", "2026-01-15 10:06:00", "250.00", differs.reference),
+            ("SFXC", "2026-01-15 10:07:00", "100.00", "NOSUCHREF"),
+        ]
+    )
     login(browser, live_server, finance.username)
 
     browser.goto(f"{live_server.url}/admin/backoffice/reconciliationstatement/add/")
     browser.select_option("#id_source", "mpesa")
-    browser.set_input_files("#id_file", files=[{"name": "statement.csv", "mimeType": "text/csv",
-                                                 "buffer": text.encode()}])
+    browser.set_input_files(
+        "#id_file", files=[{"name": "statement.csv", "mimeType": "text/csv", "buffer": text.encode()}]
+    )
     browser.click("#upload")
     browser.wait_for_selector("#mismatches")
     table = browser.inner_text("#mismatches")

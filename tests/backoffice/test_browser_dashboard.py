@@ -34,8 +34,9 @@ def _two_weeks_of_sales():
         for meter, amount in ((kes_meter, 250 + 90 * (day % 5)), (usd_meter, 5 + 3 * (day % 4))):
             purchase = make_purchase(meter, amount=str(amount), state="delivered")
             Purchase.objects.filter(pk=purchase.pk).update(created_at=at)
-            token = make_credit_token(meter, units=str(amount / 20 if meter is kes_meter else amount * 2),
-                                      purchase=purchase, created_at=at)
+            token = make_credit_token(
+                meter, units=str(amount / 20 if meter is kes_meter else amount * 2), purchase=purchase, created_at=at
+            )
             assert token.kind == Token.Kind.CREDIT
         if day % 6 == 2:
             make_credit_token(kes_meter, units="5.0", kind="free", created_at=at)

@@ -83,8 +83,8 @@ def test_the_dashboard_shows_kes_and_usd_totals_apart(client, finance):
     client.login(username=finance.username, password=PASSWORD)
     page = client.get(reverse("admin:backoffice_dashboard_changelist")).content.decode()
     assert "Sales per day (KES)" in page and "Sales per day (USD)" in page and "all currencies" not in page
-    totals = page[page.index('id="table-totals"'):]
-    totals = totals[:totals.index("</table>")]
+    totals = page[page.index('id="table-totals"') :]
+    totals = totals[: totals.index("</table>")]
     assert "<td>KES</td><td>2</td><td>1,750.00</td>" in totals.replace("\n", "")
     assert "<td>USD</td><td>1</td><td>50.00</td>" in totals.replace("\n", "")
     assert "1,800" not in page  # KES and USD are never added up

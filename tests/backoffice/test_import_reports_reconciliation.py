@@ -21,17 +21,23 @@ def mpesa_statement(rows: list[tuple[str, str, str, str]]) -> str:
     """Title rows, then the table, as the M-Pesa org portal exports it: (receipt, time, paid in, account)."""
     lines = ['"Organization Name","KORONTO LTD"', '"Time Period","From 2026-01-15 To 2026-01-15"', "", MPESA_HEADER]
     for receipt, when, paid_in, account in rows:
-        lines.append(f'"{receipt}","{when}","{when}","Pay Bill from 2547****111","Completed","{paid_in}","",'
-                     f'"1,000.00","{when}","Pay Bill Online","254711000111 - J Doe","","{account}"')
-    lines.append('"SFX0000001","2026-01-15 11:00:00","2026-01-15 11:00:00","Charge","Completed","","10.00",'
-                 '"990.00","","Business Pay Bill Charge","","",""')
+        lines.append(
+            f'"{receipt}","{when}","{when}","Pay Bill from 2547****111","Completed","{paid_in}","",'
+            f'"1,000.00","{when}","Pay Bill Online","254711000111 - J Doe","","{account}"'
+        )
+    lines.append(
+        '"SFX0000001","2026-01-15 11:00:00","2026-01-15 11:00:00","Charge","Completed","","10.00",'
+        '"990.00","","Business Pay Bill Charge","","",""'
+    )
     return "\n".join(lines)
 
 
 def waafipay_export(rows: list[tuple[str, str, str, str, str]]) -> str:
     head = ",".join(rec.WAAFIPAY_COLUMNS)
-    body = [f"{tid},{ref},{when},252611****111,{amount},USD,{status},MWALLET_ACCOUNT,Electricity"
-            for tid, ref, when, amount, status in rows]
+    body = [
+        f"{tid},{ref},{when},252611****111,{amount},USD,{status},MWALLET_ACCOUNT,Electricity"
+        for tid, ref, when, amount, status in rows
+    ]
     return "\n".join([head, *body])
 
 
@@ -41,8 +47,12 @@ def test_mpesa_parser_skips_title_rows_and_charges():
 
 
 def test_waafipay_parser_keeps_approved_rows_only():
-    text = waafipay_export([("111", "K1", "2026-01-15 10:00:00", "10.00", "Approved"),
-                            ("112", "K2", "2026-01-15 10:01:00", "5.00", "Failed")])
+    text = waafipay_export(
+        [
+            ("111", "K1", "2026-01-15 10:00:00", "10.00", "Approved"),
+            ("112", "K2", "2026-01-15 10:01:00", "5.00", "Failed"),
+        ]
+    )
     assert [line.their_reference for line in rec.parse_waafipay_export(text)] == ["111"]
 
 
@@ -60,8 +70,10 @@ def test_matching_finds_each_kind_of_outcome():
         rec.OurPayment(4, "R4", ("P4",), Decimal("70"), True),
     ]
     lines = [line("R1", "P1", "100"), line("R2", "P2", "90"), line("R3", "P3", "50"), line("R9", "", "20")]
-    outcomes = [(m.outcome, m.line.their_reference if m.line else None, m.ours.payment_id if m.ours else None)
-                for m in rec.match(lines, ours)]
+    outcomes = [
+        (m.outcome, m.line.their_reference if m.line else None, m.ours.payment_id if m.ours else None)
+        for m in rec.match(lines, ours)
+    ]
     assert outcomes == [
         (rec.MATCHED, "R1", 1),
         (rec.AMOUNT_DIFFERS, "R2", 2),
@@ -79,8 +91,12 @@ def test_statement_upload_stores_outcomes_and_a_mismatch_is_resolved_once(financ
     Payment.objects.filter(purchase=paid).update(state="confirmed", receipt="SFX1", amount_confirmed=Decimal("1500"))
     unpaid = make_purchase(meter, amount="200", state="payment_failed")
     make_payment(unpaid, provider="daraja", reference="ws_CO_2")
-    text = mpesa_statement([("SFX1", "2026-01-15 10:05:00", "1,500.00", paid.reference),
-                            ("SFX2", "2026-01-15 10:06:00", "200.00", unpaid.reference)])
+    text = mpesa_statement(
+        [
+            ("SFX1", "2026-01-15 10:05:00", "1,500.00", paid.reference),
+            ("SFX2", "2026-01-15 10:06:00", "200.00", unpaid.reference),
+        ]
+    )
 
     with pytest.raises(PermissionDenied):
         statement_upload(actor=support, source="mpesa", text=text, file_name="jan15.csv")
@@ -105,13 +121,15 @@ def test_meter_import_reports_every_row(custodian):
     tariff = make_flat_tariff(group.utility)
     existing = make_meter(supply_group=group, tariff=tariff)
     good = make_drn()
-    text = "\n".join([
-        "drn,label_name,sgc,key_revision,tariff,tariff_index,base_date",
-        f"{good},Shop 1,{group.sgc},1,{tariff.name},3,1993",
-        f"{existing.drn},Again,{group.sgc},1,{tariff.name},,",
-        f"12345678900,Bad check digit,{group.sgc},1,{tariff.name},,",
-        f"{make_drn()},No group,999999,1,{tariff.name},,",
-    ])
+    text = "\n".join(
+        [
+            "drn,label_name,sgc,key_revision,tariff,tariff_index,base_date",
+            f"{good},Shop 1,{group.sgc},1,{tariff.name},3,1993",
+            f"{existing.drn},Again,{group.sgc},1,{tariff.name},,",
+            f"12345678900,Bad check digit,{group.sgc},1,{tariff.name},,",
+            f"{make_drn()},No group,999999,1,{tariff.name},,",
+        ]
+    )
     result = meters_import_csv(actor=custodian, text=text, file_name="meters.csv")
     assert [r["outcome"] for r in result.report] == ["created", "exists", "error", "error"]
     assert [r["row"] for r in result.report] == [2, 3, 4, 5]
@@ -133,8 +151,12 @@ def test_reports_count_sales_and_outcomes():
     from django.utils import timezone
 
     meter = make_meter()
-    for amount, state, wallet in [("100", "delivered", "mpesa"), ("50", "vended", "mpesa"),
-                                  ("30", "payment_failed", "mpesa"), ("20", "refunded", "mpesa")]:
+    for amount, state, wallet in [
+        ("100", "delivered", "mpesa"),
+        ("50", "vended", "mpesa"),
+        ("30", "payment_failed", "mpesa"),
+        ("20", "refunded", "mpesa"),
+    ]:
         make_purchase(meter, amount=amount, state=state, wallet=wallet)
     start, end = timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=1)
     sales = sales_per_day(start=start, end=end)

@@ -30,17 +30,49 @@ def test_batch_tokens_equal_the_engine_s_for_every_field_variation(dkga, ea):
         new_base_date = rng.choice((1993, 2014, 2035))
         engine = key_change_tokens(
             current.replace(pan=pan, kt=kt, ti=ti, krn=krn, base_date=base_date),
-            new.replace(pan=pan, kt=kt, ti=new_ti, krn=new_krn, base_date=new_base_date), ro=ro)
-        assert batch.tokens(pan=pan, kt=kt, ti=ti, krn=krn, base_date=base_date, new_ti=new_ti, new_krn=new_krn,
-                            new_base_date=new_base_date, ro=ro) == engine
+            new.replace(pan=pan, kt=kt, ti=new_ti, krn=new_krn, base_date=new_base_date),
+            ro=ro,
+        )
+        assert (
+            batch.tokens(
+                pan=pan,
+                kt=kt,
+                ti=ti,
+                krn=krn,
+                base_date=base_date,
+                new_ti=new_ti,
+                new_krn=new_krn,
+                new_base_date=new_base_date,
+                ro=ro,
+            )
+            == engine
+        )
 
 
-@pytest.mark.parametrize(("field", "value"), [("pan", "600727000000000000"), ("kt", 4), ("ti", 100), ("krn", 0),
-                                              ("new_krn", 10), ("base_date", 2000), ("new_base_date", 1992)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("pan", "600727000000000000"),
+        ("kt", 4),
+        ("ti", 100),
+        ("krn", 0),
+        ("new_krn", 10),
+        ("base_date", 2000),
+        ("new_base_date", 1992),
+    ],
+)
 def test_batch_refuses_what_meter_config_refuses(field, value):
     batch = KeyChangeBatch(_group("02", "07", "600123", 1), _group("02", "07", "600123", 2))
-    fields = {"pan": pan_from_drn("47500150231"), "kt": 2, "ti": 1, "krn": 1, "base_date": 1993, "new_ti": 1,
-              "new_krn": 2, "new_base_date": 2014}
+    fields = {
+        "pan": pan_from_drn("47500150231"),
+        "kt": 2,
+        "ti": 1,
+        "krn": 1,
+        "base_date": 1993,
+        "new_ti": 1,
+        "new_krn": 2,
+        "new_base_date": 2014,
+    }
     with pytest.raises(RequestError):
         batch.tokens(**{**fields, field: value}, ro=False)
 

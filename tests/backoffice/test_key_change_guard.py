@@ -51,15 +51,26 @@ def _weak_group(utility, sgc):
 def _unchanged(meter):
     fresh = Meter.objects.get(pk=meter.pk)
     return (fresh.supply_group_id, fresh.key_revision, fresh.base_date, fresh.has_pending_key_change) == (
-        meter.supply_group_id, meter.key_revision, meter.base_date, False)
+        meter.supply_group_id,
+        meter.key_revision,
+        meter.base_date,
+        False,
+    )
 
 
 @MODES
 def test_one_meter_key_change_to_an_exhausted_1993_base_date_is_refused(custodian, now, mode):
     meter, groups = _meter_and_targets()
     with pytest.raises(UnsafeKeyChange, match="base date 1993 runs out of token IDs on 2024-11-24 20:15"):
-        meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=groups["1993"]),
-                         mode=mode, delivery="show", reason="issue 17 step 1", now=now)
+        meter_key_change(
+            actor=custodian,
+            meter=meter,
+            target=KeyChangeTarget(supply_group=groups["1993"]),
+            mode=mode,
+            delivery="show",
+            reason="issue 17 step 1",
+            now=now,
+        )
     assert _unchanged(meter) and not AuditEvent.objects.filter(action__startswith="meter.key_change").exists()
 
 
@@ -67,9 +78,15 @@ def test_one_meter_key_change_to_an_exhausted_1993_base_date_is_refused(custodia
 def test_one_meter_key_change_to_a_base_date_override_of_1993_is_refused(custodian, now, mode):
     meter, groups = _meter_and_targets()
     with pytest.raises(UnsafeKeyChange, match="base date 1993"):
-        meter_key_change(actor=custodian, meter=meter,
-                         target=KeyChangeTarget(supply_group=groups["fresh"], base_date=1993),
-                         mode=mode, delivery="show", reason="issue 17", now=now)
+        meter_key_change(
+            actor=custodian,
+            meter=meter,
+            target=KeyChangeTarget(supply_group=groups["fresh"], base_date=1993),
+            mode=mode,
+            delivery="show",
+            reason="issue 17",
+            now=now,
+        )
     assert _unchanged(meter)
 
 
@@ -77,8 +94,15 @@ def test_one_meter_key_change_to_a_base_date_override_of_1993_is_refused(custodi
 def test_one_meter_key_change_to_another_utilitys_group_is_refused(custodian, now, mode):
     meter, groups = _meter_and_targets()
     with pytest.raises(UnsafeKeyChange, match="belongs to another utility"):
-        meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=groups["other"]),
-                         mode=mode, delivery="show", reason="wrong list", now=now)
+        meter_key_change(
+            actor=custodian,
+            meter=meter,
+            target=KeyChangeTarget(supply_group=groups["other"]),
+            mode=mode,
+            delivery="show",
+            reason="wrong list",
+            now=now,
+        )
     assert _unchanged(meter)
 
 
@@ -88,21 +112,42 @@ def test_a_group_of_the_same_utility_in_another_currency_is_refused(custodian, n
     Meter.objects.filter(pk=meter.pk).update(tariff=usd_tariff)
     meter.refresh_from_db()
     with pytest.raises(UnsafeKeyChange, match="sells in KES"):
-        meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=groups["fresh"]),
-                         mode="now", delivery="show", reason="currency", now=now)
+        meter_key_change(
+            actor=custodian,
+            meter=meter,
+            target=KeyChangeTarget(supply_group=groups["fresh"]),
+            mode="now",
+            delivery="show",
+            reason="currency",
+            now=now,
+        )
 
 
 @MODES
 def test_one_meter_key_change_to_the_same_key_is_refused(custodian, now, mode):
     meter, groups = _meter_and_targets()
     with pytest.raises(AlreadyAtTarget):
-        meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=groups["home"]),
-                         mode=mode, delivery="show", reason="same", now=now)
+        meter_key_change(
+            actor=custodian,
+            meter=meter,
+            target=KeyChangeTarget(supply_group=groups["home"]),
+            mode=mode,
+            delivery="show",
+            reason="same",
+            now=now,
+        )
     # the same vending key under another revision is no key change either
     supply_group_set_vending_key(supply_group=groups["fresh"], key=groups["home"].vending_key())
     with pytest.raises(UnsafeKeyChange, match="same as the present one"):
-        meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=groups["fresh"]),
-                         mode=mode, delivery="show", reason="same key", now=now)
+        meter_key_change(
+            actor=custodian,
+            meter=meter,
+            target=KeyChangeTarget(supply_group=groups["fresh"]),
+            mode=mode,
+            delivery="show",
+            reason="same key",
+            now=now,
+        )
     assert _unchanged(meter)
 
 
@@ -111,15 +156,29 @@ def test_one_meter_key_change_to_a_weak_vending_key_is_refused(custodian, now, m
     meter, groups = _meter_and_targets()
     weak = _weak_group(meter.tariff.utility, groups["home"].sgc)
     with pytest.raises(UnsafeKeyChange, match="weak or semi-weak"):
-        meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=weak), mode=mode,
-                         delivery="show", reason="weak", now=now)
+        meter_key_change(
+            actor=custodian,
+            meter=meter,
+            target=KeyChangeTarget(supply_group=weak),
+            mode=mode,
+            delivery="show",
+            reason="weak",
+            now=now,
+        )
     assert _unchanged(meter)
 
 
 def test_a_safe_precoded_change_passes_its_trial_vend_and_the_meter_stays_vendable(custodian, now):
     meter, groups = _meter_and_targets()
-    meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=groups["fresh"]),
-                     mode="precode", delivery="show", reason="planned rotation", now=now)
+    meter_key_change(
+        actor=custodian,
+        meter=meter,
+        target=KeyChangeTarget(supply_group=groups["fresh"]),
+        mode="precode",
+        delivery="show",
+        reason="planned rotation",
+        now=now,
+    )
     meter.refresh_from_db()
     assert meter.pending_supply_group == groups["fresh"] and meter_vendability(meter=meter, now=now).ok
 
@@ -147,10 +206,22 @@ def test_des_weak_keys_are_the_four_weak_and_twelve_semi_weak_parity_aside():
 
 def _post_key_change(client, custodian, meters, group, mode="now"):
     client.login(username=custodian.username, password=PASSWORD)
-    return client.post(reverse("admin:vending_meter_changelist"), {
-        "action": "key_change", "_selected_action": [m.pk for m in meters], "apply": "1",
-        "supply_group": group.pk, "tariff_index": "", "base_date": "", "mode": mode, "delivery": "show",
-        "name": "", "reason": "issue 17 in the admin"}, follow=True)
+    return client.post(
+        reverse("admin:vending_meter_changelist"),
+        {
+            "action": "key_change",
+            "_selected_action": [m.pk for m in meters],
+            "apply": "1",
+            "supply_group": group.pk,
+            "tariff_index": "",
+            "base_date": "",
+            "mode": mode,
+            "delivery": "show",
+            "name": "",
+            "reason": "issue 17 in the admin",
+        },
+        follow=True,
+    )
 
 
 def test_the_admin_offers_only_safe_targets_of_the_meters_utility(now):
@@ -189,8 +260,15 @@ def test_the_admin_shows_the_guards_reason_for_a_weak_key_target(client, custodi
 
 
 def _start(custodian, meters, target, mode):
-    return campaign_start(actor=custodian, meter_ids=[m.pk for m in meters], name="c", reason="rotation",
-                          mode=mode, delivery="none", target=target)
+    return campaign_start(
+        actor=custodian,
+        meter_ids=[m.pk for m in meters],
+        name="c",
+        reason="rotation",
+        mode=mode,
+        delivery="none",
+        target=target,
+    )
 
 
 @MODES
@@ -198,10 +276,12 @@ def test_a_campaign_to_an_exhausted_base_date_or_another_utility_or_a_weak_key_i
     meter, groups = _meter_and_targets()
     meters = [meter, make_meter(supply_group=groups["home"], tariff=meter.tariff)]
     weak = _weak_group(meter.tariff.utility, groups["home"].sgc)
-    for target, reason in [(KeyChangeTarget(supply_group=groups["1993"]), "base date 1993"),
-                           (KeyChangeTarget(supply_group=groups["fresh"], base_date=1993), "base date 1993"),
-                           (KeyChangeTarget(supply_group=groups["other"]), "another utility"),
-                           (KeyChangeTarget(supply_group=weak), "weak or semi-weak")]:
+    for target, reason in [
+        (KeyChangeTarget(supply_group=groups["1993"]), "base date 1993"),
+        (KeyChangeTarget(supply_group=groups["fresh"], base_date=1993), "base date 1993"),
+        (KeyChangeTarget(supply_group=groups["other"]), "another utility"),
+        (KeyChangeTarget(supply_group=weak), "weak or semi-weak"),
+    ]:
         with pytest.raises(UnsafeKeyChange, match=reason):
             _start(custodian, meters, target, mode)
     supply_group_set_vending_key(supply_group=groups["fresh"], key=groups["home"].vending_key())
@@ -210,8 +290,9 @@ def test_a_campaign_to_an_exhausted_base_date_or_another_utility_or_a_weak_key_i
     assert not KeyChangeCampaign.objects.exists() and all(_unchanged(m) for m in meters)
 
 
-def test_a_campaign_chunk_fails_its_meters_when_the_target_ran_out_since_it_started(custodian, now,
-                                                                                     django_capture_on_commit_callbacks):
+def test_a_campaign_chunk_fails_its_meters_when_the_target_ran_out_since_it_started(
+    custodian, now, django_capture_on_commit_callbacks
+):
     from backoffice.services.campaigns import campaign_process_chunk
 
     meter, groups = _meter_and_targets()
@@ -232,22 +313,34 @@ def test_meter_vendability_reasons(now):
     Meter.objects.filter(pk=meter.pk).update(supply_group=groups["1993"], base_date=1993)
     assert meter_vendability(meter=meter, now=now).code == vendability.BASE_DATE_EXHAUSTED
     # the demo's legacy meters: on 1993 with the rollover to 2014 pending, so the next vend carries it
-    Meter.objects.filter(pk=meter.pk).update(pending_supply_group=groups["fresh"], pending_key_revision=3,
-                                             pending_base_date=2014)
+    Meter.objects.filter(pk=meter.pk).update(
+        pending_supply_group=groups["fresh"], pending_key_revision=3, pending_base_date=2014
+    )
     assert meter_vendability(meter=meter, now=now).ok
     Meter.objects.filter(pk=meter.pk).update(pending_supply_group=groups["other"])
     assert meter_vendability(meter=meter, now=now).code == vendability.OTHER_UTILITY
-    Meter.objects.filter(pk=meter.pk).update(pending_supply_group=None, pending_key_revision=None,
-                                             pending_base_date=None, supply_group=groups["home"], base_date=2014,
-                                             status=Meter.Status.BLOCKED)
+    Meter.objects.filter(pk=meter.pk).update(
+        pending_supply_group=None,
+        pending_key_revision=None,
+        pending_base_date=None,
+        supply_group=groups["home"],
+        base_date=2014,
+        status=Meter.Status.BLOCKED,
+    )
     assert meter_vendability(meter=meter, now=now).code == vendability.BLOCKED
 
 
-def test_a_purchase_for_a_meter_that_cannot_vend_is_refused_before_any_payment(now,
-                                                                               django_capture_on_commit_callbacks):
+def test_a_purchase_for_a_meter_that_cannot_vend_is_refused_before_any_payment(now, django_capture_on_commit_callbacks):
     meter, groups = _meter_and_targets()
     Meter.objects.filter(pk=meter.pk).update(supply_group=groups["1993"], base_date=1993)
     with django_capture_on_commit_callbacks() as pushes, pytest.raises(MeterNotVendable, match="base date 1993"):
-        purchase_create(channel="sms", meter=meter, payer_phone="+254711000111", wallet="mpesa",
-                        amount=Decimal("50"), idempotency_key="k17", now=now)
+        purchase_create(
+            channel="sms",
+            meter=meter,
+            payer_phone="+254711000111",
+            wallet="mpesa",
+            amount=Decimal("50"),
+            idempotency_key="k17",
+            now=now,
+        )
     assert not pushes and not Purchase.objects.exists() and not Payment.objects.exists()

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 
 def _rollover_setup(dkga="02", ea="07"):
     old_group = make_supply_group(dkga=dkga, ea=ea, base_date=1993, key_revision=1)
-    new_group = make_supply_group(old_group.utility, dkga=dkga, ea=ea, base_date=2014, sgc=old_group.sgc,
-                                  key_revision=2)
+    new_group = make_supply_group(
+        old_group.utility, dkga=dkga, ea=ea, base_date=2014, sgc=old_group.sgc, key_revision=2
+    )
     return old_group, new_group
 
 
@@ -32,8 +33,15 @@ def test_key_change_at_once_moves_a_1993_meter_to_2014_and_the_meter_accepts_it(
     customer = make_customer()
     CustomerMeter.objects.create(customer=customer, meter=meter)
 
-    result = meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=new_group),
-                              mode="now", delivery="sms", reason="TID roll-over 2024", now=now)
+    result = meter_key_change(
+        actor=custodian,
+        meter=meter,
+        target=KeyChangeTarget(supply_group=new_group),
+        mode="now",
+        delivery="sms",
+        reason="TID roll-over 2024",
+        now=now,
+    )
 
     assert [t.subclass for t in result.tokens] == [3, 4, 8, 9][:sections]
     for token in result.tokens:
@@ -52,13 +60,24 @@ def test_key_change_at_once_moves_a_1993_meter_to_2014_and_the_meter_accepts_it(
 def test_precoded_key_change_sets_the_pending_fields_only(custodian, now):
     old_group, new_group = _rollover_setup()
     meter = make_meter(supply_group=old_group, base_date=1993)
-    result = meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=new_group,
-                              tariff_index=7), mode="precode", delivery="sms", reason="roll-over", now=now)
+    result = meter_key_change(
+        actor=custodian,
+        meter=meter,
+        target=KeyChangeTarget(supply_group=new_group, tariff_index=7),
+        mode="precode",
+        delivery="sms",
+        reason="roll-over",
+        now=now,
+    )
     assert result.tokens == []
     meter.refresh_from_db()
     assert meter.supply_group == old_group
-    assert (meter.pending_supply_group, meter.pending_tariff_index, meter.pending_key_revision,
-            meter.pending_base_date) == (new_group, 7, 2, 2014)
+    assert (
+        meter.pending_supply_group,
+        meter.pending_tariff_index,
+        meter.pending_key_revision,
+        meter.pending_base_date,
+    ) == (new_group, 7, 2, 2014)
     assert AuditEvent.objects.filter(action="meter.key_change_precoded", actor=custodian).exists()
 
 
@@ -66,8 +85,14 @@ def test_a_meter_already_at_the_target_is_refused(custodian):
     group = make_supply_group()
     meter = make_meter(supply_group=group)
     with pytest.raises(AlreadyAtTarget):
-        meter_key_change(actor=custodian, meter=meter, target=KeyChangeTarget(supply_group=group), mode="now",
-                         delivery="show", reason="test")
+        meter_key_change(
+            actor=custodian,
+            meter=meter,
+            target=KeyChangeTarget(supply_group=group),
+            mode="now",
+            delivery="show",
+            reason="test",
+        )
 
 
 def test_support_and_operators_cannot_change_keys(support, operator):
@@ -75,24 +100,44 @@ def test_support_and_operators_cannot_change_keys(support, operator):
     meter = make_meter()
     for user in (support, operator):
         with pytest.raises(PermissionDenied):
-            meter_key_change(actor=user, meter=meter, target=KeyChangeTarget(supply_group=new_group), mode="now",
-                             delivery="show", reason="test")
+            meter_key_change(
+                actor=user,
+                meter=meter,
+                target=KeyChangeTarget(supply_group=new_group),
+                mode="now",
+                delivery="show",
+                reason="test",
+            )
         with pytest.raises(PermissionDenied):
-            campaign_start(actor=user, meter_ids=[meter.pk], name="x", reason="test", mode="now", delivery="none",
-                           target=KeyChangeTarget(supply_group=new_group))
+            campaign_start(
+                actor=user,
+                meter_ids=[meter.pk],
+                name="x",
+                reason="test",
+                mode="now",
+                delivery="none",
+                target=KeyChangeTarget(supply_group=new_group),
+            )
 
 
 def _campaign(custodian, meters, new_group, django_capture_on_commit_callbacks, mode="now"):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        campaign = campaign_start(actor=custodian, meter_ids=[m.pk for m in meters], name="roll-over", mode=mode,
-                                  delivery="none", reason="TID roll-over",
-                                  target=KeyChangeTarget(supply_group=new_group))
+        campaign = campaign_start(
+            actor=custodian,
+            meter_ids=[m.pk for m in meters],
+            name="roll-over",
+            mode=mode,
+            delivery="none",
+            reason="TID roll-over",
+            target=KeyChangeTarget(supply_group=new_group),
+        )
     assert len(callbacks) == 1  # the first chunk is enqueued once the campaign is committed
     return campaign
 
 
-def test_campaign_runs_in_chunks_with_progress_and_changes_each_meter_once(custodian, now,
-                                                                           django_capture_on_commit_callbacks):
+def test_campaign_runs_in_chunks_with_progress_and_changes_each_meter_once(
+    custodian, now, django_capture_on_commit_callbacks
+):
     old_group, new_group = _rollover_setup()
     meters = [make_meter(supply_group=old_group, base_date=1993) for _ in range(5)]
     campaign = _campaign(custodian, meters, new_group, django_capture_on_commit_callbacks)
@@ -114,7 +159,8 @@ def test_campaign_runs_in_chunks_with_progress_and_changes_each_meter_once(custo
 
 
 def test_a_crashed_chunk_rolls_back_and_the_resumed_campaign_changes_each_meter_exactly_once(
-        custodian, now, django_capture_on_commit_callbacks, monkeypatch):
+    custodian, now, django_capture_on_commit_callbacks, monkeypatch
+):
     old_group, new_group = _rollover_setup()
     meters = [make_meter(supply_group=old_group, base_date=1993) for _ in range(4)]
     campaign = _campaign(custodian, meters, new_group, django_capture_on_commit_callbacks)
@@ -139,8 +185,7 @@ def test_a_crashed_chunk_rolls_back_and_the_resumed_campaign_changes_each_meter_
     assert set(campaign.items.values_list("status", flat=True)) == {KeyChangeItem.Status.DONE}
 
 
-def test_campaign_skips_meters_already_changed_and_reports_failures(custodian, now,
-                                                                   django_capture_on_commit_callbacks):
+def test_campaign_skips_meters_already_changed_and_reports_failures(custodian, now, django_capture_on_commit_callbacks):
     old_group, new_group = _rollover_setup()
     keyless = make_supply_group(old_group.utility, base_date=1993)
     keyless.vending_key_encrypted = None
@@ -180,10 +225,10 @@ def test_a_meter_appears_once_per_campaign(custodian, django_capture_on_commit_c
 
 @pytest.mark.parametrize(("dkga", "ea"), [("02", "07"), ("04", "11")])
 def test_campaign_tokens_are_accepted_by_the_meter_and_the_next_vend_fits_the_new_key(
-        custodian, now, django_capture_on_commit_callbacks, dkga, ea):
+    custodian, now, django_capture_on_commit_callbacks, dkga, ea
+):
     old_group, new_group = _rollover_setup(dkga, ea)
-    meters = [make_meter(supply_group=old_group, base_date=1993, last_tid=16_000_000, tariff_index=3)
-              for _ in range(3)]
+    meters = [make_meter(supply_group=old_group, base_date=1993, last_tid=16_000_000, tariff_index=3) for _ in range(3)]
     physical = {m.pk: VirtualMeter(meter_config(meter=m)) for m in meters}
     campaign = _campaign(custodian, meters, new_group, django_capture_on_commit_callbacks)
     campaign_process_chunk(campaign_id=campaign.pk, now=now)
@@ -197,29 +242,46 @@ def test_campaign_tokens_are_accepted_by_the_meter_and_the_next_vend_fits_the_ne
         meter.refresh_from_db()
         # What the pipeline would have set applying the same change (vending.services.tokens._issue_locked).
         assert (meter.supply_group, meter.key_revision, meter.tariff_index, meter.base_date, meter.last_tid) == (
-            new_group, 2, 3, 2014, None)
+            new_group,
+            2,
+            3,
+            2014,
+            None,
+        )
         assert not meter.has_pending_key_change
         credit = credit_token(meter_config(meter=meter), units=50, tid=next_tid(now, 2014, meter.last_tid))
         assert physical[meter.pk].enter(credit.digits).units_added == 50
 
 
-def test_a_precoded_campaign_sets_what_the_pipeline_applies_at_the_next_vend(custodian, now,
-                                                                             django_capture_on_commit_callbacks):
+def test_a_precoded_campaign_sets_what_the_pipeline_applies_at_the_next_vend(
+    custodian, now, django_capture_on_commit_callbacks
+):
     old_group, new_group = _rollover_setup()
     meter = make_meter(supply_group=old_group, base_date=1993, tariff_index=4)
     with django_capture_on_commit_callbacks(execute=False):
-        campaign = campaign_start(actor=custodian, meter_ids=[meter.pk], name="pre", reason="roll-over",
-                                  mode="precode", delivery="none",
-                                  target=KeyChangeTarget(supply_group=new_group, tariff_index=9))
+        campaign = campaign_start(
+            actor=custodian,
+            meter_ids=[meter.pk],
+            name="pre",
+            reason="roll-over",
+            mode="precode",
+            delivery="none",
+            target=KeyChangeTarget(supply_group=new_group, tariff_index=9),
+        )
     campaign_process_chunk(campaign_id=campaign.pk, now=now)
     meter.refresh_from_db()
     assert (meter.supply_group, meter.base_date) == (old_group, 1993)
-    assert (meter.pending_supply_group, meter.pending_tariff_index, meter.pending_key_revision,
-            meter.pending_base_date) == (new_group, 9, 2, 2014)
+    assert (
+        meter.pending_supply_group,
+        meter.pending_tariff_index,
+        meter.pending_key_revision,
+        meter.pending_base_date,
+    ) == (new_group, 9, 2, 2014)
     event = AuditEvent.objects.get(action="key_change_campaign.chunk_applied")
     assert event.actor == custodian and event.reason == "roll-over" and event.data["mode"] == "precode"
-    assert event.before["configs"] == [{"sgc": old_group.sgc, "krn": 1, "ti": 4, "base_date": 1993,
-                                        "meter_ids": [meter.pk]}]
+    assert event.before["configs"] == [
+        {"sgc": old_group.sgc, "krn": 1, "ti": 4, "base_date": 1993, "meter_ids": [meter.pk]}
+    ]
     assert event.after["configs"][0]["ti"] == 9 and event.after["configs"][0]["base_date"] == 2014
 
 
@@ -228,21 +290,38 @@ def test_a_large_campaign_runs_parallel_chunk_chains(custodian, django_capture_o
     meters = [make_meter(supply_group=old_group, base_date=1993) for _ in range(5)]
     monkeypatch.setattr(campaigns_module, "CHUNK_SIZE", 2)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        campaign_start(actor=custodian, meter_ids=[m.pk for m in meters], name="big", mode="now", delivery="none",
-                       reason="roll-over", target=KeyChangeTarget(supply_group=new_group))
+        campaign_start(
+            actor=custodian,
+            meter_ids=[m.pk for m in meters],
+            name="big",
+            mode="now",
+            delivery="none",
+            reason="roll-over",
+            target=KeyChangeTarget(supply_group=new_group),
+        )
     assert len(callbacks) == campaigns_module.PARALLEL_CHUNKS == 2
 
 
 def test_campaign_sms_goes_to_saved_customers_and_a_meter_nobody_saved_keeps_its_tokens(
-        custodian, now, django_capture_on_commit_callbacks):
+    custodian, now, django_capture_on_commit_callbacks
+):
     old_group, new_group = _rollover_setup()
-    saved, unsaved = make_meter(supply_group=old_group, base_date=1993), make_meter(supply_group=old_group,
-                                                                                  base_date=1993)
+    saved, unsaved = (
+        make_meter(supply_group=old_group, base_date=1993),
+        make_meter(supply_group=old_group, base_date=1993),
+    )
     customer = make_customer()
     CustomerMeter.objects.create(customer=customer, meter=saved)
     with django_capture_on_commit_callbacks(execute=False):
-        campaign = campaign_start(actor=custodian, meter_ids=[saved.pk, unsaved.pk], name="sms", mode="now",
-                                  delivery="sms", reason="roll-over", target=KeyChangeTarget(supply_group=new_group))
+        campaign = campaign_start(
+            actor=custodian,
+            meter_ids=[saved.pk, unsaved.pk],
+            name="sms",
+            mode="now",
+            delivery="sms",
+            reason="roll-over",
+            target=KeyChangeTarget(supply_group=new_group),
+        )
     assert campaign_process_chunk(campaign_id=campaign.pk, now=now) == 2
     assert SmsMessage.objects.filter(phone=customer.phone).count() == 1  # one pair: "enter A then B"
     assert Token.objects.filter(meter=unsaved, kind=Token.Kind.KEY_CHANGE).count() == 2
@@ -251,8 +330,7 @@ def test_campaign_sms_goes_to_saved_customers_and_a_meter_nobody_saved_keeps_its
 
 def test_a_meter_the_engine_refuses_fails_alone(custodian, now, django_capture_on_commit_callbacks):
     old_group, new_group = _rollover_setup()
-    bad, good = make_meter(supply_group=old_group, base_date=1993), make_meter(supply_group=old_group,
-                                                                              base_date=1993)
+    bad, good = make_meter(supply_group=old_group, base_date=1993), make_meter(supply_group=old_group, base_date=1993)
     Meter.objects.filter(pk=bad.pk).update(pan="600727" + "0" * 12)  # a PAN with a wrong check digit
     campaign = _campaign(custodian, [bad, good], new_group, django_capture_on_commit_callbacks)
     campaign_process_chunk(campaign_id=campaign.pk, now=now)

@@ -62,8 +62,9 @@ def test_the_admin_search_boxes_accept_the_same_forms(client, kenyan, typed):
 
 
 def _token(meter):
-    return Token.objects.create(meter=meter, kind="credit", token_class=0, subclass=0, tid=9, units=Decimal("5"),
-                                digits="55554444333322221111")
+    return Token.objects.create(
+        meter=meter, kind="credit", token_class=0, subclass=0, tid=9, units=Decimal("5"), digits="55554444333322221111"
+    )
 
 
 @pytest.mark.parametrize("typed", ["5555", "555544443333", "55554444333322221111", "5555 4444 3333 2222 1111"])

@@ -23,16 +23,21 @@ def _statement():
     paid = make_purchase(meter, amount="1500", state="delivered")
     make_payment(paid, provider="daraja", reference="ws_CO_1")
     Payment.objects.filter(purchase=paid).update(state="confirmed", receipt="SFX1", amount_confirmed=Decimal("1500"))
-    return mpesa_statement([("SFX1", "2026-01-15 10:05:00", "1,500.00", paid.reference),
-                            ("SFX9", "2026-01-15 10:06:00", "2,200.00", "NOSUCHREF")])
+    return mpesa_statement(
+        [
+            ("SFX1", "2026-01-15 10:05:00", "1,500.00", paid.reference),
+            ("SFX9", "2026-01-15 10:06:00", "2,200.00", "NOSUCHREF"),
+        ]
+    )
 
 
 def test_the_same_statement_twice_is_refused(finance):
     text = _statement()
     statement_upload(actor=finance, source="mpesa", text=text, file_name="jan15.csv")
     with pytest.raises(BadStatement, match=r"uploaded before: the same file was uploaded as jan15\.csv"):
-        statement_upload(actor=finance, source="mpesa", text=text.replace("\n", "\r\n") + "\n\n",
-                         file_name="jan15 (1).csv")
+        statement_upload(
+            actor=finance, source="mpesa", text=text.replace("\n", "\r\n") + "\n\n", file_name="jan15 (1).csv"
+        )
     # The same lines under another title row are the same statement too.
     with pytest.raises(BadStatement, match=r"every line of it is already in statement jan15\.csv"):
         statement_upload(actor=finance, source="mpesa", text="Re-exported\n" + text, file_name="copy.csv")
@@ -58,7 +63,7 @@ def test_mismatches_show_local_time_and_the_currency(client, finance):
     line.save()
     client.login(username=finance.username, password=PASSWORD)
     page = client.get(reverse("admin:backoffice_reconciliationstatement_change", args=[statement.pk])).content.decode()
-    table = page[page.index('id="mismatches"'):]
+    table = page[page.index('id="mismatches"') :]
     assert "<th>currency</th>" in table and "<td>KES</td>" in table
     assert "2026-01-15 10:06" in table and "07:06" not in table  # Nairobi time, not UTC
     assert "2,200.00" in table

@@ -22,15 +22,24 @@ def _under_review(amount="100"):
 
 def _act(client, user, purchase, action, **fields):
     client.login(username=user.username, password=PASSWORD)
-    return client.post(reverse("admin:vending_purchase_changelist"),
-                       {"action": action, "_selected_action": [purchase.pk], "apply": "1", **fields}, follow=True)
+    return client.post(
+        reverse("admin:vending_purchase_changelist"),
+        {"action": action, "_selected_action": [purchase.pk], "apply": "1", **fields},
+        follow=True,
+    )
 
 
 def test_confirm_paid_and_vend_makes_the_token(client, operator, eager, django_capture_on_commit_callbacks):
     purchase = _under_review()
     with django_capture_on_commit_callbacks(execute=True):
-        page = _act(client, operator, purchase, "confirm_paid_and_vend", receipt="SBX99887766",
-                    reason="seen on the sandbox statement").content.decode()
+        page = _act(
+            client,
+            operator,
+            purchase,
+            "confirm_paid_and_vend",
+            receipt="SBX99887766",
+            reason="seen on the sandbox statement",
+        ).content.decode()
     assert "paid; the token is being made" in page
     purchase.refresh_from_db()
     payment = Payment.objects.get(purchase=purchase)
@@ -42,8 +51,14 @@ def test_confirm_paid_and_vend_makes_the_token(client, operator, eager, django_c
 def test_a_manual_refund_with_a_receipt_completes(client, operator, django_capture_on_commit_callbacks):
     purchase = _under_review()
     with django_capture_on_commit_callbacks(execute=True):
-        _act(client, operator, purchase, "record_manual_refund", receipt="SKR1234567",
-             reason="paid back from the wallet portal")
+        _act(
+            client,
+            operator,
+            purchase,
+            "record_manual_refund",
+            receipt="SKR1234567",
+            reason="paid back from the wallet portal",
+        )
     purchase.refresh_from_db()
     assert purchase.state == "refunded"
     refund = Refund.objects.get(purchase=purchase)
@@ -52,8 +67,9 @@ def test_a_manual_refund_with_a_receipt_completes(client, operator, django_captu
 
 def test_a_large_manual_refund_waits_for_approval(client, operator):
     purchase = _under_review(amount="9000")
-    page = _act(client, operator, purchase, "record_manual_refund", receipt="SKR1234567",
-                reason="paid back").content.decode()
+    page = _act(
+        client, operator, purchase, "record_manual_refund", receipt="SKR1234567", reason="paid back"
+    ).content.decode()
     assert "above the threshold" in page
     assert Purchase.objects.get(pk=purchase.pk).state == "needs_review" and not Refund.objects.exists()
 

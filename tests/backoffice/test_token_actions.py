@@ -18,8 +18,16 @@ pytestmark = pytest.mark.django_db
 
 def _vended_purchase():
     purchase = make_purchase(state="vended", quote={"units": 250})
-    Token.objects.create(purchase=purchase, meter=purchase.meter, kind=Token.Kind.CREDIT, token_class=0, subclass=0,
-                         tid=1000, units=Decimal("25.0"), digits="12345678901234567890")
+    Token.objects.create(
+        purchase=purchase,
+        meter=purchase.meter,
+        kind=Token.Kind.CREDIT,
+        token_class=0,
+        subclass=0,
+        tid=1000,
+        units=Decimal("25.0"),
+        digits="12345678901234567890",
+    )
     return purchase
 
 
@@ -58,18 +66,23 @@ def test_reprint_returns_the_tokens_and_is_audited(support):
     assert AuditEvent.objects.filter(action="purchase.tokens_reprinted", actor=support).count() == 1
 
 
-@pytest.mark.parametrize(("kind", "subclass", "field", "value"), [
-    ("clear_tamper", 5, "pad", 0),
-    ("clear_credit", 1, "register", 0),
-    ("set_power_limit", 0, "watts", 5000),
-])
-def test_engineering_token_decodes_under_the_meter_key_and_goes_to_the_customer(operator, now, kind, subclass,
-                                                                                   field, value):
+@pytest.mark.parametrize(
+    ("kind", "subclass", "field", "value"),
+    [
+        ("clear_tamper", 5, "pad", 0),
+        ("clear_credit", 1, "register", 0),
+        ("set_power_limit", 0, "watts", 5000),
+    ],
+)
+def test_engineering_token_decodes_under_the_meter_key_and_goes_to_the_customer(
+    operator, now, kind, subclass, field, value
+):
     meter = make_meter()
     customer = make_customer(language="sw")
     CustomerMeter.objects.create(customer=customer, meter=meter)
-    issued = engineering_token_issue(actor=operator, meter=meter, kind=kind, watts=5000, reason="site visit",
-                                     delivery="sms", now=now)
+    issued = engineering_token_issue(
+        actor=operator, meter=meter, kind=kind, watts=5000, reason="site visit", delivery="sms", now=now
+    )
     decoded = decode_token(issued.token.digits, meter_config(meter=meter))
     assert (decoded.token_class, decoded.subclass, decoded.tid) == (2, subclass, issued.token.tid)
     assert decoded.fields[field] == value
@@ -84,10 +97,12 @@ def test_engineering_token_decodes_under_the_meter_key_and_goes_to_the_customer(
 
 def test_two_tokens_in_one_minute_take_successive_tids(operator, now):
     meter = make_meter()
-    first = engineering_token_issue(actor=operator, meter=meter, kind="clear_tamper", reason="visit", delivery="show",
-                                    now=now)
-    second = free_token_issue(actor=operator, meter=meter, kwh=Decimal("2.5"), reason="goodwill", delivery="show",
-                              now=now)
+    first = engineering_token_issue(
+        actor=operator, meter=meter, kind="clear_tamper", reason="visit", delivery="show", now=now
+    )
+    second = free_token_issue(
+        actor=operator, meter=meter, kwh=Decimal("2.5"), reason="goodwill", delivery="show", now=now
+    )
     assert second.token.tid == first.token.tid + 1
     decoded = decode_token(second.token.digits, meter_config(meter=meter))
     assert decoded.units == 25 and second.token.units == Decimal("2.5")
@@ -106,8 +121,9 @@ def test_sms_delivery_without_customers_is_refused(operator, now):
     from backoffice.services.delivery import NoCustomerToNotify
 
     with pytest.raises(NoCustomerToNotify):
-        engineering_token_issue(actor=operator, meter=make_meter(), kind="clear_tamper", reason="visit",
-                                delivery="sms", now=now)
+        engineering_token_issue(
+            actor=operator, meter=make_meter(), kind="clear_tamper", reason="visit", delivery="sms", now=now
+        )
 
 
 def test_staff_messages_fit_one_sms_in_every_language():

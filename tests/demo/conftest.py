@@ -21,7 +21,7 @@ def demo_data(db):
 @pytest.fixture(autouse=True)
 def wallet_registry_cleared(settings):
     """No simulator page is open before or after a test (other tests' pushes must stay automatic), and no
-half-finished USSD session is waiting for the demo phones in the shared cache."""
+    half-finished USSD session is waiting for the demo phones in the shared cache."""
     settings.USSD_DIALS_PER_HOUR = 10_000  # the shared cache outlives a test; the demo phone dials often
 
     def clear() -> None:

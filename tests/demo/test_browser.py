@@ -22,8 +22,16 @@ from tests.pipeline.worker import Broker, Worker
 from vending.models import Purchase, Token
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # The README's screenshot; retaken only when asked (KORONTO_SCREENSHOT=1), so a test run leaves the tree as it was.
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "simulator.png"
 TOKEN_RE = re.compile(r"(?<!\d)(\d{4}[ -]?){4}\d{4}(?!\d)")
@@ -53,8 +61,12 @@ def worker(demo_data, live_server, settings, tmp_path):
         settings.CACHES = {"default": {**django_settings.CACHES["default"], "LOCATION": broker.redis_url}}
     settings.PURCHASE_PUSH_COUNTDOWN_SECONDS = 0.5
     settings.USSD_DIALS_PER_HOUR = 10_000
-    env = {**broker.env(), "PURCHASE_PUSH_COUNTDOWN_SECONDS": "0.5", "SANDBOX_APPROVE_DELAY_SECONDS": "0.5",
-           "DEMO_MODE": "1"}
+    env = {
+        **broker.env(),
+        "PURCHASE_PUSH_COUNTDOWN_SECONDS": "0.5",
+        "SANDBOX_APPROVE_DELAY_SECONDS": "0.5",
+        "DEMO_MODE": "1",
+    }
     process = Worker(env, tmp_path / "worker.log")
     yield process
     process.kill()
@@ -70,8 +82,12 @@ def page(chromium_path, tmp_path, monkeypatch):
 
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=chromium_path, args=ARGS, headless=True,
-            viewport={"width": 1280, "height": 860})
+            str(tmp_path / "profile"),
+            executable_path=chromium_path,
+            args=ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 860},
+        )
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page

@@ -18,8 +18,14 @@ CALLBACKS = (SimulatedCallback(2.0, b'{"outcome": "approved"}'),)
 @pytest.fixture
 def payment():
     # No on-commit capture: the push is never run, so the payment stays as created.
-    purchase = purchase_create(channel="ussd", meter=Meter.objects.get(drn=DEMO_DRN), payer_phone=DEMO_PHONE,
-                               wallet="mpesa", amount=Decimal("200"), idempotency_key="hold-1")
+    purchase = purchase_create(
+        channel="ussd",
+        meter=Meter.objects.get(drn=DEMO_DRN),
+        payer_phone=DEMO_PHONE,
+        wallet="mpesa",
+        amount=Decimal("200"),
+        idempotency_key="hold-1",
+    )
     return purchase.payment
 
 

@@ -32,8 +32,14 @@ def test_ussd_purchase_in_the_terminal_shows_each_screen_then_the_token_sms():
     token = purchase.tokens.get(kind=Token.Kind.CREDIT)
     assert purchase.state == PurchaseState.DELIVERED and purchase.channel == "ussd"
     assert purchase.meter.drn == DEMO_DRN
-    screens = ["| Koronto electricity", "| Buy: pick a meter", "| 1. Home 04123456784",
-               "Enter amount, KES 20 to", "| 1. Confirm", "| Approve the M-Pesa prompt"]
+    screens = [
+        "| Koronto electricity",
+        "| Buy: pick a meter",
+        "| 1. Home 04123456784",
+        "Enter amount, KES 20 to",
+        "| 1. Confirm",
+        "| Approve the M-Pesa prompt",
+    ]
     positions = [output.index(text) for text in screens]
     assert positions == sorted(positions)
     assert "--- New SMS (1) ---" in output and f"  Token {token.grouped}" in output
@@ -74,12 +80,22 @@ def test_the_terminal_phone_refuses_a_bad_number():
 def test_a_somali_phone_dials_through_the_json_gateway():
     # An operator's JSON USSD gateway (docs/GATEWAYS.md), as a Hormuud phone meets it: Somali screens, EVC Plus.
     out = StringIO()
-    call_command("phone", "+252611000111", "--gateway", "json", stdin=StringIO("\n1\n1\n10\n1\n1\nq\n"),
-                 sleep=no_waiting, stdout=out)
+    call_command(
+        "phone",
+        "+252611000111",
+        "--gateway",
+        "json",
+        stdin=StringIO("\n1\n1\n10\n1\n1\nq\n"),
+        sleep=no_waiting,
+        stdout=out,
+    )
     output = out.getvalue()
     purchase = Purchase.objects.get(payer_phone="+252611000111")
     token = purchase.tokens.get(kind=Token.Kind.CREDIT)
     assert (purchase.state, purchase.wallet, purchase.meter.drn) == (
-        PurchaseState.DELIVERED, "evcplus", "0100000000016")
+        PurchaseState.DELIVERED,
+        "evcplus",
+        "0100000000016",
+    )
     assert "| Iibso: dooro mitir" in output and "| 1. EVC Plus" in output
     assert f"Token {token.grouped}" in output

@@ -16,11 +16,19 @@ from vending.states import PaymentState, PurchaseState, SmsState
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data", "eager")]
 
 
-def _buy(capture, *, phone: str = DEMO_PHONE, drn: str = DEMO_DRN, amount: str = "500", key: str = "k1",
-         language: str = "en") -> Purchase:
+def _buy(
+    capture, *, phone: str = DEMO_PHONE, drn: str = DEMO_DRN, amount: str = "500", key: str = "k1", language: str = "en"
+) -> Purchase:
     with capture(execute=True):
-        purchase = purchase_create(channel="ussd", meter=Meter.objects.get(drn=drn), payer_phone=phone,
-                                   wallet="mpesa", amount=Decimal(amount), idempotency_key=key, language=language)
+        purchase = purchase_create(
+            channel="ussd",
+            meter=Meter.objects.get(drn=drn),
+            payer_phone=phone,
+            wallet="mpesa",
+            amount=Decimal(amount),
+            idempotency_key=key,
+            language=language,
+        )
     purchase.refresh_from_db()
     return purchase
 
@@ -31,18 +39,28 @@ def _post(client, url: str, data: dict):
 
 def _approve(client, capture, purchase: Purchase, pin: str = interactive.DEMO_PIN):
     with capture(execute=True):
-        response = _post(client, reverse("demo-wallet-approve", args=[purchase.reference]),
-                         {"phone": purchase.payer_phone, "pin": pin})
+        response = _post(
+            client,
+            reverse("demo-wallet-approve", args=[purchase.reference]),
+            {"phone": purchase.payer_phone, "pin": pin},
+        )
     purchase.refresh_from_db()
     return response
 
 
 def test_every_simulator_url_is_404_when_demo_mode_is_off(client, settings):
     settings.DEMO_MODE = False
-    gets = [reverse("demo-simulator"), reverse("demo-inbox") + "?phone=%2B254711000111",
-            reverse("demo-wallet") + "?phone=%2B254711000111", reverse("demo-meter", args=[DEMO_DRN])]
-    posts = [reverse("demo-wallet-approve", args=["ABC"]), reverse("demo-wallet-decline", args=["ABC"]),
-             reverse("demo-meter-token", args=[DEMO_DRN])]
+    gets = [
+        reverse("demo-simulator"),
+        reverse("demo-inbox") + "?phone=%2B254711000111",
+        reverse("demo-wallet") + "?phone=%2B254711000111",
+        reverse("demo-meter", args=[DEMO_DRN]),
+    ]
+    posts = [
+        reverse("demo-wallet-approve", args=["ABC"]),
+        reverse("demo-wallet-decline", args=["ABC"]),
+        reverse("demo-meter-token", args=[DEMO_DRN]),
+    ]
     assert [client.get(url).status_code for url in gets] == [404] * len(gets)
     assert [_post(client, url, {}).status_code for url in posts] == [404] * len(posts)
     assert not interactive.wallet_is_interactive(phone=DEMO_PHONE)
@@ -99,9 +117,17 @@ def test_open_page_holds_the_push_as_a_pin_prompt(client, django_capture_on_comm
     assert not ProviderCallback.objects.exists()
     [prompt] = client.get(reverse("demo-wallet"), {"phone": DEMO_PHONE}).json()["prompts"]
     texts = prompt.pop("texts")
-    assert prompt == {"id": purchase.reference, "wallet": "mpesa", "wallet_name": "M-PESA", "amount": "500.00",
-                      "currency": "KES", "merchant": "Nairobi Demo Power", "reference": purchase.reference,
-                      "pin_length": 4, "language": "en"}
+    assert prompt == {
+        "id": purchase.reference,
+        "wallet": "mpesa",
+        "wallet_name": "M-PESA",
+        "amount": "500.00",
+        "currency": "KES",
+        "merchant": "Nairobi Demo Power",
+        "reference": purchase.reference,
+        "pin_length": 4,
+        "language": "en",
+    }
     assert texts["ask"] == f"M-PESA\nPay KES 500.00 to Nairobi Demo Power?\nRef {purchase.reference}\nEnter PIN:"
     assert client.get(reverse("demo-wallet"), {"phone": "+254722000222"}).json()["prompts"] == []
 
@@ -193,10 +219,13 @@ def test_meter_panel_refuses_an_empty_token_and_an_unknown_meter(client):
     assert _post(client, reverse("demo-meter-token", args=["00000000000"]), {"token": "1" * 20}).status_code == 404
 
 
-@pytest.mark.parametrize(("language", "ask", "hint"), [
-    ("so", "Ma u bixinaysaa KES 500.00 Nairobi Demo Power?", "Geli PIN-kaaga 4-ta tiro ah"),
-    ("sw", "Lipa KES 500.00 kwa Nairobi Demo Power?", "Weka PIN yako ya tarakimu 4"),
-])
+@pytest.mark.parametrize(
+    ("language", "ask", "hint"),
+    [
+        ("so", "Ma u bixinaysaa KES 500.00 Nairobi Demo Power?", "Geli PIN-kaaga 4-ta tiro ah"),
+        ("sw", "Lipa KES 500.00 kwa Nairobi Demo Power?", "Weka PIN yako ya tarakimu 4"),
+    ],
+)
 def test_the_pin_prompt_speaks_the_payers_language(client, django_capture_on_commit_callbacks, language, ask, hint):
     client.get(reverse("demo-wallet"), {"phone": DEMO_PHONE})
     _buy(django_capture_on_commit_callbacks, language=language)

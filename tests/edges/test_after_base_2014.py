@@ -24,8 +24,15 @@ def _meter(base_date: int) -> Meter:
 
 
 def _buy(meter: Meter, now: datetime, key: str) -> Purchase:
-    return purchase_create(channel="ussd", meter=meter, payer_phone="+254711000111", wallet="mpesa",
-                           amount=Decimal("100"), idempotency_key=key, now=now)
+    return purchase_create(
+        channel="ussd",
+        meter=meter,
+        payer_phone="+254711000111",
+        wallet="mpesa",
+        amount=Decimal("100"),
+        idempotency_key=key,
+        now=now,
+    )
 
 
 def test_a_base_2014_meter_is_refused_after_its_last_tid_with_no_purchase_made():

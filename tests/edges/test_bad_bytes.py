@@ -18,22 +18,42 @@ from vending.webhookbody import escaped
 
 pytestmark = pytest.mark.django_db
 
-DARAJA_OK = {"Body": {"stkCallback": {"MerchantRequestID": "m-1", "CheckoutRequestID": "ws_CO_1", "ResultCode": 0,
-                                      "ResultDesc": "ok", "CallbackMetadata": {"Item": [
-                                          {"Name": "Amount", "Value": 100}, {"Name": "MpesaReceiptNumber",
-                                                                            "Value": "QK1"}]}}}}
+DARAJA_OK = {
+    "Body": {
+        "stkCallback": {
+            "MerchantRequestID": "m-1",
+            "CheckoutRequestID": "ws_CO_1",
+            "ResultCode": 0,
+            "ResultDesc": "ok",
+            "CallbackMetadata": {
+                "Item": [{"Name": "Amount", "Value": 100}, {"Name": "MpesaReceiptNumber", "Value": "QK1"}]
+            },
+        }
+    }
+}
 FORMS = {
     "ussd": "sessionId=ATUid_1&phoneNumber=%2B254711000001&serviceCode=%2A384%2A44135%23&networkCode=63902&text=1",
     "sms": "from=%2B254711000001&to=44135&text=HELP&id=ATXid_1&date=2026-11-24",
     "delivery": "id=ATXid_9&status=Success&phoneNumber=%2B254711000001&networkCode=63902&retryCount=0",
 }
-CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain; charset=utf-16",
-                 "multipart/form-data; boundary=xyz", "multipart/form-data", "application/octet-stream", ""]
+CONTENT_TYPES = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "text/plain; charset=utf-16",
+    "multipart/form-data; boundary=xyz",
+    "multipart/form-data",
+    "application/octet-stream",
+    "",
+]
 
 
 def _paths(secret: str) -> dict[str, str]:
-    return {"daraja": f"/hooks/daraja/{secret}/", "ussd": f"/hooks/at/ussd/{secret}/",
-            "sms": f"/hooks/at/sms/{secret}/", "delivery": f"/hooks/at/delivery/{secret}/"}
+    return {
+        "daraja": f"/hooks/daraja/{secret}/",
+        "ussd": f"/hooks/at/ussd/{secret}/",
+        "sms": f"/hooks/at/sms/{secret}/",
+        "delivery": f"/hooks/at/delivery/{secret}/",
+    }
 
 
 def _valid(hook: str) -> bytes:
@@ -43,8 +63,22 @@ def _valid(hook: str) -> bytes:
 @st.composite
 def bad_bodies(draw, hook: str) -> bytes:
     valid = _valid(hook)
-    kind = draw(st.sampled_from(["nul", "escaped_nul", "escaped_surrogate", "percent_nul", "utf16", "invalid_utf8",
-                                 "truncated", "garbage", "oversize", "odd_values"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "nul",
+                "escaped_nul",
+                "escaped_surrogate",
+                "percent_nul",
+                "utf16",
+                "invalid_utf8",
+                "truncated",
+                "garbage",
+                "oversize",
+                "odd_values",
+            ]
+        )
+    )
     if kind == "nul":
         at = draw(st.integers(0, len(valid)))
         return valid[:at] + b"\x00" * draw(st.integers(1, 3)) + valid[at:]
@@ -79,8 +113,9 @@ def bad_bodies(draw, hook: str) -> bytes:
 
 
 @pytest.mark.parametrize("hook", ["daraja", "ussd", "sms", "delivery"])
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-          deadline=None)
+@settings(
+    max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
 @given(data=st.data())
 def test_no_bad_body_gets_a_5xx(hook, data, client, eager, django_capture_on_commit_callbacks):
     from django.conf import settings as django_settings
@@ -89,8 +124,7 @@ def test_no_bad_body_gets_a_5xx(hook, data, client, eager, django_capture_on_com
     content_type = data.draw(st.sampled_from(CONTENT_TYPES), label="content_type")
     # Whatever the edge lets through runs its task at once (eager): that must not fail either.
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.generic("POST", _paths(django_settings.WEBHOOK_SECRET)[hook], body,
-                                  content_type=content_type)
+        response = client.generic("POST", _paths(django_settings.WEBHOOK_SECRET)[hook], body, content_type=content_type)
     assert response.status_code in (200, 400), (response.status_code, body[:80])
 
 
@@ -117,27 +151,55 @@ def test_a_poison_checkout_request_id_is_flagged_once_and_never_queued(client, d
     assert row.flag_reason == "unreadable: NUL (\\u0000) in a JSON string"
 
 
-@pytest.mark.parametrize(("hook", "body", "content_type", "status", "problem"), [
-    ("daraja", b'{"Body": \x00}', "application/json", 200, "NUL byte in the body"),
-    ("daraja", json.dumps(DARAJA_OK).encode("utf-16"), "application/json", 200, "NUL byte in the body"),
-    ("daraja", "{\"é\": 1}".encode("latin-1"), "application/json", 200, "body is not UTF-8"),
-    ("daraja", json.dumps(DARAJA_OK).encode()[:40], "application/json", 200, "body is not JSON"),
-    ("daraja", json.dumps(DARAJA_OK).replace("ws_CO_1", "ws_CO_\\ud800").encode(), "application/json", 200,
-     "unpaired surrogate (\\ud800-\\udfff) in a JSON string"),
-    ("delivery", FORMS["delivery"].encode() + b"\xff", "application/x-www-form-urlencoded", 200,
-     "body is not UTF-8"),
-    ("delivery", FORMS["delivery"].replace("ATXid_9", "ATXid_%00").encode(), "application/x-www-form-urlencoded",
-     200, "NUL (%00) in a form field"),
-    # JSON is a delivery report's format for some gateways (Hormuud); plain text is nobody's.
-    ("delivery", b"id=ATXid_9", "text/plain", 200, "content type 'text/plain' is not a form or JSON"),
-    ("delivery", b'{"id": "ATXid_\\u0000"}', "application/json", 200, "NUL (\\u0000) in a JSON string"),
-    ("ussd", FORMS["ussd"].replace("text=1", "text=1%00").encode(), "application/x-www-form-urlencoded", 200,
-     "NUL in a field"),
-    ("sms", FORMS["sms"].encode("utf-16-le"), "application/x-www-form-urlencoded", 400, "NUL byte in the body"),
-    ("sms", b"text=%FF%FE&from=%2B254711000001", "application/x-www-form-urlencoded", 400,
-     "a form value is not UTF-8"),
-    ("sms", b"--xyz\r\nbroken", "multipart/form-data; boundary=xyz", 400, None),
-])
+@pytest.mark.parametrize(
+    ("hook", "body", "content_type", "status", "problem"),
+    [
+        ("daraja", b'{"Body": \x00}', "application/json", 200, "NUL byte in the body"),
+        ("daraja", json.dumps(DARAJA_OK).encode("utf-16"), "application/json", 200, "NUL byte in the body"),
+        ("daraja", '{"é": 1}'.encode("latin-1"), "application/json", 200, "body is not UTF-8"),
+        ("daraja", json.dumps(DARAJA_OK).encode()[:40], "application/json", 200, "body is not JSON"),
+        (
+            "daraja",
+            json.dumps(DARAJA_OK).replace("ws_CO_1", "ws_CO_\\ud800").encode(),
+            "application/json",
+            200,
+            "unpaired surrogate (\\ud800-\\udfff) in a JSON string",
+        ),
+        (
+            "delivery",
+            FORMS["delivery"].encode() + b"\xff",
+            "application/x-www-form-urlencoded",
+            200,
+            "body is not UTF-8",
+        ),
+        (
+            "delivery",
+            FORMS["delivery"].replace("ATXid_9", "ATXid_%00").encode(),
+            "application/x-www-form-urlencoded",
+            200,
+            "NUL (%00) in a form field",
+        ),
+        # JSON is a delivery report's format for some gateways (Hormuud); plain text is nobody's.
+        ("delivery", b"id=ATXid_9", "text/plain", 200, "content type 'text/plain' is not a form or JSON"),
+        ("delivery", b'{"id": "ATXid_\\u0000"}', "application/json", 200, "NUL (\\u0000) in a JSON string"),
+        (
+            "ussd",
+            FORMS["ussd"].replace("text=1", "text=1%00").encode(),
+            "application/x-www-form-urlencoded",
+            200,
+            "NUL in a field",
+        ),
+        ("sms", FORMS["sms"].encode("utf-16-le"), "application/x-www-form-urlencoded", 400, "NUL byte in the body"),
+        (
+            "sms",
+            b"text=%FF%FE&from=%2B254711000001",
+            "application/x-www-form-urlencoded",
+            400,
+            "a form value is not UTF-8",
+        ),
+        ("sms", b"--xyz\r\nbroken", "multipart/form-data; boundary=xyz", 400, None),
+    ],
+)
 def test_an_unreadable_body_is_kept_escaped_in_a_flagged_row(client, hook, body, content_type, status, problem):
     response = _post(client, hook, body, content_type)
     assert response.status_code == status
@@ -179,8 +241,9 @@ def test_a_poison_row_stored_before_the_webhook_checked_is_flagged_by_the_parser
 
     settings.DARAJA_CONSUMER_KEY, settings.DARAJA_CONSUMER_SECRET = "k", "s"
     settings.DARAJA_SHORTCODE, settings.DARAJA_PASSKEY = "174379", "p"
-    body = json.dumps(DARAJA_OK).replace("ws_CO_1", checkout_id.encode("unicode_escape").decode().replace(
-        "\\x00", "\\u0000"))
+    body = json.dumps(DARAJA_OK).replace(
+        "ws_CO_1", checkout_id.encode("unicode_escape").decode().replace("\\x00", "\\u0000")
+    )
     row = ProviderCallback.objects.create(provider="daraja", kind="stk_callback", dedupe_key="legacy", body=body)
     callback_process(callback_id=row.pk)
     row.refresh_from_db()

@@ -54,7 +54,10 @@ def test_healthz_follows_a_real_worker_and_turns_503_after_it_is_killed(live_ser
             time.sleep(0.1)
         assert body["checks"]["workers"].startswith("down")
         assert {k: v for k, v in body["checks"].items() if k != "workers"} == {
-            "database": "ok", "cache": "ok", "broker": "ok"}
+            "database": "ok",
+            "cache": "ok",
+            "broker": "ok",
+        }
         assert WorkerHeartbeat.objects.count() == 1  # SIGKILL: no clean stop removed the row
     finally:
         worker.kill()

@@ -35,12 +35,21 @@ PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 _TOKEN = re.compile(r"(?<!\d)\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}(?!\d)")
 
 HOOKS = {
-    "daraja": ("/hooks/daraja/{}/", b'{"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_x", "ResultCode": 1032}}}',
-               "application/json"),
-    "ussd": ("/hooks/at/ussd/{}/", b"sessionId=s1&phoneNumber=%2B254711000111&serviceCode=%2A384%2A44135%23&text=",
-             "application/x-www-form-urlencoded"),
-    "sms": ("/hooks/at/sms/{}/", b"from=%2B254711000111&to=44135&text=HELP&id=ATXid_log",
-            "application/x-www-form-urlencoded"),
+    "daraja": (
+        "/hooks/daraja/{}/",
+        b'{"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_x", "ResultCode": 1032}}}',
+        "application/json",
+    ),
+    "ussd": (
+        "/hooks/at/ussd/{}/",
+        b"sessionId=s1&phoneNumber=%2B254711000111&serviceCode=%2A384%2A44135%23&text=",
+        "application/x-www-form-urlencoded",
+    ),
+    "sms": (
+        "/hooks/at/sms/{}/",
+        b"from=%2B254711000111&to=44135&text=HELP&id=ATXid_log",
+        "application/x-www-form-urlencoded",
+    ),
     "delivery": ("/hooks/at/delivery/{}/", b"id=nope&status=Failed", "application/x-www-form-urlencoded"),
 }
 
@@ -55,8 +64,11 @@ def secrets(settings):
 def captured():
     """What the configured (masked) handlers of the root logger write, instead of stderr."""
     buffer = io.StringIO()
-    handlers = [h for h in logging.getLogger().handlers
-                if isinstance(h, logging.StreamHandler) and any(isinstance(f, MaskSecretsFilter) for f in h.filters)]
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and any(isinstance(f, MaskSecretsFilter) for f in h.filters)
+    ]
     assert handlers, "the LOGGING console handler is not installed"
     saved = [h.setStream(buffer) for h in handlers]
     yield buffer
@@ -83,14 +95,20 @@ def _drive_every_webhook(client: Client) -> list[int]:
 
 def test_every_handler_in_the_logging_tree_masks():
     loggers = [logging.getLogger()] + [logging.getLogger(name) for name in logging.Logger.manager.loggerDict]
-    unmasked = [(lg.name, h) for lg in loggers for h in lg.handlers
-                if "pytest" not in type(h).__module__ and not isinstance(h, logging.NullHandler)
-                and not any(isinstance(f, MaskSecretsFilter) for f in h.filters)]
+    unmasked = [
+        (lg.name, h)
+        for lg in loggers
+        for h in lg.handlers
+        if "pytest" not in type(h).__module__
+        and not isinstance(h, logging.NullHandler)
+        and not any(isinstance(f, MaskSecretsFilter) for f in h.filters)
+    ]
     assert unmasked == []
 
 
-def test_webhook_error_paths_and_a_purchase_log_no_secret(secrets, captured, monkeypatch, eager,
-                                                          django_capture_on_commit_callbacks):
+def test_webhook_error_paths_and_a_purchase_log_no_secret(
+    secrets, captured, monkeypatch, eager, django_capture_on_commit_callbacks
+):
     secrets.DARAJA_PASSKEY = PASSKEY
     group = make_supply_group(make_utility("KE", "KES"))
     meter = make_meter(supply_group=group, tariff=make_flat_tariff(group.utility, price="20"))
@@ -130,8 +148,9 @@ def test_celery_worker_handlers_get_the_filter():
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        after_setup_logger.send(sender=None, logger=logger, loglevel=logging.INFO, logfile=None, format="",
-                                colorize=False)
+        after_setup_logger.send(
+            sender=None, logger=logger, loglevel=logging.INFO, logfile=None, format="", colorize=False
+        )
         logger.error("Task failed for /hooks/at/delivery/%s/ token 12345678901234567890", SECRET)
     finally:
         logger.removeHandler(handler)
@@ -155,14 +174,28 @@ def test_gunicorn_access_and_error_logs_with_the_shipped_config_mask_the_secret(
     broker = Broker()
     port = _free_port()
     access, errors = tmp_path / "access.log", tmp_path / "error.log"
-    env = {**os.environ, **broker.env(), "DATABASE_URL": test_database_url(), "WEBHOOK_SECRET": SECRET,
-           "WEBHOOK_SECRET_PREVIOUS": PREVIOUS, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1",
-           "GUNICORN_ACCESS_LOG": str(access), "GUNICORN_ERROR_LOG": str(errors), "LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        **broker.env(),
+        "DATABASE_URL": test_database_url(),
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_SECRET_PREVIOUS": PREVIOUS,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_ACCESS_LOG": str(access),
+        "GUNICORN_ERROR_LOG": str(errors),
+        "LOG_LEVEL": "INFO",
+    }
     if "REDIS_URL" not in broker.env():
         env.pop("REDIS_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     statuses = []
     try:
         base = f"http://127.0.0.1:{port}"
@@ -176,9 +209,11 @@ def test_gunicorn_access_and_error_logs_with_the_shipped_config_mask_the_secret(
         for path, body, content_type in HOOKS.values():
             for secret in (SECRET, PREVIOUS, "wrong" + SECRET):
                 for data in (body, b"\x00\xff garbage", None):
-                    request = urllib.request.Request(f"{base}{path.format(secret)}?s={secret}", data=data,
-                                                     headers={"Content-Type": content_type,
-                                                              "Referer": f"{base}{path.format(secret)}"})
+                    request = urllib.request.Request(
+                        f"{base}{path.format(secret)}?s={secret}",
+                        data=data,
+                        headers={"Content-Type": content_type, "Referer": f"{base}{path.format(secret)}"},
+                    )
                     try:
                         with urllib.request.urlopen(request, timeout=20) as response:
                             statuses.append(response.status)
@@ -204,25 +239,60 @@ def test_a_real_celery_worker_logs_task_arguments_masked(tmp_path):
     broker = Broker()
     broker.attach()
     log_path = tmp_path / "worker.log"
-    env = {**os.environ, **broker.env(), "DATABASE_URL": test_database_url(), "WEBHOOK_SECRET": SECRET,
-           "CELERY_TASK_ALWAYS_EAGER": "0"}
+    env = {
+        **os.environ,
+        **broker.env(),
+        "DATABASE_URL": test_database_url(),
+        "WEBHOOK_SECRET": SECRET,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
     if "REDIS_URL" not in broker.env():
         env.pop("REDIS_URL", None)
     with open(log_path, "ab") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery", "-c", "1", "--pool", "threads",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "DEBUG",
-             "-n", f"logscan-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "celery",
+                "-c",
+                "1",
+                "--pool",
+                "threads",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "DEBUG",
+                "-n",
+                f"logscan-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     token = "12345678901234567890"
     try:
         wait_until(lambda: "ready" in log_path.read_text(errors="replace"), 90, "the worker to start")
         # A refund for a purchase that does not exist: the task fails, and its reason quotes a webhook path
         # with the secret and a token-shaped number.
-        celery_app.send_task("vending.tasks.refund_task",
-                             args=[0, f"seen on /hooks/at/sms/{SECRET}/ with {token} and {SECRET}"])
-        wait_until(lambda: "refund_task" in log_path.read_text(errors="replace")
-                   and "DoesNotExist" in log_path.read_text(errors="replace"), 60, "the task to run and fail")
+        celery_app.send_task(
+            "vending.tasks.refund_task", args=[0, f"seen on /hooks/at/sms/{SECRET}/ with {token} and {SECRET}"]
+        )
+        wait_until(
+            lambda: (
+                "refund_task" in log_path.read_text(errors="replace")
+                and "DoesNotExist" in log_path.read_text(errors="replace")
+            ),
+            60,
+            "the task to run and fail",
+        )
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)

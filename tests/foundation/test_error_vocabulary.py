@@ -32,8 +32,11 @@ def _error_classes() -> dict[str, set[str]]:
 
 
 def test_each_error_name_is_defined_once():
-    twice = {name: modules for name, modules in _error_classes().items()
-             if len(modules) > 1 and SAME_NAME_ALLOWED.get(name) != modules}
+    twice = {
+        name: modules
+        for name, modules in _error_classes().items()
+        if len(modules) > 1 and SAME_NAME_ALLOWED.get(name) != modules
+    }
     assert twice == {}
 
 
@@ -44,8 +47,7 @@ def test_provider_errors_are_never_caught_as_customer_refusals():
 
 
 def test_every_class_in_vending_exceptions_is_raised_or_subclassed_somewhere():
-    names = {name for name, obj in vars(exceptions).items()
-             if inspect.isclass(obj) and issubclass(obj, VendingError)}
+    names = {name for name, obj in vars(exceptions).items() if inspect.isclass(obj) and issubclass(obj, VendingError)}
     used: set[str] = set()
     for package in APPS:
         for path in (ROOT / package).rglob("*.py"):
@@ -59,8 +61,11 @@ def test_every_class_in_vending_exceptions_is_raised_or_subclassed_somewhere():
 
 def test_message_keys_are_given_to_the_constructor():
     error = AmountOutOfRange("too much", message_key="quote.err.range", message_values={"maximum": "KES 10"})
-    assert (str(error), error.message_key, error.message_values) == ("too much", "quote.err.range",
-                                                                       {"maximum": "KES 10"})
+    assert (str(error), error.message_key, error.message_values) == (
+        "too much",
+        "quote.err.range",
+        {"maximum": "KES 10"},
+    )
     plain = VendingError("no key")
     assert plain.message_key is None and plain.message_values == {}
 

@@ -16,9 +16,13 @@ from config.hooks_wsgi import with_lean_hooks
 
 def _call(app: Any, path: str) -> tuple[str, dict[str, str], bytes]:
     body = b"sessionId=x&phoneNumber=%2B254711000111&serviceCode=%2A384%2A44135%23&text="
-    environ: dict[str, Any] = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "CONTENT_TYPE":
-                               "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(body)),
-                               "wsgi.input": io.BytesIO(body)}
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
     setup_testing_defaults(environ)
     seen: dict[str, Any] = {}
 

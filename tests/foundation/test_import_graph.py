@@ -144,8 +144,12 @@ def circle_edges(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
 
 
 def up_edges(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
-    return {(a, b) for a, targets in graph.items() for b in targets
-            if a.split(".")[0] == "vending" and b.split(".")[0] in ("backoffice", "demo")}
+    return {
+        (a, b)
+        for a, targets in graph.items()
+        for b in targets
+        if a.split(".")[0] == "vending" and b.split(".")[0] in ("backoffice", "demo")
+    }
 
 
 def test_no_new_import_circle():
@@ -161,8 +165,13 @@ def test_no_new_import_from_vending_up_into_backoffice_or_demo():
 
 
 def test_the_checks_see_a_circle_and_an_upward_arrow():
-    graph = {"vending.a": {"vending.b"}, "vending.b": {"vending.c"}, "vending.c": {"vending.a", "demo.x"},
-             "demo.x": set(), "ussd.y": {"vending.a"}}
+    graph = {
+        "vending.a": {"vending.b"},
+        "vending.b": {"vending.c"},
+        "vending.c": {"vending.a", "demo.x"},
+        "demo.x": set(),
+        "ussd.y": {"vending.a"},
+    }
     assert circle_edges(graph) == {("vending.a", "vending.b"), ("vending.b", "vending.c"), ("vending.c", "vending.a")}
     assert up_edges(graph) == {("vending.c", "demo.x")}
 
@@ -170,6 +179,10 @@ def test_the_checks_see_a_circle_and_an_upward_arrow():
 def test_function_level_and_relative_imports_are_edges(tmp_path):
     modules = {"fakes": tmp_path / "__init__.py", "fakes.a": tmp_path / "a.py", "fakes.b": tmp_path / "b.py"}
     tree = ast.parse("def f():\n    from . import b\n    from .b import thing\n    import fakes.b\n")
-    found = [target for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
-             for target in _imported("fakes.a", modules["fakes.a"], node, modules)]
+    found = [
+        target
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for target in _imported("fakes.a", modules["fakes.a"], node, modules)
+    ]
     assert found == ["fakes.b", "fakes.b", "fakes.b"]

@@ -55,8 +55,9 @@ def test_pan_is_derived_from_the_drn():
 
 
 def _token(meter: Meter, purchase: Purchase | None, tid: int | None, kind: str = "credit") -> Token:
-    return Token.objects.create(meter=meter, purchase=purchase, kind=kind, token_class=0, subclass=0, tid=tid,
-                                digits="1" * 20)
+    return Token.objects.create(
+        meter=meter, purchase=purchase, kind=kind, token_class=0, subclass=0, tid=tid, digits="1" * 20
+    )
 
 
 def test_tid_is_unique_per_meter():

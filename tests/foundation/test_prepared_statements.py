@@ -24,8 +24,7 @@ NOW = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
 
 def _prepared_quote_statements() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-                       ["%vending_tariffblock%"])
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%vending_tariffblock%"])
         return cursor.fetchone()[0]
 
 
@@ -39,12 +38,20 @@ def test_the_quote_statement_is_prepared_after_five_runs_and_answers_the_same():
 
 
 def _database_options(**env: str) -> dict:
-    code = ("import django, json; django.setup(); from django.conf import settings; "
-            "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))")
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
+    )
     inherited = {name: value for name, value in os.environ.items() if name != "DB_PREPARED_STATEMENTS"}
     postgres = {"DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=settings.BASE_DIR, env=inherited | postgres | env)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+        env=inherited | postgres | env,
+    )
     return json.loads(result.stdout)
 
 

@@ -36,7 +36,11 @@ def counted_in(request, monkeypatch):
 
 def test_the_hit_past_the_limit_is_refused(counted_in):
     assert [ratelimit.hit(LIMIT, "+254711000111", now_seconds=T0 + n) for n in range(5)] == [
-        True, True, True, False, False,
+        True,
+        True,
+        True,
+        False,
+        False,
     ]
 
 

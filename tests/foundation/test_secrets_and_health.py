@@ -27,9 +27,19 @@ def staff_client(client, django_user_model):
 def _add_group_through_admin(staff_client, utility) -> SupplyGroup:
     response = staff_client.post(
         "/admin/vending/supplygroup/add/",
-        {"utility": utility.pk, "name": "Coast", "sgc": "123457", "key_revision": 1, "dkga": "04", "ea": "11",
-         "base_date": 2014, "ken": 255, "is_active": "on", "new_vending_key": TYPED_KEY,
-         "key_reason": "new coast group"},
+        {
+            "utility": utility.pk,
+            "name": "Coast",
+            "sgc": "123457",
+            "key_revision": 1,
+            "dkga": "04",
+            "ea": "11",
+            "base_date": 2014,
+            "ken": 255,
+            "is_active": "on",
+            "new_vending_key": TYPED_KEY,
+            "key_reason": "new coast group",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     # Maker-checker: a second person approves the key before it is used (backoffice/services/approvals.py).
@@ -41,8 +51,10 @@ def _add_group_through_admin(staff_client, utility) -> SupplyGroup:
     approval = Approval.objects.get(kind="vending_key")
     checker = Client()
     checker.force_login(get_user_model().objects.create_superuser("second", "", "pw-for-tests-only"))
-    decided = checker.post(f"/admin/backoffice/approval/{approval.pk}/decide/",
-                           {"reason": "key ceremony sheet checked", "approve": "Approve"})
+    decided = checker.post(
+        f"/admin/backoffice/approval/{approval.pk}/decide/",
+        {"reason": "key ceremony sheet checked", "approve": "Approve"},
+    )
     assert decided.status_code == 302
     for url in (f"/admin/backoffice/approval/{approval.pk}/change/", "/admin/backoffice/approval/"):
         assert TYPED_KEY[:16] not in checker.get(url).content.decode().lower(), url
@@ -62,8 +74,12 @@ def test_vending_key_saved_through_admin_is_encrypted_in_the_row(staff_client):
 
 def test_vending_key_is_never_shown_back_in_the_admin(staff_client):
     group = _add_group_through_admin(staff_client, make_utility())
-    for url in ["/admin/vending/supplygroup/", f"/admin/vending/supplygroup/{group.pk}/change/",
-                f"/admin/vending/supplygroup/{group.pk}/history/", "/admin/vending/auditevent/"]:
+    for url in [
+        "/admin/vending/supplygroup/",
+        f"/admin/vending/supplygroup/{group.pk}/change/",
+        f"/admin/vending/supplygroup/{group.pk}/history/",
+        "/admin/vending/auditevent/",
+    ]:
         page = staff_client.get(url).content.decode().lower()
         assert TYPED_KEY not in page, url
         assert TYPED_KEY[:16] not in page, url
@@ -72,8 +88,17 @@ def test_vending_key_is_never_shown_back_in_the_admin(staff_client):
 def test_rejected_vending_key_form_does_not_echo_the_key(staff_client):
     response = staff_client.post(
         "/admin/vending/supplygroup/add/",
-        {"utility": make_utility().pk, "name": "x", "sgc": "123458", "key_revision": 1, "dkga": "02", "ea": "07",
-         "base_date": 2014, "ken": 255, "new_vending_key": TYPED_KEY},  # 40 digits for a DKGA02 group
+        {
+            "utility": make_utility().pk,
+            "name": "x",
+            "sgc": "123458",
+            "key_revision": 1,
+            "dkga": "02",
+            "ea": "07",
+            "base_date": 2014,
+            "ken": 255,
+            "new_vending_key": TYPED_KEY,
+        },  # 40 digits for a DKGA02 group
     )
     page = response.content.decode()
     assert response.status_code == 200 and "16 hexadecimal digits" in page
@@ -123,30 +148,50 @@ def test_healthz_503_when_the_cache_is_down(client, monkeypatch):
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_mode_refuses_to_start_without_secret_key():
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "VENDING_KEY_ENCRYPTION_KEY")}
-    env.update({"KORONTO_ENV": "production", "VENDING_KEY_ENCRYPTION_KEY": "x" * 40, "WEBHOOK_SECRET": "w" * 30,
-                "ALLOWED_HOSTS": "example.org"})
+    env.update(
+        {
+            "KORONTO_ENV": "production",
+            "VENDING_KEY_ENCRYPTION_KEY": "x" * 40,
+            "WEBHOOK_SECRET": "w" * 30,
+            "ALLOWED_HOSTS": "example.org",
+        }
+    )
     result = _manage("check", env=env)
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
 
 
 def test_production_mode_refuses_to_start_without_the_vending_key_encryption_key():
     env = {k: v for k, v in os.environ.items() if k != "VENDING_KEY_ENCRYPTION_KEY"}
-    env.update({"KORONTO_ENV": "production", "SECRET_KEY": "s" * 60, "WEBHOOK_SECRET": "w" * 30,
-                "ALLOWED_HOSTS": "example.org"})
+    env.update(
+        {
+            "KORONTO_ENV": "production",
+            "SECRET_KEY": "s" * 60,
+            "WEBHOOK_SECRET": "w" * 30,
+            "ALLOWED_HOSTS": "example.org",
+        }
+    )
     result = _manage("check", env=env)
     assert result.returncode != 0 and "VENDING_KEY_ENCRYPTION_KEY is not set" in result.stderr
 
 
 def test_check_deploy_is_clean_in_production_mode():
     env = dict(os.environ)
-    env.update({"KORONTO_ENV": "production", "SECRET_KEY": "k9" * 30 + "-Zq", "VENDING_KEY_ENCRYPTION_KEY": "v" * 40,
-                "WEBHOOK_SECRET": "w" * 30, "ALLOWED_HOSTS": "example.org"})
+    env.update(
+        {
+            "KORONTO_ENV": "production",
+            "SECRET_KEY": "k9" * 30 + "-Zq",
+            "VENDING_KEY_ENCRYPTION_KEY": "v" * 40,
+            "WEBHOOK_SECRET": "w" * 30,
+            "ALLOWED_HOSTS": "example.org",
+        }
+    )
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -159,13 +204,16 @@ def test_migrations_are_complete():
 
 def _dev_settings(var_dir, **extra: str) -> list[str]:
     """SECRET_KEY, VENDING_KEY_ENCRYPTION_KEY, WEBHOOK_SECRET as a fresh development process sees them."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SECRET_KEY", "VENDING_KEY_ENCRYPTION_KEY", "WEBHOOK_SECRET", "KORONTO_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "VENDING_KEY_ENCRYPTION_KEY", "WEBHOOK_SECRET", "KORONTO_ENV")
+    }
     env.update({"KORONTO_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings", **extra})
-    code = ("from django.conf import settings as s; "
-            "print(s.SECRET_KEY, s.VENDING_KEY_ENCRYPTION_KEY, s.WEBHOOK_SECRET)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120, check=True)
+    code = "from django.conf import settings as s; print(s.SECRET_KEY, s.VENDING_KEY_ENCRYPTION_KEY, s.WEBHOOK_SECRET)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
     return result.stdout.split()
 
 

@@ -77,12 +77,15 @@ def test_buy_goods_uses_the_till_as_party_b(fake_daraja, receiver):
     assert body["TransactionType"] == "CustomerBuyGoodsOnline" and body["PartyB"] == "5566778"
 
 
-@pytest.mark.parametrize(("scenario", "reason"), [
-    ("cancel", FailureReason.CANCELLED),
-    ("insufficient", FailureReason.INSUFFICIENT_FUNDS),
-    ("wrong_pin", FailureReason.WRONG_PIN),
-    ("unreachable", FailureReason.UNREACHABLE),
-])
+@pytest.mark.parametrize(
+    ("scenario", "reason"),
+    [
+        ("cancel", FailureReason.CANCELLED),
+        ("insufficient", FailureReason.INSUFFICIENT_FUNDS),
+        ("wrong_pin", FailureReason.WRONG_PIN),
+        ("unreachable", FailureReason.UNREACHABLE),
+    ],
+)
 def test_declined_callbacks_map_to_failure_reasons(daraja, fake_daraja, receiver, scenario, reason):
     fake_daraja.set_scenario("254711000111", scenario)
     _, _, event = _push_and_callback(daraja, receiver)
@@ -92,8 +95,9 @@ def test_declined_callbacks_map_to_failure_reasons(daraja, fake_daraja, receiver
 
 
 def test_cancel_1032_via_http_control_api(daraja, fake_daraja, receiver):
-    answer = requests.post(fake_daraja.base_url + "/_fake/scenario",
-                           json={"phone": "254711000111", "scenario": "cancel"}, timeout=5).json()
+    answer = requests.post(
+        fake_daraja.base_url + "/_fake/scenario", json={"phone": "254711000111", "scenario": "cancel"}, timeout=5
+    ).json()
     assert answer["scenarios"]["254711000111"] == "cancel"
     _, _, event = _push_and_callback(daraja, receiver)
     assert event.failure_reason is FailureReason.CANCELLED
@@ -150,8 +154,7 @@ def test_one_oauth_call_serves_many_pushes(daraja, fake_daraja, receiver):
 def test_token_is_shared_between_workers_through_the_cache(fake_daraja, receiver):
     cache = LocalCache()
     workers = [DarajaProvider(daraja_config(fake_daraja.base_url), cache=cache) for _ in range(6)]
-    threads = [threading.Thread(target=w.initiate, args=(mpesa_request(receiver.base_url + "/cb/"),))
-               for w in workers]
+    threads = [threading.Thread(target=w.initiate, args=(mpesa_request(receiver.base_url + "/cb/"),)) for w in workers]
     for t in threads:
         t.start()
     for t in threads:
@@ -226,19 +229,39 @@ def test_push_timeout_is_unknown_not_failed(fake_daraja, receiver, monkeypatch):
 
 
 def test_garbage_callback_raises_invalid_callback(daraja):
-    for body in (b"", b"not json", b"{}", b'{"Body": {"stkCallback": {"ResultCode": 0}}}',
-                 b'{"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_1", "ResultCode": "x"}}}'):
+    for body in (
+        b"",
+        b"not json",
+        b"{}",
+        b'{"Body": {"stkCallback": {"ResultCode": 0}}}',
+        b'{"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_1", "ResultCode": "x"}}}',
+    ):
         with pytest.raises(InvalidCallback):
             daraja.parse_callback({}, body)
 
 
 def test_callback_amount_float_becomes_exact_decimal(daraja):
-    body = json.dumps({"Body": {"stkCallback": {
-        "MerchantRequestID": "29115-34620561-1", "CheckoutRequestID": "ws_CO_191220191020363925",
-        "ResultCode": 0, "ResultDesc": "The service request is processed successfully.",
-        "CallbackMetadata": {"Item": [{"Name": "Amount", "Value": 1.1}, {"Name": "MpesaReceiptNumber",
-                             "Value": "NLJ7RT61SV"}, {"Name": "Balance"}, {"Name": "TransactionDate",
-                             "Value": 20191219102115}, {"Name": "PhoneNumber", "Value": 254708374149}]}}}})
+    body = json.dumps(
+        {
+            "Body": {
+                "stkCallback": {
+                    "MerchantRequestID": "29115-34620561-1",
+                    "CheckoutRequestID": "ws_CO_191220191020363925",
+                    "ResultCode": 0,
+                    "ResultDesc": "The service request is processed successfully.",
+                    "CallbackMetadata": {
+                        "Item": [
+                            {"Name": "Amount", "Value": 1.1},
+                            {"Name": "MpesaReceiptNumber", "Value": "NLJ7RT61SV"},
+                            {"Name": "Balance"},
+                            {"Name": "TransactionDate", "Value": 20191219102115},
+                            {"Name": "PhoneNumber", "Value": 254708374149},
+                        ]
+                    },
+                }
+            }
+        }
+    )
     event = daraja.parse_callback({}, body.encode())
     assert event.amount == Decimal("1.1") and event.receipt == "NLJ7RT61SV"
     assert event.phone == "+254708374149"

@@ -30,15 +30,22 @@ def fake() -> Iterator[FakeEdahab]:
 
 
 def provider(fake: FakeEdahab, **overrides: object) -> EdahabProvider:
-    values: dict = {"base_url": f"{fake.base_url}/api/api", "api_key": FAKE_EDAHAB_API_KEY,
-                    "api_secret": FAKE_EDAHAB_SECRET, "agent_code": FAKE_EDAHAB_AGENT, "timeout_seconds": 0.4,
-                    "query_timeout": 0.4, **overrides}
+    values: dict = {
+        "base_url": f"{fake.base_url}/api/api",
+        "api_key": FAKE_EDAHAB_API_KEY,
+        "api_secret": FAKE_EDAHAB_SECRET,
+        "agent_code": FAKE_EDAHAB_AGENT,
+        "timeout_seconds": 0.4,
+        "query_timeout": 0.4,
+        **overrides,
+    }
     return EdahabProvider(EdahabConfig(**values))
 
 
 def request(amount: str = "5", currency: str = "USD", phone: str = PHONE) -> PaymentRequest:
-    return PaymentRequest(reference="PUR000123A", amount=Decimal(amount), currency=currency, phone=phone,
-                          wallet="edahab")
+    return PaymentRequest(
+        reference="PUR000123A", amount=Decimal(amount), currency=currency, phone=phone, wallet="edahab"
+    )
 
 
 def test_the_hash_is_sha256_of_the_body_then_the_secret():
@@ -54,8 +61,13 @@ def test_issue_invoice_wire_format_and_pending_until_approved(fake):
     assert result.outcome is Outcome.PENDING and result.provider_reference.startswith("INV")
     [call] = fake.requests_snapshot()
     assert call["path"] == "/api/api/IssueInvoice"
-    assert call["body"] == {"apiKey": FAKE_EDAHAB_API_KEY, "edahabNumber": "651234567", "amount": 2.5,
-                            "agentCode": FAKE_EDAHAB_AGENT, "currency": "USD"}
+    assert call["body"] == {
+        "apiKey": FAKE_EDAHAB_API_KEY,
+        "edahabNumber": "651234567",
+        "amount": 2.5,
+        "agentCode": FAKE_EDAHAB_AGENT,
+        "currency": "USD",
+    }
     assert "hash" not in json.dumps(call["body"])  # the hash travels in the query string only
 
     status = provider(fake).query_status(result.provider_reference, request(amount="2.50"))

@@ -20,8 +20,14 @@ class Clock:
 
 def request(phone: str, amount: str = "500") -> PaymentRequest:
     wallet = "mpesa" if phone.startswith("+254") else "evcplus"
-    return PaymentRequest(reference="PUR7K2Q9XA", amount=Decimal(amount), currency="KES", phone=phone,
-                          wallet=wallet, callback_url="http://127.0.0.1/cb/")
+    return PaymentRequest(
+        reference="PUR7K2Q9XA",
+        amount=Decimal(amount),
+        currency="KES",
+        phone=phone,
+        wallet=wallet,
+        callback_url="http://127.0.0.1/cb/",
+    )
 
 
 @pytest.fixture
@@ -51,12 +57,15 @@ def test_any_ordinary_number_is_approved_after_the_delay(sandbox):
 
 
 @pytest.mark.parametrize("prefix", ["+25470000000", "+25261000000"])
-@pytest.mark.parametrize(("digit", "reason"), [
-    ("1", FailureReason.CANCELLED),
-    ("2", FailureReason.INSUFFICIENT_FUNDS),
-    ("7", FailureReason.WRONG_PIN),
-    ("8", FailureReason.UNREACHABLE),
-])
+@pytest.mark.parametrize(
+    ("digit", "reason"),
+    [
+        ("1", FailureReason.CANCELLED),
+        ("2", FailureReason.INSUFFICIENT_FUNDS),
+        ("7", FailureReason.WRONG_PIN),
+        ("8", FailureReason.UNREACHABLE),
+    ],
+)
 def test_magic_numbers_decline_with_their_reason(sandbox, prefix, digit, reason):
     result, (event,) = deliver(sandbox, prefix + digit)
     assert event.outcome is Outcome.DECLINED and event.failure_reason is reason

@@ -43,13 +43,16 @@ def test_preauthorize_request_matches_the_wire_format(waafipay, fake_waafipay):
     assert params["transactionInfo"]["amount"] == "10.00" and params["transactionInfo"]["currency"] == "USD"
 
 
-@pytest.mark.parametrize(("scenario", "reason"), [
-    ("reject", FailureReason.CANCELLED),
-    ("insufficient", FailureReason.INSUFFICIENT_FUNDS),
-    ("wrong_pin", FailureReason.WRONG_PIN),
-    ("no_route", FailureReason.WRONG_WALLET),
-    ("timeout", FailureReason.UNREACHABLE),
-])
+@pytest.mark.parametrize(
+    ("scenario", "reason"),
+    [
+        ("reject", FailureReason.CANCELLED),
+        ("insufficient", FailureReason.INSUFFICIENT_FUNDS),
+        ("wrong_pin", FailureReason.WRONG_PIN),
+        ("no_route", FailureReason.WRONG_WALLET),
+        ("timeout", FailureReason.UNREACHABLE),
+    ],
+)
 def test_declines_map_to_failure_reasons(waafipay, fake_waafipay, scenario, reason):
     fake_waafipay.set_scenario(ACCOUNT, scenario)
     result = waafipay.initiate(evc_request())
@@ -73,8 +76,7 @@ def test_replay_with_same_reference_id_recovers_the_approval_without_a_new_promp
     assert status.outcome is Outcome.APPROVED
     assert status.provider_reference == fake_waafipay.transactions["KRT-PUR000123A"]["transaction_id"]
     assert fake_waafipay.prompts == 1
-    sent = [r["body"]["serviceParams"]["transactionInfo"]["referenceId"]
-            for r in fake_waafipay.requests_snapshot()]
+    sent = [r["body"]["serviceParams"]["transactionInfo"]["referenceId"] for r in fake_waafipay.requests_snapshot()]
     assert sent == ["KRT-PUR000123A", "KRT-PUR000123A"]
 
 
@@ -153,9 +155,15 @@ def test_commit_timeout_raises_outcome_unknown(fake_waafipay, monkeypatch):
     provider = WaafiPayProvider(waafipay_config(fake_waafipay.base_url))
     request = evc_request()
     result = provider.initiate(request)
-    slow = WaafiPayProvider(WaafiPayConfig(
-        base_url=fake_waafipay.base_url, merchant_uid="M0910000", api_user_id="1000000",
-        api_key="API-FAKEKEY0123456789", action_timeout=0.1))
+    slow = WaafiPayProvider(
+        WaafiPayConfig(
+            base_url=fake_waafipay.base_url,
+            merchant_uid="M0910000",
+            api_user_id="1000000",
+            api_key="API-FAKEKEY0123456789",
+            action_timeout=0.1,
+        )
+    )
     original = fake_waafipay._follow_up
 
     def slow_follow_up(handler, service, params):
@@ -176,10 +184,8 @@ def test_success_needs_the_reference_id_echo():
     provider = WaafiPayProvider(waafipay_config("http://127.0.0.1:9"))
     good = {"state": "approved", "transactionId": "1", "referenceId": "KRT-PUR000123A"}
     assert provider._is_success(_Reply("2001", "RCS_SUCCESS", good, {}), "KRT-PUR000123A")
-    assert not provider._is_success(_Reply("2001", "RCS_SUCCESS", {**good, "referenceId": "X"}, {}),
-                                    "KRT-PUR000123A")
-    assert not provider._is_success(_Reply("2001", "RCS_SUCCESS", {**good, "transactionId": ""}, {}),
-                                    "KRT-PUR000123A")
+    assert not provider._is_success(_Reply("2001", "RCS_SUCCESS", {**good, "referenceId": "X"}, {}), "KRT-PUR000123A")
+    assert not provider._is_success(_Reply("2001", "RCS_SUCCESS", {**good, "transactionId": ""}, {}), "KRT-PUR000123A")
     assert not provider._is_success(_Reply("5310", "", good, {}), "KRT-PUR000123A")
 
 

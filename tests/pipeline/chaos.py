@@ -41,8 +41,22 @@ class RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 (kept by the child)
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)], stdout=log, stderr=subprocess.STDOUT)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_until(self.answers, 10, f"redis-server on port {self.port}")
 
     def answers(self) -> bool:
@@ -132,9 +146,25 @@ class Beat:
         self._log = open(workdir / "beat.log", "ab")  # noqa: SIM115 (closed in stop)
         self.log_path = workdir / "beat.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
-             "-s", str(workdir / "beat-schedule"), "--pidfile="],
-            cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "-l",
+                "INFO",
+                "-s",
+                str(workdir / "beat-schedule"),
+                "--pidfile=",
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:

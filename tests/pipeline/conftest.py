@@ -26,8 +26,9 @@ def kenya_meter(db):
 def somali_meter(db):
     utility = make_utility("SO", "USD")
     group = make_supply_group(utility, dkga="04", ea="11", base_date=current_base_date())
-    tariff = make_flat_tariff(utility, price="0.5", currency="USD", min_purchase=Decimal("1"),
-                              max_purchase=Decimal("500"))
+    tariff = make_flat_tariff(
+        utility, price="0.5", currency="USD", min_purchase=Decimal("1"), max_purchase=Decimal("500")
+    )
     return make_meter(supply_group=group, tariff=tariff)
 
 
@@ -78,6 +79,8 @@ def fake_edahab(settings, eager):
     settings.EDAHAB_TIMEOUT_SECONDS = 0.5
     yield fake
     fake.stop()
+
+
 class DispatchSpy:
     """Records every unit of work vending.pipeline enqueues; the kinds in `lost` are dropped (as if the
     broker had lost the message), the others are enqueued as usual (eager: run at once)."""

@@ -9,12 +9,27 @@ from vending.services.purchases import purchase_create
 _keys = itertools.count(1)
 
 
-def buy(capture, meter: Meter, *, phone: str = "+254711000111", amount: str = "100", wallet: str = "mpesa",
-        key: str | None = None, **extra) -> Purchase:
+def buy(
+    capture,
+    meter: Meter,
+    *,
+    phone: str = "+254711000111",
+    amount: str = "100",
+    wallet: str = "mpesa",
+    key: str | None = None,
+    **extra,
+) -> Purchase:
     """Create a purchase and run everything it enqueues (eager Celery) until nothing is left."""
     with capture(execute=True):
-        purchase = purchase_create(channel="ussd", meter=meter, payer_phone=phone, wallet=wallet,
-                                   amount=Decimal(amount), idempotency_key=key or f"k-{next(_keys)}", **extra)
+        purchase = purchase_create(
+            channel="ussd",
+            meter=meter,
+            payer_phone=phone,
+            wallet=wallet,
+            amount=Decimal(amount),
+            idempotency_key=key or f"k-{next(_keys)}",
+            **extra,
+        )
     purchase.refresh_from_db()
     return purchase
 

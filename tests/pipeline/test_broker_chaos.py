@@ -53,9 +53,14 @@ SMS_BUYS = 6
 AMOUNT = "100"
 # Short sweeps for the test; production keeps the defaults (settings.py, .env.example).
 FAST_SWEEPS = {
-    "SWEEP_INTERVAL_SECONDS": "1", "OUTBOX_REDISPATCH_AFTER_SECONDS": "4", "SWEEP_VEND_AFTER_SECONDS": "4",
-    "SWEEP_PENDING_PAYMENT_AFTER_SECONDS": "8", "PURCHASE_PUSH_COUNTDOWN_SECONDS": "0",
-    "CELERY_VISIBILITY_TIMEOUT": "8", "CELERY_UNACKED_RESTORE_INTERVAL": "1", "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+    "SWEEP_INTERVAL_SECONDS": "1",
+    "OUTBOX_REDISPATCH_AFTER_SECONDS": "4",
+    "SWEEP_VEND_AFTER_SECONDS": "4",
+    "SWEEP_PENDING_PAYMENT_AFTER_SECONDS": "8",
+    "PURCHASE_PUSH_COUNTDOWN_SECONDS": "0",
+    "CELERY_VISIBILITY_TIMEOUT": "8",
+    "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+    "CELERY_UNACKED_RESTORE_THROTTLE": "1",
 }
 
 
@@ -116,9 +121,17 @@ class _Traffic(threading.Thread):
             if answer is not None:
                 answers.append(answer)
             text = "*".join(answers)
-            reply = requests.post(url, data={"sessionId": session, "phoneNumber": phone, "networkCode": "63902",
-                                             "serviceCode": django_settings.USSD_SERVICE_CODES[0], "text": text},
-                                  timeout=10)
+            reply = requests.post(
+                url,
+                data={
+                    "sessionId": session,
+                    "phoneNumber": phone,
+                    "networkCode": "63902",
+                    "serviceCode": django_settings.USSD_SERVICE_CODES[0],
+                    "text": text,
+                },
+                timeout=10,
+            )
             if reply.status_code != 200:
                 raise AssertionError(f"USSD hop {text!r} answered {reply.status_code}")
         if not reply.text.startswith("END Approve"):
@@ -126,8 +139,15 @@ class _Traffic(threading.Thread):
         self.ussd_done += 1
 
     def _sms(self, url: str, phone: str, drn: str, i: int) -> None:
-        form = {"from": phone, "to": django_settings.SMS_SHORTCODE, "text": f"BUY {drn} {AMOUNT}",
-                "date": "2026-12-01 10:30:00", "id": f"ATXid_chaos_{i}", "linkId": "x", "networkCode": "63902"}
+        form = {
+            "from": phone,
+            "to": django_settings.SMS_SHORTCODE,
+            "text": f"BUY {drn} {AMOUNT}",
+            "date": "2026-12-01 10:30:00",
+            "id": f"ATXid_chaos_{i}",
+            "linkId": "x",
+            "networkCode": "63902",
+        }
         reply = requests.post(url, data=form, timeout=10)
         if reply.status_code != 200:
             raise AssertionError(f"inbound SMS answered {reply.status_code}")
@@ -145,9 +165,11 @@ def _use_broker(conf: dict) -> dict:
 
 
 def _settled(expected: int) -> bool:
-    return (Purchase.objects.filter(state=PurchaseState.DELIVERED).count() == expected
-            and not SmsMessage.objects.filter(direction="in", status=SmsState.RECEIVED).exists()
-            and not ProviderCallback.objects.filter(processed_at__isnull=True).exists())
+    return (
+        Purchase.objects.filter(state=PurchaseState.DELIVERED).count() == expected
+        and not SmsMessage.objects.filter(direction="in", status=SmsState.RECEIVED).exists()
+        and not ProviderCallback.objects.filter(processed_at__isnull=True).exists()
+    )
 
 
 def _run_chaos(*, env: dict[str, str], conf: dict, outage, recover, fakes, shoppers, live_server, tmp_path):  # noqa: F811
@@ -158,9 +180,16 @@ def _run_chaos(*, env: dict[str, str], conf: dict, outage, recover, fakes, shopp
     full_env = {**fakes["env"], **FAST_SWEEPS, **env, **cache, "CACHE_KEY_PREFIX": f"chaos{time.time_ns()}"}
     # Worker 1 is the one to be killed, mid-vend: one thread, no pushes (so no payment prompt or other
     # outbound call is in flight when it dies, only the vend), and each vend paused for a moment.
-    workers = [Worker({**full_env, "KORONTO_TEST_VEND_PAUSE_SECONDS": "1.5"}, tmp_path / "worker1.log",
-                      concurrency=1, pool="threads", queues="celery"),
-               Worker(full_env, tmp_path / "worker2.log", concurrency=4, pool="threads")]
+    workers = [
+        Worker(
+            {**full_env, "KORONTO_TEST_VEND_PAUSE_SECONDS": "1.5"},
+            tmp_path / "worker1.log",
+            concurrency=1,
+            pool="threads",
+            queues="celery",
+        ),
+        Worker(full_env, tmp_path / "worker2.log", concurrency=4, pool="threads"),
+    ]
     beat = Beat(full_env, tmp_path)
     restarted: Worker | None = None
     try:
@@ -223,8 +252,13 @@ def _run_chaos(*, env: dict[str, str], conf: dict, outage, recover, fakes, shopp
     assert ProviderCallback.objects.filter(kind="delivery_report", flagged=True).count() == 0
 
 
-def test_redis_killed_twice_and_a_worker_killed_lose_nothing(on_postgres, fakes, shoppers, live_server,  # noqa: F811
-                                                              tmp_path):
+def test_redis_killed_twice_and_a_worker_killed_lose_nothing(
+    on_postgres,
+    fakes,  # noqa: F811  (the imported fixture)
+    shoppers,
+    live_server,
+    tmp_path,
+):
     try:
         port = int(os.environ.get("KORONTO_TEST_REDIS_PORT") or free_port())
         redis = RedisServer(port, tmp_path / "redis")
@@ -232,10 +266,17 @@ def test_redis_killed_twice_and_a_worker_killed_lose_nothing(on_postgres, fakes,
         _need("redis-server is not installed")
     redis.start()
     try:
-        conf = as_celery_conf(redis_settings(redis.url, visibility_timeout=8, restore_interval=1,
-                                             restore_throttle=1))
-        _run_chaos(env={"CELERY_BROKER_URL": redis.url}, conf=conf, outage=redis.kill9, recover=redis.start,
-                   fakes=fakes, shoppers=shoppers, live_server=live_server, tmp_path=tmp_path)
+        conf = as_celery_conf(redis_settings(redis.url, visibility_timeout=8, restore_interval=1, restore_throttle=1))
+        _run_chaos(
+            env={"CELERY_BROKER_URL": redis.url},
+            conf=conf,
+            outage=redis.kill9,
+            recover=redis.start,
+            fakes=fakes,
+            shoppers=shoppers,
+            live_server=live_server,
+            tmp_path=tmp_path,
+        )
     finally:
         redis.kill9()
 
@@ -257,8 +298,13 @@ def _purge_amqp(url: str) -> None:
                 channel = conn.channel()
 
 
-def test_rabbitmq_connections_cut_twice_and_a_worker_killed_lose_nothing(on_postgres, fakes, shoppers,  # noqa: F811
-                                                                         live_server, tmp_path):
+def test_rabbitmq_connections_cut_twice_and_a_worker_killed_lose_nothing(
+    on_postgres,
+    fakes,  # noqa: F811  (the imported fixture)
+    shoppers,
+    live_server,
+    tmp_path,
+):
     url = _amqp_url()
     parts = urlsplit(url)
     try:
@@ -269,9 +315,15 @@ def test_rabbitmq_connections_cut_twice_and_a_worker_killed_lose_nothing(on_post
     netloc = re.sub(r"@[^/]*$", f"@127.0.0.1:{proxy.port}", parts.netloc)
     proxied = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     try:
-        _run_chaos(env={"CELERY_BROKER_URL": proxied}, conf=as_celery_conf(amqp_settings(proxied)),
-                   outage=proxy.cut, recover=proxy.restore, fakes=fakes, shoppers=shoppers,
-                   live_server=live_server, tmp_path=tmp_path)
+        _run_chaos(
+            env={"CELERY_BROKER_URL": proxied},
+            conf=as_celery_conf(amqp_settings(proxied)),
+            outage=proxy.cut,
+            recover=proxy.restore,
+            fakes=fakes,
+            shoppers=shoppers,
+            live_server=live_server,
+            tmp_path=tmp_path,
+        )
     finally:
         proxy.cut()
-

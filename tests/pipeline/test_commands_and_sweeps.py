@@ -36,8 +36,9 @@ def test_delivery_report_webhook_updates_the_row(client, settings, kenya_meter, 
     SmsMessage.objects.filter(pk=sms.pk).update(status=SmsState.SENT, provider_message_id="ATXid_1")
     url = f"/hooks/at/delivery/{settings.WEBHOOK_SECRET}/"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"id": "ATXid_1", "status": "Failed", "phoneNumber": sms.phone,
-                                     "failureReason": "DeliveryFailure"})
+        response = client.post(
+            url, {"id": "ATXid_1", "status": "Failed", "phoneNumber": sms.phone, "failureReason": "DeliveryFailure"}
+        )
         client.post(url, {"id": "ATXid_1", "status": "Buffered", "phoneNumber": sms.phone})  # after a final: ignored
     assert response.status_code == 200
     sms.refresh_from_db()
@@ -45,8 +46,9 @@ def test_delivery_report_webhook_updates_the_row(client, settings, kenya_meter, 
     assert ProviderCallback.objects.filter(kind="delivery_report").count() == 2
 
 
-def test_undelivered_token_sms_is_resent_by_the_sweep_then_left_for_staff(kenya_meter, settings,
-                                                                           django_capture_on_commit_callbacks):
+def test_undelivered_token_sms_is_resent_by_the_sweep_then_left_for_staff(
+    kenya_meter, settings, django_capture_on_commit_callbacks
+):
     settings.SWEEP_SMS_MAX_SENDS = 2
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter)
     # Pretend the gateway lost it: the purchase is vended, its SMS failed.
@@ -67,8 +69,9 @@ def test_undelivered_token_sms_is_resent_by_the_sweep_then_left_for_staff(kenya_
     assert len(texts_to(purchase.payer_phone)) == 2
 
 
-def test_paid_but_not_vended_is_vended_by_the_sweep(kenya_meter, monkeypatch, dispatched,
-                                                    django_capture_on_commit_callbacks):
+def test_paid_but_not_vended_is_vended_by_the_sweep(
+    kenya_meter, monkeypatch, dispatched, django_capture_on_commit_callbacks
+):
     from django.db import OperationalError
 
     from vending.services import tokens, vend

@@ -41,17 +41,25 @@ def fakes(live_server, settings):
 
     daraja = FakeDaraja(callback_delay=0.2).start()
     waafipay = FakeWaafiPay().start()
-    at = FakeAfricasTalking(dlr_url=f"{live_server.url}/hooks/at/delivery/{settings.WEBHOOK_SECRET}/",
-                            dlr_delay=0.1).start()
+    at = FakeAfricasTalking(
+        dlr_url=f"{live_server.url}/hooks/at/delivery/{settings.WEBHOOK_SECRET}/", dlr_delay=0.1
+    ).start()
     env = {
-        "PUBLIC_BASE_URL": live_server.url, "PURCHASE_PUSH_COUNTDOWN_SECONDS": "0",
-        "DARAJA_BASE_URL": daraja.base_url, "DARAJA_CONSUMER_KEY": FAKE_CONSUMER_KEY,
-        "DARAJA_CONSUMER_SECRET": FAKE_CONSUMER_SECRET, "DARAJA_SHORTCODE": FAKE_SHORTCODE,
+        "PUBLIC_BASE_URL": live_server.url,
+        "PURCHASE_PUSH_COUNTDOWN_SECONDS": "0",
+        "DARAJA_BASE_URL": daraja.base_url,
+        "DARAJA_CONSUMER_KEY": FAKE_CONSUMER_KEY,
+        "DARAJA_CONSUMER_SECRET": FAKE_CONSUMER_SECRET,
+        "DARAJA_SHORTCODE": FAKE_SHORTCODE,
         "DARAJA_PASSKEY": FAKE_PASSKEY,
-        "WAAFIPAY_BASE_URL": waafipay.base_url, "WAAFIPAY_MERCHANT_UID": FAKE_MERCHANT_UID,
-        "WAAFIPAY_API_USER_ID": FAKE_API_USER_ID, "WAAFIPAY_API_KEY": FAKE_API_KEY,
+        "WAAFIPAY_BASE_URL": waafipay.base_url,
+        "WAAFIPAY_MERCHANT_UID": FAKE_MERCHANT_UID,
+        "WAAFIPAY_API_USER_ID": FAKE_API_USER_ID,
+        "WAAFIPAY_API_KEY": FAKE_API_KEY,
         "WAAFIPAY_TIMEOUT_SECONDS": "10",
-        "AT_API_BASE_URL": at.base_url, "AT_USERNAME": FAKE_AT_USERNAME, "AT_API_KEY": FAKE_AT_API_KEY,
+        "AT_API_BASE_URL": at.base_url,
+        "AT_USERNAME": FAKE_AT_USERNAME,
+        "AT_API_KEY": FAKE_AT_API_KEY,
     }
     for name, value in env.items():  # this process creates the purchases: same providers
         setattr(settings, name, float(value) if name.endswith("SECONDS") else value)
@@ -73,10 +81,23 @@ def test_purchase_end_to_end_with_a_real_worker(fakes, broker, kenya_meter, soma
     customer = make_customer("+254711000111")
     worker = Worker({**fakes["env"], **broker.env()}, tmp_path / "worker.log")
     try:
-        kenyan = purchase_create(channel="ussd", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
-                                 amount=Decimal("100"), idempotency_key="e2e-ke", customer=customer)
-        somali = purchase_create(channel="ussd", meter=somali_meter, payer_phone="+252611000111",
-                                 wallet="evcplus", amount=Decimal("5"), idempotency_key="e2e-so")
+        kenyan = purchase_create(
+            channel="ussd",
+            meter=kenya_meter,
+            payer_phone="+254711000111",
+            wallet="mpesa",
+            amount=Decimal("100"),
+            idempotency_key="e2e-ke",
+            customer=customer,
+        )
+        somali = purchase_create(
+            channel="ussd",
+            meter=somali_meter,
+            payer_phone="+252611000111",
+            wallet="evcplus",
+            amount=Decimal("5"),
+            idempotency_key="e2e-so",
+        )
 
         def delivered() -> bool:
             return Purchase.objects.filter(pk__in=[kenyan.pk, somali.pk], state=PurchaseState.DELIVERED).count() == 2
@@ -97,7 +118,9 @@ def test_purchase_end_to_end_with_a_real_worker(fakes, broker, kenya_meter, soma
         assert meter_enter(meter=meter, token=token.digits).accepted
         assert SmsMessage.objects.get(purchase=purchase).status == SmsState.DELIVERED
     assert [r["body"]["serviceName"] for r in fakes["waafipay"].requests_snapshot()] == [
-        "API_PREAUTHORIZE", "API_PREAUTHORIZE_COMMIT"]
+        "API_PREAUTHORIZE",
+        "API_PREAUTHORIZE_COMMIT",
+    ]
     assert "succeeded" in log
     # No full token, PIN or vending key in any log line: the worker's nor ours.
     keys = [kenya_meter.supply_group.vending_key(), somali_meter.supply_group.vending_key()]
@@ -113,21 +136,38 @@ def test_worker_killed_mid_vend_leaves_exactly_one_token(broker, kenya_meter, tm
             pytest.fail("KORONTO_REQUIRE_SERVICES=1 needs Redis for this test")
         pytest.skip("redelivery after a kill needs Redis (the filesystem broker has no visibility timeout)")
     settings.PURCHASE_PUSH_COUNTDOWN_SECONDS = 0
-    env = {**broker.env(), "CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-           "CELERY_UNACKED_RESTORE_THROTTLE": "1", "SANDBOX_APPROVE_DELAY_SECONDS": "0",
-           "PURCHASE_PUSH_COUNTDOWN_SECONDS": "0", "AT_USERNAME": "", "AT_API_KEY": "",
-           "DARAJA_CONSUMER_KEY": "", "DARAJA_CONSUMER_SECRET": "", "DARAJA_SHORTCODE": "", "DARAJA_PASSKEY": ""}
+    env = {
+        **broker.env(),
+        "CELERY_VISIBILITY_TIMEOUT": "2",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        "SANDBOX_APPROVE_DELAY_SECONDS": "0",
+        "PURCHASE_PUSH_COUNTDOWN_SECONDS": "0",
+        "AT_USERNAME": "",
+        "AT_API_KEY": "",
+        "DARAJA_CONSUMER_KEY": "",
+        "DARAJA_CONSUMER_SECRET": "",
+        "DARAJA_SHORTCODE": "",
+        "DARAJA_PASSKEY": "",
+    }
     first = Worker({**env, "KORONTO_TEST_VEND_PAUSE_SECONDS": "60"}, tmp_path / "first.log", concurrency=1)
     second = None
     try:
-        purchase = purchase_create(channel="ussd", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
-                                   amount=Decimal("100"), idempotency_key="e2e-kill")
+        purchase = purchase_create(
+            channel="ussd",
+            meter=kenya_meter,
+            payer_phone="+254711000111",
+            wallet="mpesa",
+            amount=Decimal("100"),
+            idempotency_key="e2e-kill",
+        )
         wait_until(lambda: "vend paused" in first.log(), 30, "the first worker to start the vend")
         first.kill(signal.SIGKILL)  # the whole worker, mid-vend, rows locked, message unacknowledged
         assert Token.objects.filter(purchase=purchase).count() == 0
         second = Worker(env, tmp_path / "second.log", concurrency=1)
-        wait_until(lambda: Purchase.objects.get(pk=purchase.pk).state == PurchaseState.DELIVERED, 30,
-                   "the redelivered vend")
+        wait_until(
+            lambda: Purchase.objects.get(pk=purchase.pk).state == PurchaseState.DELIVERED, 30, "the redelivered vend"
+        )
     finally:
         first.kill(signal.SIGKILL)
         if second is not None:

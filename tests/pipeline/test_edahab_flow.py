@@ -26,7 +26,10 @@ def test_an_edahab_purchase_ends_in_a_token(somali_meter, fake_edahab, django_ca
     purchase = buy(django_capture_on_commit_callbacks, somali_meter, phone=PHONE, wallet="edahab", amount="5")
     payment = Payment.objects.get(purchase=purchase)
     assert (payment.provider, payment.state, purchase.state) == (
-        "edahab", PaymentState.PENDING, PurchaseState.PAYMENT_PENDING)
+        "edahab",
+        PaymentState.PENDING,
+        PurchaseState.PAYMENT_PENDING,
+    )
     [invoice] = fake_edahab.invoices_snapshot()
     assert payment.provider_reference == invoice
 
@@ -44,8 +47,9 @@ def test_an_edahab_purchase_ends_in_a_token(somali_meter, fake_edahab, django_ca
     assert any(token.grouped in text for text in texts_to(PHONE))
 
 
-def test_a_check_that_times_out_resolves_on_the_next_query(somali_meter, fake_edahab,
-                                                           django_capture_on_commit_callbacks):
+def test_a_check_that_times_out_resolves_on_the_next_query(
+    somali_meter, fake_edahab, django_capture_on_commit_callbacks
+):
     fake_edahab.set_scenario(NUMBER, "check_timeout")
     purchase = buy(django_capture_on_commit_callbacks, somali_meter, phone=PHONE, wallet="edahab", amount="5")
     [invoice] = fake_edahab.invoices_snapshot()
@@ -61,14 +65,16 @@ def test_a_check_that_times_out_resolves_on_the_next_query(somali_meter, fake_ed
     assert len(fake_edahab.invoices_snapshot()) == 1  # one invoice, checked twice: nothing paid twice
 
 
-def test_an_invoice_that_times_out_is_never_failed(somali_meter, fake_edahab, settings,
-                                                   django_capture_on_commit_callbacks):
+def test_an_invoice_that_times_out_is_never_failed(
+    somali_meter, fake_edahab, settings, django_capture_on_commit_callbacks
+):
     fake_edahab.set_scenario(NUMBER, "slow")  # IssueInvoice blocks past our timeout
     purchase = buy(django_capture_on_commit_callbacks, somali_meter, phone=PHONE, wallet="edahab", amount="5")
     payment = Payment.objects.get(purchase=purchase)
     assert payment.state == PaymentState.UNKNOWN and purchase.state == PurchaseState.PAYMENT_PENDING
     assert texts_to(PHONE) == [
-        f"We are confirming your payment. Do not pay again. We will SMS you. Ref {purchase.reference}"]
+        f"We are confirming your payment. Do not pay again. We will SMS you. Ref {purchase.reference}"
+    ]
     # Without the invoice id there is nothing to check and nothing may be re-sent: staff decide, the payer
     # may have paid. The purchase is never marked failed on our own clock.
     _sweep(django_capture_on_commit_callbacks, settings.SWEEP_GIVE_UP_AFTER_SECONDS / 60 + 1)

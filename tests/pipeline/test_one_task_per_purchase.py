@@ -23,16 +23,39 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 def _paid_callback(meter) -> tuple[Purchase, ProviderCallback]:
     """A purchase waiting for its sandbox payment, and the stored 'paid' callback for it."""
     purchase = Purchase.objects.create(
-        reference="ONETASK0001", idempotency_key="one-task-1", channel="api", meter=meter,
-        payer_phone="+254711000111", wallet="mpesa", amount=Decimal("100"), currency="KES",
-        quote={"units": 50, "amount": "100", "vat": "0"}, state=PurchaseState.PAYMENT_PENDING)
-    result = SandboxProvider(approve_delay=0).initiate(PaymentRequest(
-        reference=purchase.reference, amount=purchase.amount, currency="KES", phone=purchase.payer_phone,
-        wallet="mpesa"))
-    Payment.objects.create(purchase=purchase, provider="sandbox", state=PaymentState.PENDING,
-                           provider_reference=result.provider_reference, amount_requested=purchase.amount)
-    callback, _ = callback_store(provider="sandbox", kind="stk_callback",
-                                 headers={"Content-Type": "application/json"}, body=result.simulated_callbacks[0].body)
+        reference="ONETASK0001",
+        idempotency_key="one-task-1",
+        channel="api",
+        meter=meter,
+        payer_phone="+254711000111",
+        wallet="mpesa",
+        amount=Decimal("100"),
+        currency="KES",
+        quote={"units": 50, "amount": "100", "vat": "0"},
+        state=PurchaseState.PAYMENT_PENDING,
+    )
+    result = SandboxProvider(approve_delay=0).initiate(
+        PaymentRequest(
+            reference=purchase.reference,
+            amount=purchase.amount,
+            currency="KES",
+            phone=purchase.payer_phone,
+            wallet="mpesa",
+        )
+    )
+    Payment.objects.create(
+        purchase=purchase,
+        provider="sandbox",
+        state=PaymentState.PENDING,
+        provider_reference=result.provider_reference,
+        amount_requested=purchase.amount,
+    )
+    callback, _ = callback_store(
+        provider="sandbox",
+        kind="stk_callback",
+        headers={"Content-Type": "application/json"},
+        body=result.simulated_callbacks[0].body,
+    )
     return purchase, callback
 
 
@@ -63,7 +86,8 @@ def test_replayed_callback_task_changes_nothing(kenya_meter, django_capture_on_c
 
 
 def test_vend_failing_for_now_keeps_the_payment_and_hands_over_to_the_vend_task(
-        kenya_meter, monkeypatch, dispatched, django_capture_on_commit_callbacks):
+    kenya_meter, monkeypatch, dispatched, django_capture_on_commit_callbacks
+):
     from vending.services import vend
 
     purchase, callback = _paid_callback(kenya_meter)
@@ -89,8 +113,9 @@ def test_vend_failing_for_now_keeps_the_payment_and_hands_over_to_the_vend_task(
     assert Token.objects.filter(purchase=purchase).count() == 1
 
 
-def test_sandbox_callback_redelivered_after_a_rolled_back_vend_is_processed(kenya_meter,
-                                                                           django_capture_on_commit_callbacks):
+def test_sandbox_callback_redelivered_after_a_rolled_back_vend_is_processed(
+    kenya_meter, django_capture_on_commit_callbacks
+):
     purchase, callback = _paid_callback(kenya_meter)  # stored, never processed: the vend rolled back
     with django_capture_on_commit_callbacks(execute=True):
         tasks.sandbox_callback_task("sandbox", callback.body, dict(callback.headers))
@@ -110,8 +135,9 @@ def test_failed_send_in_the_task_is_handed_to_the_retrying_task(kenya_meter, mon
         raise SmsUnavailable("gateway down")
 
     monkeypatch.setattr(sms_service, "_deliver_row", gateway_down)
-    monkeypatch.setattr(tasks.sms_deliver_task, "apply_async",
-                        lambda args, countdown: retried.append((args, countdown)))
+    monkeypatch.setattr(
+        tasks.sms_deliver_task, "apply_async", lambda args, countdown: retried.append((args, countdown))
+    )
     tasks.callback_process_task.delay(callback.pk)
     sms = SmsMessage.objects.get(purchase=purchase)
     assert retried == [([sms.pk], 2)]
@@ -119,8 +145,7 @@ def test_failed_send_in_the_task_is_handed_to_the_retrying_task(kenya_meter, mon
     assert Purchase.objects.get(pk=purchase.pk).state == PurchaseState.VENDED
 
 
-def test_sms_sent_outside_a_task_goes_through_the_task(kenya_meter, dispatched,
-                                                       django_capture_on_commit_callbacks):
+def test_sms_sent_outside_a_task_goes_through_the_task(kenya_meter, dispatched, django_capture_on_commit_callbacks):
     dispatched.lost.add("sms")
     with django_capture_on_commit_callbacks(execute=True):
         [row] = sms_service.sms_send(phone="+254711000111", text="Hello")

@@ -29,21 +29,45 @@ def _later(seconds: float = 3600) -> timezone.datetime:
 
 def _pending_with_callback(meter) -> tuple[Purchase, ProviderCallback]:
     purchase = Purchase.objects.create(
-        reference="OUTBOX00001", idempotency_key="outbox-1", channel="api", meter=meter,
-        payer_phone="+254711000111", wallet="mpesa", amount=Decimal("100"), currency="KES",
-        quote={"units": 50, "amount": "100", "vat": "0"}, state=PurchaseState.PAYMENT_PENDING)
-    result = SandboxProvider(approve_delay=0).initiate(PaymentRequest(
-        reference=purchase.reference, amount=purchase.amount, currency="KES", phone=purchase.payer_phone,
-        wallet="mpesa"))
-    Payment.objects.create(purchase=purchase, provider="sandbox", state=PaymentState.PENDING,
-                           provider_reference=result.provider_reference, amount_requested=purchase.amount)
-    callback, _ = callback_store(provider="sandbox", kind="stk_callback",
-                                 headers={"Content-Type": "application/json"}, body=result.simulated_callbacks[0].body)
+        reference="OUTBOX00001",
+        idempotency_key="outbox-1",
+        channel="api",
+        meter=meter,
+        payer_phone="+254711000111",
+        wallet="mpesa",
+        amount=Decimal("100"),
+        currency="KES",
+        quote={"units": 50, "amount": "100", "vat": "0"},
+        state=PurchaseState.PAYMENT_PENDING,
+    )
+    result = SandboxProvider(approve_delay=0).initiate(
+        PaymentRequest(
+            reference=purchase.reference,
+            amount=purchase.amount,
+            currency="KES",
+            phone=purchase.payer_phone,
+            wallet="mpesa",
+        )
+    )
+    Payment.objects.create(
+        purchase=purchase,
+        provider="sandbox",
+        state=PaymentState.PENDING,
+        provider_reference=result.provider_reference,
+        amount_requested=purchase.amount,
+    )
+    callback, _ = callback_store(
+        provider="sandbox",
+        kind="stk_callback",
+        headers={"Content-Type": "application/json"},
+        body=result.simulated_callbacks[0].body,
+    )
     return purchase, callback
 
 
-def test_a_push_whose_message_was_lost_is_sent_by_the_outbox_sweep(kenya_meter, dispatched,
-                                                                    django_capture_on_commit_callbacks):
+def test_a_push_whose_message_was_lost_is_sent_by_the_outbox_sweep(
+    kenya_meter, dispatched, django_capture_on_commit_callbacks
+):
     dispatched.lost.add("push")
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter)
     assert purchase.state == PurchaseState.CREATED and purchase.payment.state == PaymentState.INITIATED
@@ -56,8 +80,7 @@ def test_a_push_whose_message_was_lost_is_sent_by_the_outbox_sweep(kenya_meter, 
     assert purchase.payment.push_started_at is not None
 
 
-def test_a_second_push_message_sends_nothing(kenya_meter, dispatched, monkeypatch,
-                                             django_capture_on_commit_callbacks):
+def test_a_second_push_message_sends_nothing(kenya_meter, dispatched, monkeypatch, django_capture_on_commit_callbacks):
     dispatched.lost.update({"push", "sandbox_callback"})
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter)
     pushes = []
@@ -71,7 +94,8 @@ def test_a_second_push_message_sends_nothing(kenya_meter, dispatched, monkeypatc
 
 
 def test_a_callback_stored_while_the_broker_was_down_is_processed_by_the_sweep(
-        kenya_meter, django_capture_on_commit_callbacks):
+    kenya_meter, django_capture_on_commit_callbacks
+):
     purchase, callback = _pending_with_callback(kenya_meter)  # stored; its message never sent
     assert sweep_outbox(now=timezone.now()) == 0
     with django_capture_on_commit_callbacks(execute=True):
@@ -84,8 +108,9 @@ def test_a_callback_stored_while_the_broker_was_down_is_processed_by_the_sweep(
     assert SmsMessage.objects.filter(purchase=purchase).count() == 1
 
 
-def test_a_lost_send_is_sent_by_the_sweep_and_a_second_send_is_a_no_op(dispatched, monkeypatch,
-                                                                        django_capture_on_commit_callbacks):
+def test_a_lost_send_is_sent_by_the_sweep_and_a_second_send_is_a_no_op(
+    dispatched, monkeypatch, django_capture_on_commit_callbacks
+):
     from vending.sms.console import ConsoleSender
 
     dispatched.lost.add("sms")
@@ -106,8 +131,17 @@ def test_a_lost_send_is_sent_by_the_sweep_and_a_second_send_is_a_no_op(dispatche
 def test_a_send_claimed_by_another_worker_is_not_sent_again(monkeypatch):
     from vending.sms.console import ConsoleSender
 
-    [row] = SmsMessage.objects.bulk_create([SmsMessage(direction="out", phone="+254711000111", text="Hi",
-                                                       status=SmsState.QUEUED, send_started_at=timezone.now())])
+    [row] = SmsMessage.objects.bulk_create(
+        [
+            SmsMessage(
+                direction="out",
+                phone="+254711000111",
+                text="Hi",
+                status=SmsState.QUEUED,
+                send_started_at=timezone.now(),
+            )
+        ]
+    )
     monkeypatch.setattr(ConsoleSender, "send", lambda *a: pytest.fail("sent a row another worker claimed"))
     assert sms_deliver(sms_id=row.pk).status == SmsState.QUEUED
     assert sweep_outbox(now=_later()) == 0
@@ -115,8 +149,14 @@ def test_a_send_claimed_by_another_worker_is_not_sent_again(monkeypatch):
 
 def test_an_inbound_sms_left_received_is_answered_by_the_sweep(dispatched, django_capture_on_commit_callbacks):
     dispatched.lost.add("inbound_sms")
-    inbound = SmsMessage.objects.create(direction="in", phone="+254711000111", text="HELP", provider="africastalking",
-                                        provider_message_id="ATXid_outbox_1", status=SmsState.RECEIVED)
+    inbound = SmsMessage.objects.create(
+        direction="in",
+        phone="+254711000111",
+        text="HELP",
+        provider="africastalking",
+        provider_message_id="ATXid_outbox_1",
+        status=SmsState.RECEIVED,
+    )
     dispatched.lost.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_outbox(now=_later()) == 1
@@ -127,15 +167,18 @@ def test_an_inbound_sms_left_received_is_answered_by_the_sweep(dispatched, djang
     assert len(texts_to("+254711000111")) == 1
 
 
-def test_a_delivery_report_that_overtakes_our_send_is_applied_later(kenya_meter, client, settings,
-                                                                     django_capture_on_commit_callbacks):
+def test_a_delivery_report_that_overtakes_our_send_is_applied_later(
+    kenya_meter, client, settings, django_capture_on_commit_callbacks
+):
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter)
     sms = SmsMessage.objects.get(purchase=purchase)
     Purchase.objects.filter(pk=purchase.pk).update(state=PurchaseState.VENDED)
     SmsMessage.objects.filter(pk=sms.pk).update(status=SmsState.SENT, provider_message_id="")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/hooks/at/delivery/{settings.WEBHOOK_SECRET}/",
-                    {"id": "ATXid_early", "status": "Success", "phoneNumber": sms.phone})
+        client.post(
+            f"/hooks/at/delivery/{settings.WEBHOOK_SECRET}/",
+            {"id": "ATXid_early", "status": "Success", "phoneNumber": sms.phone},
+        )
     report = ProviderCallback.objects.get(kind="delivery_report")
     assert report.processed_at is None and not report.flagged  # not known yet: kept, not dropped
     SmsMessage.objects.filter(pk=sms.pk).update(provider_message_id="ATXid_early")  # our send commits
@@ -174,6 +217,7 @@ def test_a_transient_database_error_is_retried_not_flagged(kenya_meter, monkeypa
     from vending.services import payments
 
     _, callback = _pending_with_callback(kenya_meter)
+
     def gone(**kwargs):
         raise OperationalError("connection lost")
 
@@ -184,8 +228,9 @@ def test_a_transient_database_error_is_retried_not_flagged(kenya_meter, monkeypa
     assert not callback.flagged and callback.processed_at is None  # still work to do: the sweep has it
 
 
-def test_a_token_sms_without_a_report_is_resent_only_after_hours_and_audited(kenya_meter, settings, dispatched,
-                                                                             django_capture_on_commit_callbacks):
+def test_a_token_sms_without_a_report_is_resent_only_after_hours_and_audited(
+    kenya_meter, settings, dispatched, django_capture_on_commit_callbacks
+):
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter)
     Purchase.objects.filter(pk=purchase.pk).update(state=PurchaseState.VENDED)
     SmsMessage.objects.filter(purchase=purchase).update(status=SmsState.SENT)  # no report came

@@ -59,8 +59,9 @@ def test_callback_without_a_pending_payment_changes_nothing_and_is_flagged(clien
     assert callback.flagged and "no payment" in callback.flag_reason
 
 
-def test_duplicate_callback_issues_no_second_token(client, kenya_meter, fake_daraja,
-                                                   django_capture_on_commit_callbacks):
+def test_duplicate_callback_issues_no_second_token(
+    client, kenya_meter, fake_daraja, django_capture_on_commit_callbacks
+):
     fake_daraja.set_scenario("254711000111", "duplicate")
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter)
 
@@ -104,8 +105,9 @@ def test_lost_sandbox_callback_recovered_by_sweep_query(kenya_meter, eager, djan
     assert purchase.state == PurchaseState.DELIVERED
 
 
-def test_wrong_amount_callback_vends_nothing_and_is_flagged(client, kenya_meter, fake_daraja,
-                                                           django_capture_on_commit_callbacks):
+def test_wrong_amount_callback_vends_nothing_and_is_flagged(
+    client, kenya_meter, fake_daraja, django_capture_on_commit_callbacks
+):
     fake_daraja.set_scenario("254711000111", "wrong_amount")
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter, amount="100")
 
@@ -126,8 +128,9 @@ def test_wrong_amount_callback_vends_nothing_and_is_flagged(client, kenya_meter,
 
 
 def test_waafipay_purchase_holds_vends_then_commits(somali_meter, fake_waafipay, django_capture_on_commit_callbacks):
-    purchase = buy(django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus",
-                   amount="5")
+    purchase = buy(
+        django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus", amount="5"
+    )
     purchase.refresh_from_db()
     assert purchase.state == PurchaseState.DELIVERED
     assert purchase.payment.state == PaymentState.CONFIRMED and purchase.payment.provider == "waafipay"
@@ -137,21 +140,24 @@ def test_waafipay_purchase_holds_vends_then_commits(somali_meter, fake_waafipay,
     assert record["state"] == "COMMITTED" and record["amount"] == Decimal("5.00")
 
 
-def test_waafipay_timeout_ends_in_query_not_failure(somali_meter, fake_waafipay, monkeypatch,
-                                                     django_capture_on_commit_callbacks):
+def test_waafipay_timeout_ends_in_query_not_failure(
+    somali_meter, fake_waafipay, monkeypatch, django_capture_on_commit_callbacks
+):
     from vending import tasks
 
     fake_waafipay.set_scenario("252611000111", "slow")  # the payer takes longer than our read timeout
     queued = []
     monkeypatch.setattr(tasks.payment_query_task, "apply_async", lambda args, countdown: queued.append(args))
-    purchase = buy(django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus",
-                   amount="5")
+    purchase = buy(
+        django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus", amount="5"
+    )
 
     payment = Payment.objects.get(purchase=purchase)
     assert payment.state == PaymentState.UNKNOWN and purchase.state == PurchaseState.PAYMENT_PENDING
     assert queued == [[payment.pk]]  # a query is on its way; nothing failed
     assert texts_to("+252611000111") == [
-        f"We are confirming your payment. Do not pay again. We will SMS you. Ref {purchase.reference}"]
+        f"We are confirming your payment. Do not pay again. We will SMS you. Ref {purchase.reference}"
+    ]
 
     for record in fake_waafipay.transactions.values():
         record["ready_at"] = 0  # the payer has answered by now
@@ -164,8 +170,9 @@ def test_waafipay_timeout_ends_in_query_not_failure(somali_meter, fake_waafipay,
     assert [r["state"] for r in fake_waafipay.transactions.values()] == ["COMMITTED"]
 
 
-def test_waafipay_vend_failure_releases_the_hold(somali_meter, fake_waafipay, monkeypatch,
-                                                 django_capture_on_commit_callbacks):
+def test_waafipay_vend_failure_releases_the_hold(
+    somali_meter, fake_waafipay, monkeypatch, django_capture_on_commit_callbacks
+):
     from vending.exceptions import StsError
     from vending.services import tokens
 
@@ -173,8 +180,9 @@ def test_waafipay_vend_failure_releases_the_hold(somali_meter, fake_waafipay, mo
         raise StsError("the virtual meter refused the new token: CRC error")
 
     monkeypatch.setattr(tokens, "_issue_locked", refuse)
-    purchase = buy(django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus",
-                   amount="5")
+    purchase = buy(
+        django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus", amount="5"
+    )
     purchase.refresh_from_db()
     assert purchase.state == PurchaseState.REFUNDED and purchase.payment.state == PaymentState.CANCELLED
     assert [r["state"] for r in fake_waafipay.transactions.values()] == ["CANCELLED"]

@@ -39,25 +39,49 @@ def test_blocked_meter_is_refused_with_a_reason(kenya_meter):
     Meter.objects.filter(pk=kenya_meter.pk).update(status=Meter.Status.BLOCKED)
     kenya_meter.refresh_from_db()
     with pytest.raises(MeterBlocked, match="blocked"):
-        purchase_create(channel="ussd", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
-                        amount=Decimal("100"), idempotency_key="blocked-1")
+        purchase_create(
+            channel="ussd",
+            meter=kenya_meter,
+            payer_phone="+254711000111",
+            wallet="mpesa",
+            amount=Decimal("100"),
+            idempotency_key="blocked-1",
+        )
     assert not Purchase.objects.exists()
 
 
 def test_amount_out_of_range_is_refused_with_a_reason(kenya_meter):
     with pytest.raises(AmountOutOfRange) as caught:
-        purchase_create(channel="ussd", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
-                        amount=Decimal("5"), idempotency_key="small-1")
+        purchase_create(
+            channel="ussd",
+            meter=kenya_meter,
+            payer_phone="+254711000111",
+            wallet="mpesa",
+            amount=Decimal("5"),
+            idempotency_key="small-1",
+        )
     assert "10" in str(caught.value)
     with pytest.raises(AmountOutOfRange):
-        purchase_create(channel="ussd", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
-                        amount=Decimal("100.50"), idempotency_key="cents-1")
+        purchase_create(
+            channel="ussd",
+            meter=kenya_meter,
+            payer_phone="+254711000111",
+            wallet="mpesa",
+            amount=Decimal("100.50"),
+            idempotency_key="cents-1",
+        )
 
 
 def test_wallet_that_cannot_pay_the_meter_currency_is_refused(kenya_meter):
     with pytest.raises(UnsupportedWallet):
-        purchase_create(channel="ussd", meter=kenya_meter, payer_phone="+252611000111", wallet="evcplus",
-                        amount=Decimal("100"), idempotency_key="wallet-1")
+        purchase_create(
+            channel="ussd",
+            meter=kenya_meter,
+            payer_phone="+252611000111",
+            wallet="evcplus",
+            amount=Decimal("100"),
+            idempotency_key="wallet-1",
+        )
 
 
 def test_same_idempotency_key_returns_first_purchase(kenya_meter, django_capture_on_commit_callbacks):
@@ -116,8 +140,9 @@ def _meter_with_pending_rollover(sgc: str) -> Meter:
     old = make_supply_group(utility, base_date=_PREVIOUS_BASE[current_base_date()], sgc=sgc, key_revision=1)
     new = make_supply_group(utility, base_date=current_base_date(), sgc=sgc, key_revision=2)
     meter = make_meter(supply_group=old, tariff=make_flat_tariff(utility))
-    Meter.objects.filter(pk=meter.pk).update(pending_supply_group=new, pending_key_revision=2,
-                                             pending_base_date=current_base_date())
+    Meter.objects.filter(pk=meter.pk).update(
+        pending_supply_group=new, pending_key_revision=2, pending_base_date=current_base_date()
+    )
     meter.refresh_from_db()
     return meter
 
@@ -133,8 +158,12 @@ def test_pending_key_change_tokens_come_first_in_the_same_sms(db, django_capture
     parts = texts_to("+254711000111")
     assert all(len(p) <= 160 for p in parts)
     text = "\n".join(parts)
-    assert text.index("key tokens first") < text.index(kcts[0].grouped) < text.index(kcts[1].grouped) \
+    assert (
+        text.index("key tokens first")
+        < text.index(kcts[0].grouped)
+        < text.index(kcts[1].grouped)
         < text.index(credit.grouped)
+    )
     meter.refresh_from_db()
     assert not meter.has_pending_key_change and meter.base_date == current_base_date() and meter.key_revision == 2
     # The customer types them in order: the meter takes the new key, then the credit.
@@ -155,8 +184,14 @@ def test_token_resend_goes_only_to_the_buying_phone(kenya_meter, customer, djang
 
 
 def test_somali_purchase_on_evc_plus_sandbox(somali_meter, django_capture_on_commit_callbacks):
-    purchase = buy(django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus",
-                   amount="5", language="so")
+    purchase = buy(
+        django_capture_on_commit_callbacks,
+        somali_meter,
+        phone="+252611000111",
+        wallet="evcplus",
+        amount="5",
+        language="so",
+    )
     assert purchase.state == PurchaseState.DELIVERED
     [sms] = texts_to("+252611000111")
     assert sms.startswith("Token ") and "Tix" in sms and "10.0 kWh" in sms
@@ -182,12 +217,24 @@ def test_second_purchase_before_the_key_change_is_typed_still_vends(db, django_c
 
 
 def test_repeat_after_the_meter_was_blocked_still_returns_the_first_purchase(kenya_meter):
-    first = purchase_create(channel="sms", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
-                            amount=Decimal("100"), idempotency_key="sms:AT-1")
+    first = purchase_create(
+        channel="sms",
+        meter=kenya_meter,
+        payer_phone="+254711000111",
+        wallet="mpesa",
+        amount=Decimal("100"),
+        idempotency_key="sms:AT-1",
+    )
     Meter.objects.filter(pk=kenya_meter.pk).update(status=Meter.Status.BLOCKED)
     kenya_meter.refresh_from_db()
-    again = purchase_create(channel="sms", meter=kenya_meter, payer_phone="+254711000111", wallet="mpesa",
-                            amount=Decimal("100"), idempotency_key="sms:AT-1")
+    again = purchase_create(
+        channel="sms",
+        meter=kenya_meter,
+        payer_phone="+254711000111",
+        wallet="mpesa",
+        amount=Decimal("100"),
+        idempotency_key="sms:AT-1",
+    )
     assert again.pk == first.pk and Purchase.objects.count() == 1
 
 
@@ -196,14 +243,22 @@ def _shown(meter, *, amount="100", quoted_at, units_shown=7):
     from vending.selectors.quotes import ShownQuote, purchase_quote
 
     seen = purchase_quote(meter=meter, amount=Decimal(amount), now=quoted_at)
-    return ShownQuote(drn=meter.drn, quote=replace(seen, kwh=Decimal(units_shown) / 10, units=units_shown),
-                      quoted_at=quoted_at)
+    return ShownQuote(
+        drn=meter.drn, quote=replace(seen, kwh=Decimal(units_shown) / 10, units=units_shown), quoted_at=quoted_at
+    )
 
 
 def _create(meter, shown, *, now, amount="100"):
-    return purchase_create(channel="ussd", meter=meter, payer_phone="+254711000111", wallet="mpesa",
-                           amount=Decimal(amount), idempotency_key=f"ussd:{now.timestamp()}", now=now,
-                           shown_quote=shown)
+    return purchase_create(
+        channel="ussd",
+        meter=meter,
+        payer_phone="+254711000111",
+        wallet="mpesa",
+        amount=Decimal(amount),
+        idempotency_key=f"ussd:{now.timestamp()}",
+        now=now,
+        shown_quote=shown,
+    )
 
 
 def test_the_quote_the_customer_confirmed_is_the_one_bought(kenya_meter):
@@ -216,8 +271,12 @@ def test_the_quote_the_customer_confirmed_is_the_one_bought(kenya_meter):
 def test_a_quote_that_no_longer_fits_is_quoted_afresh(kenya_meter, why):
     quoted_at = datetime(2026, 3, 31, 20, 50, tzinfo=UTC)  # 23:50 in Nairobi: the month ends at 21:00 UTC
     now = {"too old": quoted_at + timedelta(minutes=11), "last month": quoted_at + timedelta(minutes=10)}.get(
-        why, quoted_at + timedelta(seconds=30))
-    shown = _shown(make_meter(tariff=kenya_meter.tariff) if why == "another meter" else kenya_meter,
-                   amount="200" if why == "another amount" else "100", quoted_at=quoted_at)
+        why, quoted_at + timedelta(seconds=30)
+    )
+    shown = _shown(
+        make_meter(tariff=kenya_meter.tariff) if why == "another meter" else kenya_meter,
+        amount="200" if why == "another amount" else "100",
+        quoted_at=quoted_at,
+    )
     purchase = _create(kenya_meter, shown, now=now)
     assert purchase.quote["units"] == 50  # KES 100 at KES 20/kWh, as quoted now

@@ -34,15 +34,16 @@ def vend_fails(monkeypatch):
 
 def _deliver(client, capture, fake, start: int, count: int) -> list[tuple[str, bytes]]:
     """POST what the fake sent to its receiver (from the `start`-th delivery on) to our webhooks."""
-    bodies = fake.receiver.wait_for(start + count, timeout=5)[start:start + count]
+    bodies = fake.receiver.wait_for(start + count, timeout=5)[start : start + count]
     for path, body in bodies:
         with capture(execute=True):
             assert client.post(path, body, content_type="application/json").status_code == 200
     return bodies
 
 
-def test_an_mpesa_refund_completes_through_the_daraja_reversal_flow(client, kenya_meter, reversal, vend_fails,
-                                                                    django_capture_on_commit_callbacks):
+def test_an_mpesa_refund_completes_through_the_daraja_reversal_flow(
+    client, kenya_meter, reversal, vend_fails, django_capture_on_commit_callbacks
+):
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter, amount="100")
     _deliver(client, django_capture_on_commit_callbacks, reversal, 0, 1)  # the STK callback: paid, vend fails
     purchase.refresh_from_db()
@@ -76,8 +77,9 @@ def client_secret() -> str:
     return settings.WEBHOOK_SECRET
 
 
-def test_a_reversal_daraja_refuses_leaves_the_refund_with_staff(client, kenya_meter, reversal, vend_fails,
-                                                                django_capture_on_commit_callbacks):
+def test_a_reversal_daraja_refuses_leaves_the_refund_with_staff(
+    client, kenya_meter, reversal, vend_fails, django_capture_on_commit_callbacks
+):
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter, amount="100")
     # Someone reversed it on the M-Pesa portal already: Daraja answers R000001.
     reversal.reversed_receipts.add(reversal.checkouts[next(iter(reversal.checkouts))]["receipt"])
@@ -92,8 +94,9 @@ def test_a_reversal_daraja_refuses_leaves_the_refund_with_staff(client, kenya_me
 
 def test_an_unmatched_reversal_result_is_flagged(client, settings):
     body = b'{"Result": {"ResultCode": 0, "ConversationID": "AG_nobody", "OriginatorConversationID": "x"}}'
-    with_capture = client.post(f"/hooks/daraja/reversal/result/{settings.WEBHOOK_SECRET}/", body,
-                               content_type="application/json")
+    with_capture = client.post(
+        f"/hooks/daraja/reversal/result/{settings.WEBHOOK_SECRET}/", body, content_type="application/json"
+    )
     assert with_capture.status_code == 200
     from vending.services.refunds import reversal_result_process
 
@@ -104,8 +107,9 @@ def test_an_unmatched_reversal_result_is_flagged(client, settings):
     assert client.post("/hooks/daraja/reversal/result/wrong/", body, content_type="application/json").status_code == 404
 
 
-def test_a_manual_refund_completes_with_the_providers_receipt(kenya_meter, fake_daraja, vend_fails, client,
-                                                              django_capture_on_commit_callbacks):
+def test_a_manual_refund_completes_with_the_providers_receipt(
+    kenya_meter, fake_daraja, vend_fails, client, django_capture_on_commit_callbacks
+):
     from tests.backoffice.conftest import make_staff
 
     purchase = buy(django_capture_on_commit_callbacks, kenya_meter, amount="100")
@@ -115,8 +119,9 @@ def test_a_manual_refund_completes_with_the_providers_receipt(kenya_meter, fake_
     assert not Refund.objects.exists()
     operator = make_staff("Vending operator")
     with django_capture_on_commit_callbacks(execute=True):
-        refund = staff_refund_record_manual(actor=operator, purchase=purchase, receipt="SKR4A1B2C3",
-                                            reason="sent back from the M-Pesa portal")
+        refund = staff_refund_record_manual(
+            actor=operator, purchase=purchase, receipt="SKR4A1B2C3", reason="sent back from the M-Pesa portal"
+        )
     purchase.refresh_from_db()
     assert refund.state == "completed" and refund.receipt == "SKR4A1B2C3" and refund.method == "manual"
     assert purchase.state == PurchaseState.REFUNDED
@@ -124,10 +129,12 @@ def test_a_manual_refund_completes_with_the_providers_receipt(kenya_meter, fake_
     assert texts_to("+254711000111")[-1].startswith("Your payment of KES 100.00 was refunded")
 
 
-def test_a_waafipay_refund_is_recorded_with_the_providers_reference(somali_meter, fake_waafipay, vend_fails,
-                                                                    django_capture_on_commit_callbacks):
-    purchase = buy(django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus",
-                   amount="5")
+def test_a_waafipay_refund_is_recorded_with_the_providers_reference(
+    somali_meter, fake_waafipay, vend_fails, django_capture_on_commit_callbacks
+):
+    purchase = buy(
+        django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus", amount="5"
+    )
     purchase = Purchase.objects.get(pk=purchase.pk)
     assert purchase.state == PurchaseState.REFUNDED
     refund = Refund.objects.get(purchase=purchase)

@@ -8,9 +8,19 @@ from vending import (
 )
 from vending.sms import gsm7
 
-VALUES = {"ref": "ABCD2345EF", "ussd": "*384*44135#", "wallet": "EVC Plus", "currency": "KES", "amount": "35000.00",
-          "token": "1234 5678 9012 3456 7890", "kwh": "1834.5", "drn": "0100000000016", "breakdown": "",
-          "count": 2, "key_tokens": "1) 1234 5678 9012 3456 7890\n2) 1234 5678 9012 3456 7890"}
+VALUES = {
+    "ref": "ABCD2345EF",
+    "ussd": "*384*44135#",
+    "wallet": "EVC Plus",
+    "currency": "KES",
+    "amount": "35000.00",
+    "token": "1234 5678 9012 3456 7890",
+    "kwh": "1834.5",
+    "drn": "0100000000016",
+    "breakdown": "",
+    "count": 2,
+    "key_tokens": "1) 1234 5678 9012 3456 7890\n2) 1234 5678 9012 3456 7890",
+}
 
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)

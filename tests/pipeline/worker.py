@@ -60,8 +60,14 @@ class Broker:
             for sub in ("out", "processed"):
                 os.makedirs(os.path.join(self.folder, sub), exist_ok=True)
             out = os.path.join(self.folder, "out")
-            self._use("filesystem://", {"data_folder_in": out, "data_folder_out": out,
-                                        "processed_folder": os.path.join(self.folder, "processed")})
+            self._use(
+                "filesystem://",
+                {
+                    "data_folder_in": out,
+                    "data_folder_out": out,
+                    "processed_folder": os.path.join(self.folder, "processed"),
+                },
+            )
 
     def detach(self) -> None:
         self._use(*self._saved)
@@ -76,22 +82,51 @@ class Broker:
 
 
 class Worker:
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2, pool: str = "prefork",
-                 queues: str = "celery,payments") -> None:
-        full_env = {**os.environ, "DATABASE_URL": test_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0",
-                    "LOG_LEVEL": "INFO", **env}
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        concurrency: int = 2,
+        pool: str = "prefork",
+        queues: str = "celery,payments",
+    ) -> None:
+        full_env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "LOG_LEVEL": "INFO",
+            **env,
+        }
         if "REDIS_URL" not in env:
             full_env.pop("REDIS_URL", None)
         if "CELERY_BROKER_URL" not in env:
             full_env.pop("CELERY_BROKER_URL", None)
         self.log_path = log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop)
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues,
-                   "-c", str(concurrency), "--pool", pool,
-                   "--without-gossip", "--without-mingle", "--without-heartbeat",
-                   "-l", "INFO", "-n", f"e2e-{os.getpid()}-{time.monotonic_ns()}@%h"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "--pool",
+            pool,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+            "-n",
+            f"e2e-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

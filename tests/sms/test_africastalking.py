@@ -27,8 +27,13 @@ def fake_at() -> Iterator[FakeAfricasTalking]:
 
 
 def sender_for(fake: FakeAfricasTalking, **overrides: object) -> AfricasTalkingSender:
-    values: dict[str, object] = {"username": FAKE_AT_USERNAME, "api_key": FAKE_AT_API_KEY,
-                                 "base_url": fake.base_url, "sender_id": "KORONTO", "enqueue": True}
+    values: dict[str, object] = {
+        "username": FAKE_AT_USERNAME,
+        "api_key": FAKE_AT_API_KEY,
+        "base_url": fake.base_url,
+        "sender_id": "KORONTO",
+        "enqueue": True,
+    }
     values.update(overrides)
     return AfricasTalkingSender(AfricasTalkingConfig(**values))  # type: ignore[arg-type]
 
@@ -101,8 +106,12 @@ def test_recipient_without_plus_is_refused_before_any_http(fake_at):
 
 
 def test_fake_answers_xml_without_accept_json(fake_at):
-    reply = requests.post(fake_at.base_url + "/version1/messaging", headers={"apiKey": FAKE_AT_API_KEY},
-                          data={"username": FAKE_AT_USERNAME, "to": TO, "message": "x"}, timeout=5)
+    reply = requests.post(
+        fake_at.base_url + "/version1/messaging",
+        headers={"apiKey": FAKE_AT_API_KEY},
+        data={"username": FAKE_AT_USERNAME, "to": TO, "message": "x"},
+        timeout=5,
+    )
     assert reply.status_code == 201 and reply.text.startswith("<AfricasTalkingResponse>")
 
 
@@ -111,7 +120,7 @@ def test_fake_posts_delivery_reports_that_parse():
         fake.set_recipient(TO, 101, dlr_status="Failed", failure_reason="UserInBlackList")
         sender = sender_for(fake)
         result = sender.send(TO, "hello")
-        (_, body), = receiver.wait_for(1)
+        ((_, body),) = receiver.wait_for(1)
         form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
         report = sender.parse_delivery_report(form)
         assert report.provider_message_id == result.provider_message_id
@@ -150,8 +159,15 @@ def test_mask_tokens_keeps_last_four_digits_only():
 
 def test_get_sender_is_console_without_credentials_and_at_with_them(fake_at):
     assert isinstance(get_sender(SimpleNamespace(AT_USERNAME="", AT_API_KEY="")), ConsoleSender)
-    sender = get_sender(SimpleNamespace(AT_USERNAME=FAKE_AT_USERNAME, AT_API_KEY=FAKE_AT_API_KEY,
-                                        AT_API_BASE_URL=fake_at.base_url, AT_SENDER_ID="", AT_ENQUEUE=False))
+    sender = get_sender(
+        SimpleNamespace(
+            AT_USERNAME=FAKE_AT_USERNAME,
+            AT_API_KEY=FAKE_AT_API_KEY,
+            AT_API_BASE_URL=fake_at.base_url,
+            AT_SENDER_ID="",
+            AT_ENQUEUE=False,
+        )
+    )
     assert isinstance(sender, AfricasTalkingSender)
     assert sender.send(TO, "hi").accepted
     body = fake_at.requests_snapshot()[-1]["body"]

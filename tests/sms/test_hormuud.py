@@ -29,8 +29,13 @@ def fake() -> Iterator[FakeHormuud]:
 
 
 def sender(fake: FakeHormuud, cache: LocalCache | None = None, **overrides: str) -> HormuudSender:
-    values = {"base_url": fake.base_url, "username": FAKE_HORMUUD_USERNAME, "password": FAKE_HORMUUD_PASSWORD,
-              "sender_id": "KORONTO", **overrides}
+    values = {
+        "base_url": fake.base_url,
+        "username": FAKE_HORMUUD_USERNAME,
+        "password": FAKE_HORMUUD_PASSWORD,
+        "sender_id": "KORONTO",
+        **overrides,
+    }
     return HormuudSender(HormuudConfig(**values), cache=cache or LocalCache())
 
 
@@ -38,7 +43,8 @@ def test_send_posts_mobile_message_senderid_with_a_bearer_token(fake):
     result = sender(fake).send(TO, "Koodh 1234")
     assert result.accepted and result.provider_message_id == f"hormuud-{fake.messages[0]['id']}"
     assert [(m["mobile"], m["message"], m["senderid"]) for m in fake.messages] == [
-        ("252611000111", "Koodh 1234", "KORONTO")]
+        ("252611000111", "Koodh 1234", "KORONTO")
+    ]
     send = next(r for r in fake.requests if r["path"] == "/api/SendSMS")
     assert send["headers"]["Authorization"].startswith("Bearer ")
 

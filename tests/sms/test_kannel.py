@@ -41,8 +41,13 @@ def smsbox():
 
 
 def sender(url: str, **overrides: object) -> KannelSender:
-    values: dict[str, object] = {"sendsms_url": f"{url}/cgi-bin/sendsms", "username": "koronto", "password": "pw",
-                                 "dlr_url": "https://k.example/hooks/sms/kannel/s3cret/delivery/", **overrides}
+    values: dict[str, object] = {
+        "sendsms_url": f"{url}/cgi-bin/sendsms",
+        "username": "koronto",
+        "password": "pw",
+        "dlr_url": "https://k.example/hooks/sms/kannel/s3cret/delivery/",
+        **overrides,
+    }
     return KannelSender(KannelConfig(**values))  # type: ignore[arg-type]
 
 
@@ -51,11 +56,16 @@ def test_an_accepted_send_carries_coding_charset_and_our_id_in_the_dlr_url(smsbo
     query = smsbox.queries[0]
     assert result.accepted and result.encoding == "gsm7"
     assert (query["to"], query["text"], query["from"], query["coding"], query["charset"], query["dlr-mask"]) == (
-        TO, "Koodh 1234", "KORONTO", "0", "UTF-8", "31")
+        TO,
+        "Koodh 1234",
+        "KORONTO",
+        "0",
+        "UTF-8",
+        "31",
+    )
     dlr = urlsplit(query["dlr-url"])
     assert dlr.path == "/hooks/sms/kannel/s3cret/delivery/"
-    assert parse_qs(dlr.query) == {"id": [result.provider_message_id], "type": ["%d"], "answer": ["%A"],
-                                   "at": ["%T"]}
+    assert parse_qs(dlr.query) == {"id": [result.provider_message_id], "type": ["%d"], "answer": ["%A"], "at": ["%T"]}
 
 
 def test_a_ucs2_text_is_sent_with_coding_2(smsbox):
@@ -122,9 +132,16 @@ def test_one_connection_per_thread(smsbox):
     assert results == [True] * 4
 
 
-@pytest.mark.parametrize(("kind", "status"), [("1", DeliveryStatus.SUCCESS), ("2", DeliveryStatus.FAILED),
-                                              ("4", DeliveryStatus.BUFFERED), ("8", DeliveryStatus.SUBMITTED),
-                                              ("16", DeliveryStatus.REJECTED)])
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        ("1", DeliveryStatus.SUCCESS),
+        ("2", DeliveryStatus.FAILED),
+        ("4", DeliveryStatus.BUFFERED),
+        ("8", DeliveryStatus.SUBMITTED),
+        ("16", DeliveryStatus.REJECTED),
+    ],
+)
 def test_report_types_map_to_our_statuses(kind, status):
     report = parse_kannel_delivery_report({"id": "kannel-ab12", "type": kind, "answer": "NACK/0x45"})
     assert report.status == status

@@ -64,11 +64,19 @@ def attempts(row: SmsMessage) -> list[tuple[str, str, str]]:
 # -- operators and the table ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("phone", "expected"), [
-    (HORMUUD_PHONE, ("SO", "hormuud")), (HORMUUD_77, ("SO", "hormuud")), (TELESOM_PHONE, ("SO", "telesom")),
-    ("+252621234567", ("SO", "somtel")), ("+252651234567", ("SO", "somtel")), ("+252901234567", ("SO", "golis")),
-    ("+252681234567", ("SO", "somnet")), (KENYAN_PHONE, ("KE", "safaricom")),
-])
+@pytest.mark.parametrize(
+    ("phone", "expected"),
+    [
+        (HORMUUD_PHONE, ("SO", "hormuud")),
+        (HORMUUD_77, ("SO", "hormuud")),
+        (TELESOM_PHONE, ("SO", "telesom")),
+        ("+252621234567", ("SO", "somtel")),
+        ("+252651234567", ("SO", "somtel")),
+        ("+252901234567", ("SO", "golis")),
+        ("+252681234567", ("SO", "somnet")),
+        (KENYAN_PHONE, ("KE", "safaricom")),
+    ],
+)
 def test_operator_from_the_number(phone, expected):
     assert destination_of(phone, {}) == expected
 
@@ -96,8 +104,12 @@ def test_rules_keep_sender_ids_and_the_fallback_order():
 
 def test_a_hormuud_number_goes_out_through_the_hormuud_route(routed, hormuud, at):
     row = routed(HORMUUD_PHONE)
-    assert (row.status, row.gateway, row.route, row.provider) == (SmsState.SENT, "hormuud", "SO/hormuud>hormuud",
-                                                                  "hormuud")
+    assert (row.status, row.gateway, row.route, row.provider) == (
+        SmsState.SENT,
+        "hormuud",
+        "SO/hormuud>hormuud",
+        "hormuud",
+    )
     assert [(m["mobile"], m["senderid"]) for m in hormuud.messages] == [("252611000111", "KORONTO")]
     assert row.provider_message_id == f"hormuud-{hormuud.messages[0]['id']}"
     assert at.messages == []
@@ -117,8 +129,10 @@ def test_with_the_first_route_down_the_fallback_carries_it_exactly_once(routed, 
     row = routed(HORMUUD_PHONE)
     assert (row.status, row.gateway, row.route) == (SmsState.SENT, "africastalking", "SO/hormuud>africastalking")
     assert [(m["to"], m["from"]) for m in at.messages] == [(HORMUUD_PHONE, "KORONTO")]
-    assert attempts(row) == [("SO/hormuud>hormuud", "hormuud", "unavailable"),
-                             ("SO/hormuud>africastalking", "africastalking", "accepted")]
+    assert attempts(row) == [
+        ("SO/hormuud>hormuud", "hormuud", "unavailable"),
+        ("SO/hormuud>africastalking", "africastalking", "accepted"),
+    ]
     # Sending the row again (a redelivered task, the sweep) does not text the customer a second time.
     sms_deliver(sms_id=row.pk)
     assert len(at.messages) == 1 and SmsAttempt.objects.filter(sms=row).count() == 2
@@ -145,8 +159,14 @@ def test_every_gateway_down_leaves_the_row_queued_for_a_retry_and_audits_each_tr
 
 def test_a_gateway_that_may_have_taken_the_message_is_not_failed_over(hormuud, at):
     """A read timeout: Hormuud may be sending it already, so trying Africa's Talking could text twice."""
-    slow = HormuudSender(HormuudConfig(base_url=hormuud.base_url, username=FAKE_HORMUUD_USERNAME,
-                                       password=FAKE_HORMUUD_PASSWORD, timeout=(1.0, 0.3)))
+    slow = HormuudSender(
+        HormuudConfig(
+            base_url=hormuud.base_url,
+            username=FAKE_HORMUUD_USERNAME,
+            password=FAKE_HORMUUD_PASSWORD,
+            timeout=(1.0, 0.3),
+        )
+    )
     slow._token.get()  # a token first, so the timeout hits the send itself
     hormuud.send_delay = 1.0
     calls: list[str] = []
@@ -192,8 +212,10 @@ def test_hormuud_down_fails_over_to_a_real_kannel_once(routed, hormuud, kannel, 
     assert (row.gateway, row.route, row.status) == ("kannel", "SO/hormuud>kannel", SmsState.SENT)
     got = kannel.wait_for(lambda rs: len(rs) >= 1, 10)
     assert [(m.sender, m.to, m.text) for m in got] == [("KORONTO", HORMUUD_PHONE, "Koodh 1234 5678 9012 3456 7890")]
-    assert attempts(row) == [("SO/hormuud>hormuud", "hormuud", "unavailable"),
-                             ("SO/hormuud>kannel", "kannel", "accepted")]
+    assert attempts(row) == [
+        ("SO/hormuud>hormuud", "hormuud", "unavailable"),
+        ("SO/hormuud>kannel", "kannel", "accepted"),
+    ]
 
 
 def test_sms_outbox_json_names_the_gateway_that_carried_each_message(routed, hormuud):

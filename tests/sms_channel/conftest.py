@@ -35,8 +35,9 @@ class World:
 def _isolated_cache(settings):
     # Rate-limit counters live in the cache: a private in-memory cache per test keeps tests apart
     # without clearing the shared file cache other test runs use.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": f"sms-channel-{next(_ids)}"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"sms-channel-{next(_ids)}"}
+    }
 
 
 @pytest.fixture
@@ -79,8 +80,15 @@ class AtGateway:
             return self.client.post(url, data=urlencode(form), content_type="application/x-www-form-urlencoded")
 
     def form(self, phone: str, text: str, message_id: str | None = None) -> dict[str, str]:
-        return {"from": phone, "to": django_settings.SMS_SHORTCODE, "text": text, "date": "2026-03-04 10:30:00",
-                "id": message_id or f"ATXid_{next(_ids):08d}", "linkId": "SampleLinkId123", "networkCode": "63902"}
+        return {
+            "from": phone,
+            "to": django_settings.SMS_SHORTCODE,
+            "text": text,
+            "date": "2026-03-04 10:30:00",
+            "id": message_id or f"ATXid_{next(_ids):08d}",
+            "linkId": "SampleLinkId123",
+            "networkCode": "63902",
+        }
 
     def send(self, phone: str, text: str, message_id: str | None = None) -> str:
         """Send one SMS; return everything we texted back for it (parts joined), '' for no reply."""

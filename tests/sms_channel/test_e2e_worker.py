@@ -17,8 +17,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _post(live_server, message_id: str, text: str) -> int:
-    form = {"from": KE_PHONE, "to": django_settings.SMS_SHORTCODE, "text": text, "date": "2026-03-04 10:30:00",
-            "id": message_id, "linkId": "SampleLinkId123", "networkCode": "63902"}
+    form = {
+        "from": KE_PHONE,
+        "to": django_settings.SMS_SHORTCODE,
+        "text": text,
+        "date": "2026-03-04 10:30:00",
+        "id": message_id,
+        "linkId": "SampleLinkId123",
+        "networkCode": "63902",
+    }
     url = f"{live_server.url}/hooks/at/sms/{django_settings.WEBHOOK_SECRET}/"
     return requests.post(url, data=form, timeout=10).status_code
 
@@ -38,12 +45,17 @@ def test_buy_by_sms_ends_in_a_token_sms(world, live_server, fakes, broker, tmp_p
 
     purchase = Purchase.objects.get()
     assert (purchase.channel, purchase.payer_phone, purchase.idempotency_key, purchase.payment.provider) == (
-        "sms", KE_PHONE, "sms:ATXid_e2e_buy", "daraja")
+        "sms",
+        KE_PHONE,
+        "sms:ATXid_e2e_buy",
+        "daraja",
+    )
     inbound = SmsMessage.objects.get(direction="in")
     assert inbound.status == SmsState.PROCESSED
     texts = [m["message"] for m in fakes["at"].messages if m["to"] == KE_PHONE]
     token = purchase.tokens.get()
     assert len(texts) == 2
-    assert texts[0].startswith(i18n.render("sms.buy.prompt", "en", summary="KES 500 = 25.0 kWh", drn=HOME,
-                                           ref=purchase.reference))
+    assert texts[0].startswith(
+        i18n.render("sms.buy.prompt", "en", summary="KES 500 = 25.0 kWh", drn=HOME, ref=purchase.reference)
+    )
     assert token.grouped in texts[1]

@@ -45,13 +45,25 @@ def _reply_to(phone: str) -> str:
 
 
 def test_kannel_get_url_request_reaches_the_command_channel(hooks):
-    response = hooks.get(url("kannel"), {"from": SO_PHONE, "to": "44135", "text": "MITIRO",
-                                         "id": "6a1f0c3e-1111-2222-3333-444455556666", "smsc": "fake",
-                                         "time": "1796134008"})
+    response = hooks.get(
+        url("kannel"),
+        {
+            "from": SO_PHONE,
+            "to": "44135",
+            "text": "MITIRO",
+            "id": "6a1f0c3e-1111-2222-3333-444455556666",
+            "smsc": "fake",
+            "time": "1796134008",
+        },
+    )
     assert response.status_code == 200
     inbound = SmsMessage.objects.get(direction="in")
     assert (inbound.gateway, inbound.provider, inbound.phone, inbound.status) == (
-        "kannel", "kannel", SO_PHONE, SmsState.PROCESSED)
+        "kannel",
+        "kannel",
+        SO_PHONE,
+        SmsState.PROCESSED,
+    )
     assert GURI in _reply_to(SO_PHONE)  # the Somali customer's saved meter, listed in the reply
 
 
@@ -86,18 +98,29 @@ def test_a_request_without_sender_or_text_is_400(hooks, gateway):
 
 
 @hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(gateway=st.sampled_from(["africastalking", "kannel", "hormuud"]), delivery=st.booleans(),
-       body=st.binary(max_size=300), content_type=st.sampled_from(
-           ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-            "text/plain"]))
+@given(
+    gateway=st.sampled_from(["africastalking", "kannel", "hormuud"]),
+    delivery=st.booleans(),
+    body=st.binary(max_size=300),
+    content_type=st.sampled_from(
+        ["application/json", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"]
+    ),
+)
 def test_any_body_for_a_known_gateway_never_gives_a_5xx(client, world, gateway, delivery, body, content_type):
     response = client.post(url(gateway, delivery), data=body, content_type=content_type)
     assert response.status_code in (200, 400)
 
 
 def _outbound(gateway: str, message_id: str) -> SmsMessage:
-    return SmsMessage.objects.create(direction="out", phone=SO_PHONE, text="x", gateway=gateway,
-                                     provider=gateway, provider_message_id=message_id, status=SmsState.SENT)
+    return SmsMessage.objects.create(
+        direction="out",
+        phone=SO_PHONE,
+        text="x",
+        gateway=gateway,
+        provider=gateway,
+        provider_message_id=message_id,
+        status=SmsState.SENT,
+    )
 
 
 def test_kannel_delivery_reports_by_get_move_the_row(hooks):
@@ -118,17 +141,23 @@ def test_kannel_failure_report_keeps_the_smsc_answer(hooks):
 
 def test_hormuud_delivery_report_by_json_moves_the_row(hooks):
     row = _outbound("hormuud", "hormuud-000000000042")
-    response = hooks.post_json(url("hormuud", delivery=True),
-                               {"MessageID": "000000000042", "Mobile": "252611000111", "Status": "Delivered"})
+    response = hooks.post_json(
+        url("hormuud", delivery=True), {"MessageID": "000000000042", "Mobile": "252611000111", "Status": "Delivered"}
+    )
     assert response.status_code == 200
     row.refresh_from_db()
     assert row.status == SmsState.DELIVERED
 
 
-@pytest.mark.parametrize(("gateway", "params"), [
-    ("kannel", {"id": "kannel-abc", "type": "3"}), ("kannel", {"type": "1"}),
-    ("hormuud", {"MessageID": "1", "Status": "Maybe"}), ("hormuud", {"Status": "Delivered"}),
-])
+@pytest.mark.parametrize(
+    ("gateway", "params"),
+    [
+        ("kannel", {"id": "kannel-abc", "type": "3"}),
+        ("kannel", {"type": "1"}),
+        ("hormuud", {"MessageID": "1", "Status": "Maybe"}),
+        ("hormuud", {"Status": "Delivered"}),
+    ],
+)
 def test_an_unreadable_report_is_flagged_not_an_error(hooks, gateway, params):
     assert hooks.get(url(gateway, delivery=True), params).status_code == 200
     callback = ProviderCallback.objects.get(provider=gateway)

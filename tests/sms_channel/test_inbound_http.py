@@ -17,7 +17,11 @@ def test_a_message_is_stored_answered_and_marked_processed(at):
     reply = at.send(KE_PHONE, "HELP", message_id="ATXid_help1")
     inbound = SmsMessage.objects.get(direction="in", provider_message_id="ATXid_help1")
     assert (inbound.phone, inbound.text, inbound.provider, inbound.status) == (
-        KE_PHONE, "HELP", "africastalking", SmsState.PROCESSED)
+        KE_PHONE,
+        "HELP",
+        "africastalking",
+        SmsState.PROCESSED,
+    )
     assert reply.startswith("Koronto SMS: BUY meter amount")
     assert SmsMessage.objects.filter(direction="out", phone=KE_PHONE).get().status == SmsState.DELIVERED
 
@@ -60,8 +64,14 @@ def test_request_without_sender_or_text_is_400(at, missing):
 
 def test_only_the_documented_fields_are_needed(at):
     # linkId and networkCode are optional (docs/PROTOCOLS.md §2.1); unknown extra fields are accepted.
-    form = {"from": KE_PHONE, "to": "44135", "text": "HELP", "date": "2026-03-04 10:30:00", "id": "ATXid_min",
-            "cost": "KES 0.00"}
+    form = {
+        "from": KE_PHONE,
+        "to": "44135",
+        "text": "HELP",
+        "date": "2026-03-04 10:30:00",
+        "id": "ATXid_min",
+        "cost": "KES 0.00",
+    }
     assert at.post(form).status_code == 200
     assert SmsMessage.objects.get(direction="in").status == SmsState.PROCESSED
 
@@ -100,9 +110,37 @@ def test_any_text_gives_a_reply_and_never_a_5xx(at, text):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(words=st.lists(st.sampled_from(["BUY", "IIBSO", "NUNUA", "TOKEN", "ADD", "REMOVE", "STATUS", "LANG", "MITA",
-                                       "04123456784", "0100000000016", "Home", "Guri", "500", "$10", "0", "EVC",
-                                       "MPESA", "SW", "xx", "1,000", "04123456785"]), max_size=5))
+@given(
+    words=st.lists(
+        st.sampled_from(
+            [
+                "BUY",
+                "IIBSO",
+                "NUNUA",
+                "TOKEN",
+                "ADD",
+                "REMOVE",
+                "STATUS",
+                "LANG",
+                "MITA",
+                "04123456784",
+                "0100000000016",
+                "Home",
+                "Guri",
+                "500",
+                "$10",
+                "0",
+                "EVC",
+                "MPESA",
+                "SW",
+                "xx",
+                "1,000",
+                "04123456785",
+            ]
+        ),
+        max_size=5,
+    )
+)
 def test_any_command_shaped_text_gives_a_reply_and_never_a_5xx(at, words):
     phone = f"+25471{next(_phones):07d}"
     assert at.send(phone, " ".join(words)).strip()

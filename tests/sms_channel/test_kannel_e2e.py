@@ -29,8 +29,9 @@ def kannel(live_server, tmp_path):
         if os.environ.get("KORONTO_REQUIRE_SERVICES") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    box = KannelBox(mo_url=f"{live_server.url}/hooks/sms/kannel/{django_settings.WEBHOOK_SECRET}/",
-                    workdir=tmp_path / "kannel")
+    box = KannelBox(
+        mo_url=f"{live_server.url}/hooks/sms/kannel/{django_settings.WEBHOOK_SECRET}/", workdir=tmp_path / "kannel"
+    )
     box.workdir.mkdir()
     box.start()
     yield box
@@ -38,7 +39,13 @@ def kannel(live_server, tmp_path):
 
 
 def test_iibso_by_sms_through_kannel_ends_in_a_delivered_somali_token_sms(
-        world, kannel, fakes, broker, tmp_path, settings):  # noqa: F811
+    world,
+    kannel,
+    fakes,  # noqa: F811  (the imported fixture)
+    broker,  # noqa: F811  (the imported fixture)
+    tmp_path,
+    settings,
+):
     env = {**fakes["env"], **broker.env(), **kannel.settings(), "SMS_ROUTES": "SO=kannel; *=africastalking"}
     for name in ("SMS_ROUTES", *kannel.settings()):
         setattr(settings, name, env[name])
@@ -58,7 +65,11 @@ def test_iibso_by_sms_through_kannel_ends_in_a_delivered_somali_token_sms(
 
     purchase = Purchase.objects.get()
     assert (purchase.channel, purchase.payer_phone, purchase.language, purchase.payment.provider) == (
-        "sms", SO_PHONE, "so", "waafipay")
+        "sms",
+        SO_PHONE,
+        "so",
+        "waafipay",
+    )
     inbound = SmsMessage.objects.get(direction="in")
     assert (inbound.gateway, inbound.status, inbound.text) == ("kannel", SmsState.PROCESSED, f"IIBSO {GURI} 5")
 
@@ -68,8 +79,7 @@ def test_iibso_by_sms_through_kannel_ends_in_a_delivered_somali_token_sms(
     assert "\nMitir " in token_row.text and "\nTix " in token_row.text  # the Somali catalogue
     assert (token_row.gateway, token_row.route, token_row.status) == ("kannel", "SO>kannel", SmsState.DELIVERED)
     assert (token_row.encoding, token_row.segments) == ("gsm7", 1)
-    assert list(SmsAttempt.objects.filter(sms=token_row).values_list("gateway", "outcome")) == [
-        ("kannel", "accepted")]
+    assert list(SmsAttempt.objects.filter(sms=token_row).values_list("gateway", "outcome")) == [("kannel", "accepted")]
 
     # The phone (fakesmsc) got exactly that text, once; the Kenyan fake got nothing for this Somali number.
     kannel.wait_for(lambda got: any(m.text == token_row.text for m in got), 10)
@@ -77,7 +87,8 @@ def test_iibso_by_sms_through_kannel_ends_in_a_delivered_somali_token_sms(
     assert phone_texts.count(token_row.text) == 1
     assert not [m for m in fakes["at"].messages if m["to"] == SO_PHONE]
     # Kannel's reports for it came back through the dlr-url: accepted by the SMSC (8), then delivered (1).
-    reports = ProviderCallback.objects.filter(provider="kannel", kind="delivery_report",
-                                              body__contains=token_row.provider_message_id)
+    reports = ProviderCallback.objects.filter(
+        provider="kannel", kind="delivery_report", body__contains=token_row.provider_message_id
+    )
     assert sorted(r.body.split("type=")[1][0] for r in reports) == ["1", "8"]
     assert all(r.processed_at and not r.flagged for r in reports)

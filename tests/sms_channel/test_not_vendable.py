@@ -19,8 +19,9 @@ def test_buy_for_a_meter_left_on_the_exhausted_1993_base_date_is_refused_with_no
     assert not SmsMessage.objects.filter(text__icontains="PIN").exists()
 
 
-@pytest.mark.parametrize(("lang", "words"), [("en", "cannot be sold now"), ("so", "lama iibin karo"),
-                                             ("sw", "haiwezi kuuziwa sasa")])
+@pytest.mark.parametrize(
+    ("lang", "words"), [("en", "cannot be sold now"), ("so", "lama iibin karo"), ("sw", "haiwezi kuuziwa sasa")]
+)
 def test_the_refusal_says_contact_the_utility(lang, words):
     from vending import i18n
 

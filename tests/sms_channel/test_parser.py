@@ -36,18 +36,38 @@ def buy(text: str) -> Command:
 def test_buy_keyword_in_each_language(text, lang):
     result = buy(f"{text} {DRN} 500")
     assert (result.meter, result.amount, result.wallet, result.keyword_language) == (
-        MeterRef(drn=DRN), Decimal("500"), None, lang)
+        MeterRef(drn=DRN),
+        Decimal("500"),
+        None,
+        lang,
+    )
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "buy 04123456784 500", "  Buy   04123456784    500  ", "BUY*04123456784*500", "BUY,04123456784,500",
-        "BUY#04123456784#500", "BUY04123456784 500", "BUY 0412-345-6784 500", "BUY 0412 345 6784 500",
-        "BUY 0412.345.6784 500", "BUY 04123456784 5OO", "BUY O4123456784 500", "BYU 04123456784 500",
-        "BUYY 04123456784 500", "BUY 04123456784 500.", "BUY: 04123456784; 500", "BUY 04123456784 KES500",
-        "BUY 04123456784 KES 500", "BUY 04123456784 Ksh.500", "BUY 04123456784 500/-", "BUY 04123456784 500/=",
-        "buy 04123456784 500 ksh", "BUY/04123456784/500",
+        "buy 04123456784 500",
+        "  Buy   04123456784    500  ",
+        "BUY*04123456784*500",
+        "BUY,04123456784,500",
+        "BUY#04123456784#500",
+        "BUY04123456784 500",
+        "BUY 0412-345-6784 500",
+        "BUY 0412 345 6784 500",
+        "BUY 0412.345.6784 500",
+        "BUY 04123456784 5OO",
+        "BUY O4123456784 500",
+        "BYU 04123456784 500",
+        "BUYY 04123456784 500",
+        "BUY 04123456784 500.",
+        "BUY: 04123456784; 500",
+        "BUY 04123456784 KES500",
+        "BUY 04123456784 KES 500",
+        "BUY 04123456784 Ksh.500",
+        "BUY 04123456784 500/-",
+        "BUY 04123456784 500/=",
+        "buy 04123456784 500 ksh",
+        "BUY/04123456784/500",
     ],
 )
 def test_forgiving_of_case_spaces_separators_and_slips(text):
@@ -57,27 +77,53 @@ def test_forgiving_of_case_spaces_separators_and_slips(text):
 
 @pytest.mark.parametrize(
     ("token", "amount"),
-    [("500", "500"), ("1,000", "1000"), ("10.50", "10.50"), ("10.5", "10.5"), ("KES500", "500"), ("$10", "10"),
-     ("10$", "10"), ("USD10", "10"), ("12,345,678.5", None), ("1,000,000", "1000000"), ("sh200", "200")],
+    [
+        ("500", "500"),
+        ("1,000", "1000"),
+        ("10.50", "10.50"),
+        ("10.5", "10.5"),
+        ("KES500", "500"),
+        ("$10", "10"),
+        ("10$", "10"),
+        ("USD10", "10"),
+        ("12,345,678.5", None),
+        ("1,000,000", "1000000"),
+        ("sh200", "200"),
+    ],
 )
 def test_amount_forms(token, amount):
     result = parse_amount(token)
     assert result == (Decimal(amount) if amount else Reason.FORMAT)
 
 
-@pytest.mark.parametrize(("token", "reason"), [("0", Reason.ZERO), ("0.00", Reason.ZERO), ("10.505", Reason.FORMAT),
-                                               ("1,00", Reason.FORMAT), ("five", Reason.FORMAT), ("-5", Reason.FORMAT)])
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("0", Reason.ZERO),
+        ("0.00", Reason.ZERO),
+        ("10.505", Reason.FORMAT),
+        ("1,00", Reason.FORMAT),
+        ("five", Reason.FORMAT),
+        ("-5", Reason.FORMAT),
+    ],
+)
 def test_amounts_that_do_not_parse_say_why(token, reason):
     assert parse_amount(token) == reason
 
 
 @pytest.mark.parametrize(
     ("text", "wallet"),
-    [("BUY 04123456784 500 MPESA", "mpesa"), ("BUY 04123456784 500 m-pesa", "mpesa"),
-     ("BUY 04123456784 500 M PESA", "mpesa"), ("BUY 04123456784 MPESA 500", "mpesa"),
-     ("IIBSO 0100000000016 10 EVC", "evcplus"), ("IIBSO 0100000000016 10 evc plus", "evcplus"),
-     ("IIBSO 0100000000016 $10 EVCPLUS", "evcplus"), ("BUY 0100000000016 10 zaad", "zaad"),
-     ("BUY 0100000000016 10 Sahal", "sahal")],
+    [
+        ("BUY 04123456784 500 MPESA", "mpesa"),
+        ("BUY 04123456784 500 m-pesa", "mpesa"),
+        ("BUY 04123456784 500 M PESA", "mpesa"),
+        ("BUY 04123456784 MPESA 500", "mpesa"),
+        ("IIBSO 0100000000016 10 EVC", "evcplus"),
+        ("IIBSO 0100000000016 10 evc plus", "evcplus"),
+        ("IIBSO 0100000000016 $10 EVCPLUS", "evcplus"),
+        ("BUY 0100000000016 10 zaad", "zaad"),
+        ("BUY 0100000000016 10 Sahal", "sahal"),
+    ],
 )
 def test_optional_wallet_anywhere(text, wallet):
     assert buy(text).wallet == wallet
@@ -88,9 +134,14 @@ def test_meter_by_alias_even_with_spaces():
     assert (result.meter, result.amount, result.wallet) == (MeterRef(alias="my shop"), Decimal("1000"), "zaad")
 
 
-@pytest.mark.parametrize(("text", "meter"), [("BUY 500 Home", MeterRef(alias="Home")),
-                                             ("BUY KES500 04123456784", MeterRef(drn=DRN)),
-                                             ("NUNUA 500 0412 345 6784 mpesa", MeterRef(drn=DRN))])
+@pytest.mark.parametrize(
+    ("text", "meter"),
+    [
+        ("BUY 500 Home", MeterRef(alias="Home")),
+        ("BUY KES500 04123456784", MeterRef(drn=DRN)),
+        ("NUNUA 500 0412 345 6784 mpesa", MeterRef(drn=DRN)),
+    ],
+)
 def test_amount_before_the_meter(text, meter):
     result = buy(text)
     assert (result.meter, result.amount) == (meter, Decimal("500"))
@@ -206,8 +257,31 @@ def test_any_text_gives_a_command_or_a_parse_error(text):
     assert isinstance(parse(text), Command | ParseError)
 
 
-_WORDS = st.sampled_from([*KEYWORDS, DRN, DRN13, "500", "1,000", "$10", "MPESA", "EVC", "plus", "Home", "0", ",",
-                          "*", "#", "KES", "10.5", "abc", "O", "-", "/-", "  "])
+_WORDS = st.sampled_from(
+    [
+        *KEYWORDS,
+        DRN,
+        DRN13,
+        "500",
+        "1,000",
+        "$10",
+        "MPESA",
+        "EVC",
+        "plus",
+        "Home",
+        "0",
+        ",",
+        "*",
+        "#",
+        "KES",
+        "10.5",
+        "abc",
+        "O",
+        "-",
+        "/-",
+        "  ",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -219,9 +293,14 @@ def test_any_command_shaped_text_gives_a_command_or_a_parse_error(words, sep):
         assert result.amount > 0 and (result.meter.drn or result.meter.alias)
 
 
-@pytest.mark.parametrize("text", [
-    "BUY 04123456784 100 ⚡🙏", "BUY 04123456784 100 👍🏽", "⚡ BUY 04123456784 100 EVC 🙏",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BUY 04123456784 100 ⚡🙏",
+        "BUY 04123456784 100 👍🏽",
+        "⚡ BUY 04123456784 100 EVC 🙏",
+    ],
+)
 def test_emoji_are_decoration_not_words(text):
     result = parse(text)
     assert isinstance(result, Command), result

@@ -22,8 +22,14 @@ _ids = itertools.count(1)
 @pytest.fixture
 def answer(world, django_capture_on_commit_callbacks):
     def answer(phone: str, text: str, now: datetime = NOW) -> str | None:
-        inbound = SmsMessage.objects.create(direction="in", phone=phone, text=text, provider="africastalking",
-                                            provider_message_id=f"ATXid_rl_{next(_ids)}", status=SmsState.RECEIVED)
+        inbound = SmsMessage.objects.create(
+            direction="in",
+            phone=phone,
+            text=text,
+            provider="africastalking",
+            provider_message_id=f"ATXid_rl_{next(_ids)}",
+            status=SmsState.RECEIVED,
+        )
         last = SmsMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
         with django_capture_on_commit_callbacks(execute=False):  # no push, no send: only what we answer
             processed = sms_inbound_handle(sms_id=inbound.pk, now=now)
@@ -39,7 +45,7 @@ def test_a_flood_gets_one_slow_down_reply_then_silence(answer):
     allowed = COMMANDS_PER_HOUR.max_hits
     assert replies[:allowed] == [i18n.render("sms.help", "en")] * allowed
     assert replies[allowed] == i18n.render("sms.slow_down", "en")
-    assert replies[allowed + 1:] == [None] * 4
+    assert replies[allowed + 1 :] == [None] * 4
     # Another phone is not affected, and the next window starts afresh.
     assert answer(SO_PHONE, "HELP") == i18n.render("sms.help", "so")
     assert answer(KE_PHONE, "HELP", NOW + timedelta(hours=1)) == i18n.render("sms.help", "en")
@@ -59,8 +65,9 @@ def test_purchases_per_hour(answer):
     assert answer(KE_PHONE, "METERS").startswith("Your meters:")  # other commands still work
 
 
-def test_an_unexpected_failure_still_gets_an_apology_and_is_not_retried_forever(world, monkeypatch, eager_tasks,
-                                                                                 django_capture_on_commit_callbacks):
+def test_an_unexpected_failure_still_gets_an_apology_and_is_not_retried_forever(
+    world, monkeypatch, eager_tasks, django_capture_on_commit_callbacks
+):
     from ussd import sms_commands
     from ussd.tasks import sms_inbound_process_task
 
@@ -68,8 +75,14 @@ def test_an_unexpected_failure_still_gets_an_apology_and_is_not_retried_forever(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(sms_commands, "sms_command_reply", broken)
-    inbound = SmsMessage.objects.create(direction="in", phone=KE_PHONE, text="HELP", provider="africastalking",
-                                        provider_message_id="ATXid_bug", status=SmsState.RECEIVED)
+    inbound = SmsMessage.objects.create(
+        direction="in",
+        phone=KE_PHONE,
+        text="HELP",
+        provider="africastalking",
+        provider_message_id="ATXid_bug",
+        status=SmsState.RECEIVED,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         sms_inbound_process_task.delay(inbound.pk)
     inbound.refresh_from_db()

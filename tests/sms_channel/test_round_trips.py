@@ -33,15 +33,57 @@ class Speaker:
         return i18n.render(f"sms.example.{command}", self.lang)
 
 
-EN = Speaker("en", EN_PHONE, HOME, "500", "KES", {
-    "buy": "BUY", "token": "TOKEN", "meters": "METERS", "add": "ADD", "remove": "REMOVE", "status": "STATUS",
-    "lang": "LANG", "help": "HELP"})
-SO = Speaker("so", SO_PHONE, GURI, "10", "USD", {
-    "buy": "IIBSO", "token": "KOODH", "meters": "MITIRO", "add": "KUDAR", "remove": "KASAAR", "status": "XAALAD",
-    "lang": "LUQAD", "help": "CAAWI"})
-SW = Speaker("sw", SW_PHONE, SHOP, "200", "KES", {
-    "buy": "NUNUA", "token": "TOKENI", "meters": "MITA", "add": "ONGEZA", "remove": "ONDOA", "status": "HALI",
-    "lang": "LUGHA", "help": "MSAADA"})
+EN = Speaker(
+    "en",
+    EN_PHONE,
+    HOME,
+    "500",
+    "KES",
+    {
+        "buy": "BUY",
+        "token": "TOKEN",
+        "meters": "METERS",
+        "add": "ADD",
+        "remove": "REMOVE",
+        "status": "STATUS",
+        "lang": "LANG",
+        "help": "HELP",
+    },
+)
+SO = Speaker(
+    "so",
+    SO_PHONE,
+    GURI,
+    "10",
+    "USD",
+    {
+        "buy": "IIBSO",
+        "token": "KOODH",
+        "meters": "MITIRO",
+        "add": "KUDAR",
+        "remove": "KASAAR",
+        "status": "XAALAD",
+        "lang": "LUQAD",
+        "help": "CAAWI",
+    },
+)
+SW = Speaker(
+    "sw",
+    SW_PHONE,
+    SHOP,
+    "200",
+    "KES",
+    {
+        "buy": "NUNUA",
+        "token": "TOKENI",
+        "meters": "MITA",
+        "add": "ONGEZA",
+        "remove": "ONDOA",
+        "status": "HALI",
+        "lang": "LUGHA",
+        "help": "MSAADA",
+    },
+)
 SPEAKERS = pytest.mark.parametrize("who", [EN, SO, SW], ids=lambda s: s.lang)
 
 
@@ -65,9 +107,16 @@ BUY_FORMS = {
 
 def _fill(form: str, who: Speaker) -> str:
     kw = who.kw["buy"]
-    return form.format(kw=kw, kw_lower=kw.lower(), kw_slip=kw[:-1] + kw[-1] * 2, drn=who.drn, amt=who.amount,
-                       drn_grouped=f"{who.drn[:4]} {who.drn[4:7]}-{who.drn[7:]}", drn_o=who.drn.replace("0", "O"),
-                       cur="KES" if who.currency == "KES" else "$")
+    return form.format(
+        kw=kw,
+        kw_lower=kw.lower(),
+        kw_slip=kw[:-1] + kw[-1] * 2,
+        drn=who.drn,
+        amt=who.amount,
+        drn_grouped=f"{who.drn[:4]} {who.drn[4:7]}-{who.drn[7:]}",
+        drn_o=who.drn.replace("0", "O"),
+        cur="KES" if who.currency == "KES" else "$",
+    )
 
 
 @SPEAKERS
@@ -77,10 +126,19 @@ def test_buy_in_every_language_and_form_ends_in_a_token_sms(at, who, form):
 
     purchase = Purchase.objects.get()
     assert (purchase.channel, purchase.payer_phone, purchase.amount, purchase.meter.drn, purchase.language) == (
-        "sms", who.phone, Decimal(who.amount), who.drn, who.lang)
+        "sms",
+        who.phone,
+        Decimal(who.amount),
+        who.drn,
+        who.lang,
+    )
     assert purchase.idempotency_key == f"sms:ATXid_buy_{who.lang}_{form}"
-    prompt = who.render("sms.buy.prompt", summary=f"{who.currency} {who.amount} = {purchase.quote['kwh']} kWh",
-                        drn=who.drn, ref=purchase.reference)
+    prompt = who.render(
+        "sms.buy.prompt",
+        summary=f"{who.currency} {who.amount} = {purchase.quote['kwh']} kWh",
+        drn=who.drn,
+        ref=purchase.reference,
+    )
     assert reply.startswith(prompt + "\n")
     # Sandbox payment approved inline, token issued, token SMS sent to the buyer: the rest of the reply.
     assert purchase.state == PurchaseState.DELIVERED
@@ -92,8 +150,11 @@ def test_buy_by_alias_and_wallet_from_the_network(at):
     at.send(SO_PHONE, "IIBSO guri $12.50")
     at.send("+252631000222", "BUY 0100000000016 5")  # Telesom: Zaad
     wallets = {p.payer_phone: (p.meter.drn, p.amount, p.wallet) for p in Purchase.objects.all()}
-    assert wallets == {EN_PHONE: (SHOP, Decimal("1000"), "mpesa"), SO_PHONE: (GURI, Decimal("12.50"), "evcplus"),
-                       "+252631000222": (GURI, Decimal("5"), "zaad")}
+    assert wallets == {
+        EN_PHONE: (SHOP, Decimal("1000"), "mpesa"),
+        SO_PHONE: (GURI, Decimal("12.50"), "evcplus"),
+        "+252631000222": (GURI, Decimal("5"), "zaad"),
+    }
 
 
 def test_buy_with_a_named_wallet(at):
@@ -129,12 +190,27 @@ def test_a_new_buy_message_is_a_new_purchase(at):
         ("{kw} {drn} 5x0", "sms.err.amount.format"),
         ("{kw} {drn} {amt} AIRTEL", "sms.err.wallet.unknown"),
     ],
-    ids=["nothing", "no_meter", "no_amount", "no_amount_bad_meter", "check_digit", "short_meter", "zero",
-         "three_decimals", "letters_in_amount", "unknown_wallet"],
+    ids=[
+        "nothing",
+        "no_meter",
+        "no_amount",
+        "no_amount_bad_meter",
+        "check_digit",
+        "short_meter",
+        "zero",
+        "three_decimals",
+        "letters_in_amount",
+        "unknown_wallet",
+    ],
 )
 def test_buy_typos_say_which_part_and_the_right_form(at, who, text, key):
-    sent = text.format(kw=who.kw["buy"], drn=who.drn, amt=who.amount, drn_bad=who.drn[:-1] + str(
-        (int(who.drn[-1]) + 1) % 10), drn_short=who.drn[:-1])
+    sent = text.format(
+        kw=who.kw["buy"],
+        drn=who.drn,
+        amt=who.amount,
+        drn_bad=who.drn[:-1] + str((int(who.drn[-1]) + 1) % 10),
+        drn_short=who.drn[:-1],
+    )
     assert at.send(who.phone, sent) == who.render(key, example=who.example("buy"))
     assert not Purchase.objects.exists()
 
@@ -142,39 +218,43 @@ def test_buy_typos_say_which_part_and_the_right_form(at, who, text, key):
 @SPEAKERS
 def test_buy_for_an_unregistered_meter(at, who):
     assert at.send(who.phone, f"{who.kw['buy']} 01234567897 {who.amount}") == who.render(
-        "sms.error.unknown_meter", drn="01234567897")
+        "sms.error.unknown_meter", drn="01234567897"
+    )
 
 
 @SPEAKERS
 def test_buy_for_an_alias_not_saved(at, who):
-    assert at.send(who.phone, f"{who.kw['buy']} Kitchen {who.amount}") == who.render("sms.alias.unknown",
-                                                                                      alias="Kitchen")
+    assert at.send(who.phone, f"{who.kw['buy']} Kitchen {who.amount}") == who.render(
+        "sms.alias.unknown", alias="Kitchen"
+    )
 
 
 @SPEAKERS
 def test_buy_outside_the_tariff_range_says_the_range(at, who):
     reply = at.send(who.phone, f"{who.kw['buy']} {who.drn} 99999")
     low, high = ("10", "10,000") if who.currency == "KES" else ("1", "500")
-    assert reply == who.render("tariff.error.range", minimum=f"{who.currency} {low}",
-                               maximum=f"{who.currency} {high}")
+    assert reply == who.render("tariff.error.range", minimum=f"{who.currency} {low}", maximum=f"{who.currency} {high}")
 
 
 @SPEAKERS
 def test_buy_for_a_blocked_meter(at, who):
     Meter.objects.filter(drn=who.drn).update(status=Meter.Status.BLOCKED)
     assert at.send(who.phone, f"{who.kw['buy']} {who.drn} {who.amount}") == who.render(
-        "sms.error.meter_blocked", drn=who.drn)
+        "sms.error.meter_blocked", drn=who.drn
+    )
 
 
 def test_buy_with_a_wallet_that_cannot_pay_the_meters_currency(at):
     assert at.send(SO_PHONE, f"IIBSO {GURI} 10 MPESA") == SO.render(
-        "sms.error.unsupported_wallet", drn=GURI, currency="USD", wallets="EVC/ZAAD/SAHAL/EDAHAB")
+        "sms.error.unsupported_wallet", drn=GURI, currency="USD", wallets="EVC/ZAAD/SAHAL/EDAHAB"
+    )
 
 
 def test_buy_from_a_network_without_a_wallet_asks_for_one(at):
     # Nationlink (+25269…) has no wallet we take, and a USD meter can be paid by four.
     assert at.send("+252691234567", f"BUY {GURI} 10") == SO.render(
-        "sms.buy.need_wallet", wallets="EVC/ZAAD/SAHAL/EDAHAB", wallet="EVC", example=SO.example("buy"))
+        "sms.buy.need_wallet", wallets="EVC/ZAAD/SAHAL/EDAHAB", wallet="EVC", example=SO.example("buy")
+    )
 
 
 def test_buy_from_a_somtel_phone_pays_with_edahab(at):
@@ -242,7 +322,8 @@ def test_meters_lists_saved_meters(at):
 @SPEAKERS
 def test_add_then_list_then_remove(at, who):
     assert at.send(who.phone, f"{who.kw['add']} {OFFICE} Ofisi") == who.render(
-        "sms.add.done", drn=OFFICE, name="O*** B***", alias="Ofisi")
+        "sms.add.done", drn=OFFICE, name="O*** B***", alias="Ofisi"
+    )
     assert at.send(who.phone, who.kw["meters"]).endswith(f"Ofisi {OFFICE}")
     assert at.send(who.phone, f"{who.kw['remove']} ofisi") == who.render("sms.remove.done", drn=OFFICE)
     assert not CustomerMeter.objects.filter(customer__phone=who.phone, meter__drn=OFFICE).exists()
@@ -251,16 +332,21 @@ def test_add_then_list_then_remove(at, who):
 
 def test_add_without_a_name_and_with_the_name_first(at):
     assert at.send(SW_PHONE, f"ongeza {OFFICE}") == SW.render("sms.add.done_plain", drn=OFFICE, name="O*** B***")
-    assert at.send(EN_PHONE, f"add Office {OFFICE}") == EN.render("sms.add.done", drn=OFFICE, name="O*** B***",
-                                                                   alias="Office")
+    assert at.send(EN_PHONE, f"add Office {OFFICE}") == EN.render(
+        "sms.add.done", drn=OFFICE, name="O*** B***", alias="Office"
+    )
     assert at.send(SW_PHONE, "mita") == f"Mita zako: {OFFICE} (O*** B***)"
 
 
 @SPEAKERS
 @pytest.mark.parametrize(
     ("text", "key", "command"),
-    [("{add}", "sms.err.meter.missing", "add"), ("{add} Home", "sms.err.meter.not_digits", "add"),
-     ("{add} 04123456785 Home", "sms.err.meter.check_digit", "add"), ("{remove}", "sms.err.meter.missing", "remove")],
+    [
+        ("{add}", "sms.err.meter.missing", "add"),
+        ("{add} Home", "sms.err.meter.not_digits", "add"),
+        ("{add} 04123456785 Home", "sms.err.meter.check_digit", "add"),
+        ("{remove}", "sms.err.meter.missing", "remove"),
+    ],
     ids=["add_nothing", "add_name_only", "add_check_digit", "remove_nothing"],
 )
 def test_add_and_remove_typos(at, who, text, key, command):
@@ -281,9 +367,14 @@ def test_status_of_the_last_purchase_and_by_reference(at, who):
     purchase = Purchase.objects.get()
     from django.utils import timezone
 
-    expected = who.render("sms.status.line", ref=purchase.reference, amount=f"{who.currency} {who.amount}",
-                          drn=who.drn, date=timezone.localtime(purchase.created_at).strftime("%d/%m %H:%M"),
-                          state=who.render("sms.state.delivered"))
+    expected = who.render(
+        "sms.status.line",
+        ref=purchase.reference,
+        amount=f"{who.currency} {who.amount}",
+        drn=who.drn,
+        date=timezone.localtime(purchase.created_at).strftime("%d/%m %H:%M"),
+        state=who.render("sms.state.delivered"),
+    )
     assert at.send(who.phone, who.kw["status"]) == expected
     assert at.send(who.phone, f"{who.kw['status']} {purchase.reference.lower()}") == expected
 
@@ -301,8 +392,16 @@ def test_status_with_an_unreadable_reference(at):
 # --- LANG, HELP, anything else ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "lang"), [("LANG SO", "so"), ("luqad af-soomaali", "so"), ("lugha kiswahili", "sw"),
-                                            ("language English", "en"), ("LANG sw", "sw")])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("LANG SO", "so"),
+        ("luqad af-soomaali", "so"),
+        ("lugha kiswahili", "sw"),
+        ("language English", "en"),
+        ("LANG sw", "sw"),
+    ],
+)
 def test_lang_switches_every_later_reply(at, text, lang):
     assert at.send(EN_PHONE, text) == i18n.render("sms.lang.done", lang)
     assert Customer.objects.get(phone=EN_PHONE).language == lang
@@ -319,7 +418,8 @@ def test_lang_typos(at, who):
 @pytest.mark.parametrize("form", ["{help}", "{help_lower}!", "  {help}  please"])
 def test_help_in_every_language(at, who, form):
     assert at.send(who.phone, form.format(help=who.kw["help"], help_lower=who.kw["help"].lower())) == who.render(
-        "sms.help")
+        "sms.help"
+    )
 
 
 @SPEAKERS
@@ -358,8 +458,9 @@ def test_a_long_reply_is_split_into_numbered_gsm7_parts(at, world):
         meter = make_meter(supply_group=world.home.supply_group, tariff=world.home.tariff)
         CustomerMeter.objects.create(customer=customer, meter=meter, alias=f"Flat {n} Ngong Road")
     at.send(EN_PHONE, "METERS")
-    parts = list(SmsMessage.objects.filter(direction="out", phone=EN_PHONE).order_by("pk").values_list("text",
-                                                                                                         flat=True))
+    parts = list(
+        SmsMessage.objects.filter(direction="out", phone=EN_PHONE).order_by("pk").values_list("text", flat=True)
+    )
     assert len(parts) > 1
     assert all(gsm7.is_gsm7(p) and gsm7.septets(p) <= 160 for p in parts)
     assert parts[0].startswith(f"(1/{len(parts)}) Your meters: Home 04123456784; Shop")

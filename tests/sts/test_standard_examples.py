@@ -74,9 +74,7 @@ def test_amount_rounds_up_from_the_decimal_string() -> None:
     assert kwh_to_units("0.01") == 1
 
 
-@pytest.mark.parametrize(
-    "watts", [256, 16_383, 16_384, 20_000, 180_223, 180_224, 1_818_623, 1_818_624, 18_201_624]
-)
+@pytest.mark.parametrize("watts", [256, 16_383, 16_384, 20_000, 180_223, 180_224, 1_818_623, 1_818_624, 18_201_624])
 def test_power_limits_encode_to_at_least_the_value(watts: int) -> None:
     assert decode_amount(encode_amount(watts)) >= watts
 
@@ -111,9 +109,7 @@ def test_dkga02_examples() -> None:
 def test_dkga04_example() -> None:
     meter = MeterConfig(pan="600727000000000009", sgc="123457", ti=1, krn=1, kt=2, ea="11", dkga="04",
                         vending_key=bytes.fromhex("abababababababab949494949494949401234567"))  # fmt: skip
-    expected = (
-        "04023034023933023131023031000406313233343537013201311236303037323730303030303030303030303900000080"
-    )
+    expected = "04023034023933023131023031000406313233343537013201311236303037323730303030303030303030303900000080"
     message = dkga04_message(base_date=1993, ea="11", ti=1, sgc="123457", kt=2, krn=1,
                              pan="600727000000000009", key_bits=128)  # fmt: skip
     assert message.hex() == expected

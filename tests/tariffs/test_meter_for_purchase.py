@@ -14,7 +14,11 @@ def test_loads_what_a_purchase_reads_and_the_rest_on_use(django_assert_num_queri
     with django_assert_num_queries(1):
         found = meter_for_purchase(drn=meter.drn)
         assert (found.pk, found.drn, found.status, found.label_name) == (
-            meter.pk, meter.drn, Meter.Status.ACTIVE, meter.label_name)
+            meter.pk,
+            meter.drn,
+            Meter.Status.ACTIVE,
+            meter.label_name,
+        )
         assert (found.tariff.pk, found.tariff.currency) == (meter.tariff.pk, meter.tariff.currency)
     with django_assert_num_queries(1):  # a deferred field: read when first used
         assert found.pan == meter.pan

@@ -33,8 +33,12 @@ def _nairobi_time(settings):
 def kenya_meter(**tariff_fields):
     utility = make_utility("KE", "KES")
     tariff = make_block_tariff(
-        utility, [("100", "16.54"), ("30", "12.23"), (None, "19.08")],  # rows out of order on purpose
-        vat_percent=D("16"), min_purchase=D("20"), max_purchase=D("35000"), **tariff_fields,
+        utility,
+        [("100", "16.54"), ("30", "12.23"), (None, "19.08")],  # rows out of order on purpose
+        vat_percent=D("16"),
+        min_purchase=D("20"),
+        max_purchase=D("35000"),
+        **tariff_fields,
     )
     return make_meter(supply_group=make_supply_group(utility), tariff=tariff)
 
@@ -42,8 +46,13 @@ def kenya_meter(**tariff_fields):
 def somali_meter():
     utility = make_utility("SO", "USD")
     tariff = make_flat_tariff(
-        utility, price="0.95", vat_percent=D("5"), fixed_monthly_charge=D("2.00"),
-        debt_recovery_percent=D("10"), min_purchase=D("1"), max_purchase=D("500"),
+        utility,
+        price="0.95",
+        vat_percent=D("5"),
+        fixed_monthly_charge=D("2.00"),
+        debt_recovery_percent=D("10"),
+        min_purchase=D("1"),
+        max_purchase=D("500"),
     )
     return make_meter(supply_group=make_supply_group(utility), tariff=tariff)
 
@@ -88,13 +97,18 @@ def test_first_purchase_of_the_month_pays_the_fixed_charge():
     # energy 7.62; 7.62 / 0.95 = 8.0210… → 8.1 kWh.
     q = purchase_quote(meter=meter, amount=D("10"), now=at(2026, 3, 15))
     assert (q.fixed_charge, q.debt_recovery, q.vat, q.energy_amount, q.kwh) == (
-        D("2.00"), D("0.00"), D("0.38"), D("7.62"), D("8.1")
+        D("2.00"),
+        D("0.00"),
+        D("0.38"),
+        D("7.62"),
+        D("8.1"),
     )
 
 
 def _purchase(meter, *, state, fixed_charge, created_at):
-    purchase = make_purchase(meter, amount="10", wallet="evcplus", state=state,
-                             quote={"fixed_charge": fixed_charge, "amount": "10.00"})
+    purchase = make_purchase(
+        meter, amount="10", wallet="evcplus", state=state, quote={"fixed_charge": fixed_charge, "amount": "10.00"}
+    )
     Purchase.objects.filter(pk=purchase.pk).update(created_at=created_at)
 
 
@@ -120,12 +134,19 @@ def test_fixed_charge_still_due_when_no_paid_purchase_this_month_took_it():
 def test_debt_is_the_sum_of_the_meters_balances_in_the_tariff_currency():
     meter = somali_meter()
     for balance in ("0.30", "0.20"):
-        MeterDebt.objects.create(meter=meter, description="Arrears", currency="USD",
-                                 original_amount=D("20"), balance=D(balance))
-    MeterDebt.objects.create(meter=meter, description="Old KES bill", currency="KES",
-                             original_amount=D("900"), balance=D("900"))
-    MeterDebt.objects.create(meter=make_meter(tariff=meter.tariff), description="Neighbour", currency="USD",
-                             original_amount=D("100"), balance=D("100"))
+        MeterDebt.objects.create(
+            meter=meter, description="Arrears", currency="USD", original_amount=D("20"), balance=D(balance)
+        )
+    MeterDebt.objects.create(
+        meter=meter, description="Old KES bill", currency="KES", original_amount=D("900"), balance=D("900")
+    )
+    MeterDebt.objects.create(
+        meter=make_meter(tariff=meter.tariff),
+        description="Neighbour",
+        currency="USD",
+        original_amount=D("100"),
+        balance=D("100"),
+    )
     # $10: fixed 2.00 → 8.00; 10 % is 0.80 but only 0.50 is owed → 0.50.
     q = purchase_quote(meter=meter, amount=D("10"), now=at(2026, 3, 15))
     assert q.debt_recovery == D("0.50")

@@ -23,14 +23,24 @@ from vending.tariffs import (
 
 # The Somali demo tariff: $0.95/kWh, 5 % VAT, $2 fixed charge, 10 % debt recovery.
 SOMALI_FLAT = TariffSpec(
-    currency="USD", kind="flat", price_per_kwh=D("0.9500"), vat_percent=D("5"), fixed_monthly_charge=D("2.00"),
-    debt_recovery_percent=D("10"), min_purchase=D("1"), max_purchase=D("500"),
+    currency="USD",
+    kind="flat",
+    price_per_kwh=D("0.9500"),
+    vat_percent=D("5"),
+    fixed_monthly_charge=D("2.00"),
+    debt_recovery_percent=D("10"),
+    min_purchase=D("1"),
+    max_purchase=D("500"),
 )
 # Kenyan blocks per calendar month: 0-30 kWh at 12.23, 30-100 at 16.54, above at 19.08; 16 % VAT, KES 22 fixed.
 KENYA_BLOCKS = TariffSpec(
-    currency="KES", kind="blocks",
+    currency="KES",
+    kind="blocks",
     blocks=((D("30"), D("12.2300")), (D("100"), D("16.5400")), (None, D("19.0800"))),
-    vat_percent=D("16"), fixed_monthly_charge=D("22"), min_purchase=D("20"), max_purchase=D("35000"),
+    vat_percent=D("16"),
+    fixed_monthly_charge=D("22"),
+    min_purchase=D("20"),
+    max_purchase=D("35000"),
 )
 
 
@@ -96,7 +106,11 @@ def test_debt_recovery_is_capped_at_the_balance():
     # energy 9.05; 9.05 / 0.95 = 9.5263… → 9.6 kWh.
     q = quote(tariff=SOMALI_FLAT, amount=D("10"), month=MonthToDate(fixed_charge_paid=True, debt_balance=D("0.50")))
     assert (q.fixed_charge, q.debt_recovery, q.vat, q.energy_amount, q.kwh) == (
-        D("0.00"), D("0.50"), D("0.45"), D("9.05"), D("9.6")
+        D("0.00"),
+        D("0.50"),
+        D("0.45"),
+        D("9.05"),
+        D("9.6"),
     )
 
 
@@ -109,8 +123,14 @@ def test_debt_recovery_rounds_down_in_the_customers_favour():
 def test_slsh_has_no_decimals():
     # SLSH 100,000 at SLSH 9,000/kWh with 5 % VAT: VAT = 100000 x 5/105 = 4761.90… → 4,761; energy 95,239;
     # 95239 / 9000 = 10.582… → 10.6 kWh.
-    slsh = TariffSpec(currency="SLSH", kind="flat", price_per_kwh=D("9000"), vat_percent=D("5"),
-                      min_purchase=D("5000"), max_purchase=D("5000000"))
+    slsh = TariffSpec(
+        currency="SLSH",
+        kind="flat",
+        price_per_kwh=D("9000"),
+        vat_percent=D("5"),
+        min_purchase=D("5000"),
+        max_purchase=D("5000000"),
+    )
     q = quote(tariff=slsh, amount=D("100000"), month=MonthToDate())
     assert (q.vat, q.energy_amount, q.kwh) == (D("4761"), D("95239"), D("10.6"))
     assert q.breakdown() == "SLSH 100,000: energy 95,239, VAT 4,761 = 10.6 kWh"
@@ -118,14 +138,17 @@ def test_slsh_has_no_decimals():
         quote(tariff=slsh, amount=D("12000.50"), month=MonthToDate())
 
 
-@pytest.mark.parametrize(("amount", "message"), [
-    ("19.99", "The amount must be between KES 20 and KES 35,000."),
-    ("35000.01", "The amount must be between KES 20 and KES 35,000."),
-    ("0", "The amount must be more than zero."),
-    ("-50", "The amount must be more than zero."),
-    ("NaN", "The amount must be more than zero."),
-    ("100.005", "That amount has too many decimals. Please enter it like KES 100."),
-])
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("19.99", "The amount must be between KES 20 and KES 35,000."),
+        ("35000.01", "The amount must be between KES 20 and KES 35,000."),
+        ("0", "The amount must be more than zero."),
+        ("-50", "The amount must be more than zero."),
+        ("NaN", "The amount must be more than zero."),
+        ("100.005", "That amount has too many decimals. Please enter it like KES 100."),
+    ],
+)
 def test_refusals_say_what_is_allowed(amount, message):
     with pytest.raises(AmountOutOfRange) as caught:
         quote(tariff=KENYA_BLOCKS, amount=D(amount), month=MonthToDate())
@@ -152,8 +175,14 @@ def test_first_purchase_must_pay_more_than_the_fixed_charge():
 
 
 def test_full_debt_recovery_refuses_amounts_that_only_repay_debt():
-    full = TariffSpec(currency="USD", kind="flat", price_per_kwh=D("1"), debt_recovery_percent=D("100"),
-                      min_purchase=D("1"), max_purchase=D("500"))
+    full = TariffSpec(
+        currency="USD",
+        kind="flat",
+        price_per_kwh=D("1"),
+        debt_recovery_percent=D("100"),
+        min_purchase=D("1"),
+        max_purchase=D("500"),
+    )
     with pytest.raises(AmountOutOfRange, match="more than USD 3 to buy electricity"):
         quote(tariff=full, amount=D("3"), month=MonthToDate(debt_balance=D("3")))
     q = quote(tariff=full, amount=D("5"), month=MonthToDate(debt_balance=D("3")))
@@ -165,17 +194,20 @@ def test_float_amount_is_a_programming_error():
         quote(tariff=SOMALI_FLAT, amount=10.0, month=MonthToDate())
 
 
-@pytest.mark.parametrize("fields", [
-    {"kind": "flat", "price_per_kwh": None},
-    {"kind": "flat", "price_per_kwh": D("0")},
-    {"kind": "blocks", "blocks": ((D("30"), D("10")),)},  # no open last block
-    {"kind": "blocks", "blocks": ((D("30"), D("10")), (D("20"), D("12")), (None, D("14")))},
-    {"kind": "blocks", "blocks": ((None, D("10")), (D("20"), D("12")))},
-    {"kind": "tiered", "price_per_kwh": D("1")},
-    {"kind": "flat", "price_per_kwh": D("1"), "debt_recovery_percent": D("101")},
-    {"kind": "flat", "price_per_kwh": D("1"), "currency": "EUR"},
-    {"kind": "flat", "price_per_kwh": D("1"), "min_purchase": D("0")},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"kind": "flat", "price_per_kwh": None},
+        {"kind": "flat", "price_per_kwh": D("0")},
+        {"kind": "blocks", "blocks": ((D("30"), D("10")),)},  # no open last block
+        {"kind": "blocks", "blocks": ((D("30"), D("10")), (D("20"), D("12")), (None, D("14")))},
+        {"kind": "blocks", "blocks": ((None, D("10")), (D("20"), D("12")))},
+        {"kind": "tiered", "price_per_kwh": D("1")},
+        {"kind": "flat", "price_per_kwh": D("1"), "debt_recovery_percent": D("101")},
+        {"kind": "flat", "price_per_kwh": D("1"), "currency": "EUR"},
+        {"kind": "flat", "price_per_kwh": D("1"), "min_purchase": D("0")},
+    ],
+)
 def test_misconfigured_tariffs_are_refused(fields):
     values = {"currency": "KES", "min_purchase": D("10"), "max_purchase": D("100"), **fields}
     with pytest.raises(ValueError):
@@ -189,10 +221,17 @@ def test_to_dict_is_json_safe_and_round_trips():
     assert Quote.from_dict(data) == q
 
 
-@pytest.mark.parametrize(("amount", "currency", "shown"), [
-    ("500", "KES", "KES 500"), ("500.00", "KES", "KES 500"), ("35000", "KES", "KES 35,000"),
-    ("412.07", "KES", "KES 412.07"), ("10.5", "USD", "USD 10.50"), ("12000", "SLSH", "SLSH 12,000"),
-])
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("500", "KES", "KES 500"),
+        ("500.00", "KES", "KES 500"),
+        ("35000", "KES", "KES 35,000"),
+        ("412.07", "KES", "KES 412.07"),
+        ("10.5", "USD", "USD 10.50"),
+        ("12000", "SLSH", "SLSH 12,000"),
+    ],
+)
 def test_format_money(amount, currency, shown):
     assert format_money(D(amount), currency) == shown
 
@@ -206,8 +245,12 @@ def test_breakdown_is_short_gsm7_in_every_language(lang):
 
 
 def test_customer_messages_exist_in_every_language_and_fit_an_sms():
-    values = {"minimum": "SLSH 5,000,000", "maximum": "SLSH 5,000,000", "example": "SLSH 5,000,000",
-              "kwh": "1,820,162.4"}
+    values = {
+        "minimum": "SLSH 5,000,000",
+        "maximum": "SLSH 5,000,000",
+        "example": "SLSH 5,000,000",
+        "kwh": "1,820,162.4",
+    }
     for lang in LANGUAGES:
         for key in ("not_positive", "decimals", "range", "below_fixed", "below_charges", "too_many_kwh"):
             text = render(f"tariff.error.{key}", lang, **values)

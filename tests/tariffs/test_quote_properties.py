@@ -31,9 +31,9 @@ def tariffs(draw) -> TariffSpec:
     }
     if draw(st.booleans()):
         return TariffSpec(kind="flat", price_per_kwh=draw(prices), **common)
-    thresholds = sorted(draw(st.sets(
-        st.decimals(min_value=Decimal("0.5"), max_value=Decimal("500"), places=2), min_size=1, max_size=3
-    )))
+    thresholds = sorted(
+        draw(st.sets(st.decimals(min_value=Decimal("0.5"), max_value=Decimal("500"), places=2), min_size=1, max_size=3))
+    )
     blocks = (*((up_to, draw(prices)) for up_to in thresholds), (None, draw(prices)))
     return TariffSpec(kind="blocks", blocks=blocks, **common)
 

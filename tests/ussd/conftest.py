@@ -65,10 +65,16 @@ class Phone:
         return self._post()
 
     def _post(self) -> str:
-        response = self.client.post(self.url, {
-            "sessionId": self.session_id, "phoneNumber": self.number, "networkCode": self.network,
-            "serviceCode": self.service_code, "text": self.text,
-        })
+        response = self.client.post(
+            self.url,
+            {
+                "sessionId": self.session_id,
+                "phoneNumber": self.number,
+                "networkCode": self.network,
+                "serviceCode": self.service_code,
+                "text": self.text,
+            },
+        )
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/plain")
         body = response.content.decode()
@@ -106,24 +112,46 @@ def world(db, settings):
     settings.USSD_SERVICE_CODES = [SERVICE_CODE]
     kenya = Utility.objects.create(name="Nairobi Demo Power", country="KE", currency="KES")
     ke_group = make_supply_group(kenya, base_date=current_base_date())
-    ke_tariff = make_block_tariff(kenya, [("30", "12.23"), ("100", "16.54"), (None, "19.08")],
-                                  vat_percent=Decimal("16"), min_purchase=Decimal("20"), max_purchase=Decimal("35000"))
+    ke_tariff = make_block_tariff(
+        kenya,
+        [("30", "12.23"), ("100", "16.54"), (None, "19.08")],
+        vat_percent=Decimal("16"),
+        min_purchase=Decimal("20"),
+        max_purchase=Decimal("35000"),
+    )
     ke = {}
-    for drn, label in [("04123456784", "Wanjiku Home"), ("04123456792", "Otieno Shop"),
-                       ("04123456800", "Amina Flat 3B"), ("47500150231", "Kamau Farm")]:
+    for drn, label in [
+        ("04123456784", "Wanjiku Home"),
+        ("04123456792", "Otieno Shop"),
+        ("04123456800", "Amina Flat 3B"),
+        ("47500150231", "Kamau Farm"),
+    ]:
         ke[drn] = make_meter(supply_group=ke_group, tariff=ke_tariff, drn=drn, label_name=label)
-    blocked = make_meter(supply_group=ke_group, tariff=ke_tariff, label_name="Closed Kiosk",
-                         status=Meter.Status.BLOCKED)
+    blocked = make_meter(
+        supply_group=ke_group, tariff=ke_tariff, label_name="Closed Kiosk", status=Meter.Status.BLOCKED
+    )
     somalia = Utility.objects.create(name="Mogadishu Demo Electric", country="SO", currency="USD")
     so_group = make_supply_group(somalia, dkga="04", ea="11", base_date=current_base_date())
-    so_tariff = make_flat_tariff(somalia, price="0.95", currency="USD", vat_percent=Decimal("5"),
-                                 fixed_monthly_charge=Decimal("2.00"), debt_recovery_percent=Decimal("10"),
-                                 min_purchase=Decimal("1"), max_purchase=Decimal("500"))
+    so_tariff = make_flat_tariff(
+        somalia,
+        price="0.95",
+        currency="USD",
+        vat_percent=Decimal("5"),
+        fixed_monthly_charge=Decimal("2.00"),
+        debt_recovery_percent=Decimal("10"),
+        min_purchase=Decimal("1"),
+        max_purchase=Decimal("500"),
+    )
     so = {}
     for drn, label in [("0100000000016", "Hodan Family"), ("0100000000024", "Bakaara Shop 12")]:
         so[drn] = make_meter(supply_group=so_group, tariff=so_tariff, drn=drn, label_name=label)
-    MeterDebt.objects.create(meter=so["0100000000024"], description="Arrears", currency="USD",
-                             original_amount=Decimal("20.00"), balance=Decimal("20.00"))
+    MeterDebt.objects.create(
+        meter=so["0100000000024"],
+        description="Arrears",
+        currency="USD",
+        original_amount=Decimal("20.00"),
+        balance=Decimal("20.00"),
+    )
 
     wanjiku = make_customer("+254711000111", "en")
     for drn, alias in [("04123456784", "Home"), ("04123456792", "Shop"), ("47500150231", "Farm")]:

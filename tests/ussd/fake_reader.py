@@ -24,8 +24,9 @@ class FakeReader:
         if self.quote_value is not None:
             return self.quote_value
         meter = self.meters[drn]
-        return QuoteInfo(amount=amount, currency=meter.currency, kwh="12.3", vat="1.00", fixed_charge="0.00",
-                         debt_recovery="0.00")
+        return QuoteInfo(
+            amount=amount, currency=meter.currency, kwh="12.3", vat="1.00", fixed_charge="0.00", debt_recovery="0.00"
+        )
 
     def wallets(self, currency):
         return self.wallet_ids

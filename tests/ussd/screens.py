@@ -3,9 +3,7 @@
 from vending.i18n import render
 
 NAV = "0 Back 00 Home"
-HOME = (
-    "CON Koronto electricity\n1. Buy electricity\n2. My meters\n3. My last tokens\n4. Purchase status\n5. Language"
-)
+HOME = "CON Koronto electricity\n1. Buy electricity\n2. My meters\n3. My last tokens\n4. Purchase status\n5. Language"
 
 
 def con(*lines: str) -> str:

@@ -14,16 +14,26 @@ from vending.selectors.quotes import purchase_quote
 
 pytestmark = pytest.mark.dated  # also at month end, new year, a leap day and in 2045
 
-PICK_EN = con("Buy: pick a meter", "1. Home 04123456784", "2. Shop 04123456792", "3. Farm 47500150231",
-              "4. Enter a new meter number", NAV)
+PICK_EN = con(
+    "Buy: pick a meter",
+    "1. Home 04123456784",
+    "2. Shop 04123456792",
+    "3. Farm 47500150231",
+    "4. Enter a new meter number",
+    NAV,
+)
 AMOUNT_HOME_EN = con("W*** H*** 04123456784", "Enter amount, KES 20 to 35000:", NAV)
 
 
 def confirm_en(quote, *, label: str, amount: str, wallet: str) -> str:
     return con(
-        label, f"Buy {quote.currency} {amount} = {quote.kwh} kWh",
+        label,
+        f"Buy {quote.currency} {amount} = {quote.kwh} kWh",
         f"VAT {quote.vat}, fixed {quote.fixed_charge}, debt {quote.debt_recovery}",
-        f"Pay with {wallet}", "1. Confirm", "2. Cancel", NAV,
+        f"Pay with {wallet}",
+        "1. Confirm",
+        "2. Cancel",
+        NAV,
     )
 
 
@@ -40,9 +50,17 @@ def test_buy_for_a_saved_meter_with_mpesa(phone, world, clock, django_capture_on
         )
     purchase = Purchase.objects.get()
     assert (purchase.channel, purchase.meter, purchase.customer, purchase.payer_phone) == (
-        "ussd", meter, world["wanjiku"], "+254711000111")
+        "ussd",
+        meter,
+        world["wanjiku"],
+        "+254711000111",
+    )
     assert (purchase.wallet, purchase.amount, purchase.currency, purchase.language) == (
-        "mpesa", Decimal("500"), "KES", "en")
+        "mpesa",
+        Decimal("500"),
+        "KES",
+        "en",
+    )
     assert purchase.idempotency_key == f"ussd:{phone.session_id}"
     assert purchase.quote["kwh"] == f"{quote.kwh:f}"
     assert len(pushes) == 1  # the payment push is enqueued on commit, never sent from the view
@@ -70,9 +88,11 @@ def test_a_new_meter_number_is_checked_shown_by_name_and_saved(new_phone, world,
     assert new_phone.send("1") == con("Enter the meter number:", NAV)  # no saved meters: straight to typing
     assert new_phone.send("0412345678") == con("A meter number has 11 or 13 digits.", "Enter the meter number:", NAV)
     assert new_phone.send("04123456785") == con(
-        "That meter number is wrong. Please check it.", "Enter the meter number:", NAV)
+        "That meter number is wrong. Please check it.", "Enter the meter number:", NAV
+    )
     assert new_phone.send("0412-345-6784") == con(
-        "Meter 04123456784", "W*** H***", "1. Continue", "2. Save meter and continue", NAV)
+        "Meter 04123456784", "W*** H***", "1. Continue", "2. Save meter and continue", NAV
+    )
     assert new_phone.send("2") == AMOUNT_HOME_EN
     saved = CustomerMeter.objects.get(customer__phone="+254712345678")
     assert saved.meter.drn == "04123456784"
@@ -94,9 +114,11 @@ def test_unknown_and_blocked_meters_are_refused_then_three_bad_inputs_end_polite
     new_phone.dial()
     new_phone.send("1")
     assert new_phone.send(make_drn()) == con(
-        "We do not know that meter. Please check it.", "Enter the meter number:", NAV)
+        "We do not know that meter. Please check it.", "Enter the meter number:", NAV
+    )
     assert new_phone.send(world["blocked"].drn) == con(
-        "This meter cannot buy now. Call your utility.", "Enter the meter number:", NAV)
+        "This meter cannot buy now. Call your utility.", "Enter the meter number:", NAV
+    )
     assert new_phone.send("meter") == end("Too many wrong entries. Please dial again.")
     assert new_phone.dial() == HOME  # a new dial starts clean
 
@@ -110,7 +132,8 @@ def test_bad_amounts_reprompt_with_the_reason_and_back_and_home_work(phone, worl
     assert phone.send("300").startswith("CON W*** H***\nBuy KES 300 = ")  # good input resets the count
     assert phone.send("0") == AMOUNT_HOME_EN
     assert phone.send("300.50") == con(  # M-Pesa takes whole shillings only
-        "Enter a whole amount, without cents.", "Enter amount, KES 20 to 35000:", NAV)
+        "Enter a whole amount, without cents.", "Enter amount, KES 20 to 35000:", NAV
+    )
     assert phone.send("300").startswith("CON W*** H***\nBuy KES 300 = ")  # good input resets the count
     assert phone.send("0") == AMOUNT_HOME_EN
     assert phone.send("0") == PICK_EN
@@ -125,8 +148,12 @@ def test_somali_purchase_offers_every_usd_wallet_with_hormuud_first(somali_phone
     meter = world["so"]["0100000000024"]
     assert somali_phone.dial() == home("so")
     assert somali_phone.send("1") == con(
-        "Iibso: dooro mitir", "1. Guriga 0100000000016", "2. Dukaanka 0100000000024", "3. Geli lambar mitir cusub",
-        "0 Dib 00 Hoyga")
+        "Iibso: dooro mitir",
+        "1. Guriga 0100000000016",
+        "2. Dukaanka 0100000000024",
+        "3. Geli lambar mitir cusub",
+        "0 Dib 00 Hoyga",
+    )
     amount_screen = ["B*** S*** 1*** 0100000000024", "Geli lacagta, USD 1 ilaa 500:", "0 Dib 00 Hoyga"]
     assert somali_phone.send("2") == con(*amount_screen)
     # USD 1 cannot cover the monthly fixed charge: the tariff's own reason, in Somali.
@@ -134,15 +161,22 @@ def test_somali_purchase_offers_every_usd_wallet_with_hormuud_first(somali_phone
         purchase_quote(meter=meter, amount=Decimal("1"), now=clock.now)
     reason = render(refused.value.message_key, "so", **refused.value.message_values)
     assert somali_phone.send("1") == con(reason, *amount_screen[1:])
-    assert somali_phone.send("10") == con("Ku bixi USD 10:", "1. EVC Plus", "2. Zaad", "3. Sahal", "4. eDahab",
-                                         "0 Dib 00 Hoyga")
+    assert somali_phone.send("10") == con(
+        "Ku bixi USD 10:", "1. EVC Plus", "2. Zaad", "3. Sahal", "4. eDahab", "0 Dib 00 Hoyga"
+    )
     quote = purchase_quote(meter=meter, amount=Decimal("10"), now=clock.now)
     assert somali_phone.send("2") == con(
-        "B*** S*** 1***", f"Iibso USD 10 = {quote.kwh} kWh",
-        f"VAT {quote.vat}, go'an {quote.fixed_charge}, deyn {quote.debt_recovery}", "Ku bixi Zaad",
-        "1. Xaqiiji", "2. Jooji", "0 Dib 00 Hoyga")
+        "B*** S*** 1***",
+        f"Iibso USD 10 = {quote.kwh} kWh",
+        f"VAT {quote.vat}, go'an {quote.fixed_charge}, deyn {quote.debt_recovery}",
+        "Ku bixi Zaad",
+        "1. Xaqiiji",
+        "2. Jooji",
+        "0 Dib 00 Hoyga",
+    )
     assert somali_phone.send("1") == end(
-        "Ogolow codsiga Zaad ee USD 10 taleefankaaga. Tokenkaagu SMS ayuu ku iman doonaa.")
+        "Ogolow codsiga Zaad ee USD 10 taleefankaaga. Tokenkaagu SMS ayuu ku iman doonaa."
+    )
     purchase = Purchase.objects.get()
     assert (purchase.wallet, purchase.currency, purchase.language) == ("zaad", "USD", "so")
 
@@ -154,8 +188,7 @@ def test_a_telesom_phone_sees_zaad_first(client, world, clock):
     phone.send("0100000000016")
     phone.send("1")
     # A number koronto has not met is addressed in its country's language (Somali for +252).
-    assert phone.send("5") == con("Ku bixi USD 5:", "1. Zaad", "2. EVC Plus", "3. Sahal", "4. eDahab",
-                                      "0 Dib 00 Hoyga")
+    assert phone.send("5") == con("Ku bixi USD 5:", "1. Zaad", "2. EVC Plus", "3. Sahal", "4. eDahab", "0 Dib 00 Hoyga")
 
 
 def test_swahili_purchase_with_a_typed_meter(swahili_phone, world, clock):
@@ -163,15 +196,20 @@ def test_swahili_purchase_with_a_typed_meter(swahili_phone, world, clock):
     assert swahili_phone.dial() == home("sw")
     assert swahili_phone.send("1") == con("Weka namba ya mita:", nav("sw"))
     assert swahili_phone.send("04123456800") == con(
-        "Mita 04123456800", "A*** F*** 3***", "1. Endelea", "2. Hifadhi mita na uendelee", nav("sw"))
+        "Mita 04123456800", "A*** F*** 3***", "1. Endelea", "2. Hifadhi mita na uendelee", nav("sw")
+    )
     assert swahili_phone.send("1") == con("A*** F*** 3*** 04123456800", "Weka kiasi, KES 20 hadi 35000:", nav("sw"))
     quote = purchase_quote(meter=meter, amount=Decimal("1000"), now=clock.now)
     assert swahili_phone.send("1000") == con(
-        "A*** F*** 3***", f"Nunua KES 1000 = {quote.kwh} kWh",
-        f"VAT {quote.vat} ada {quote.fixed_charge} deni {quote.debt_recovery}", "Lipa: M-Pesa",
-        "1. Thibitisha", "2. Ghairi", nav("sw"))
-    assert swahili_phone.send("1") == end(
-        "Kubali ombi la M-Pesa la KES 1000 kwenye simu yako. Tokeni itakuja kwa SMS.")
+        "A*** F*** 3***",
+        f"Nunua KES 1000 = {quote.kwh} kWh",
+        f"VAT {quote.vat} ada {quote.fixed_charge} deni {quote.debt_recovery}",
+        "Lipa: M-Pesa",
+        "1. Thibitisha",
+        "2. Ghairi",
+        nav("sw"),
+    )
+    assert swahili_phone.send("1") == end("Kubali ombi la M-Pesa la KES 1000 kwenye simu yako. Tokeni itakuja kwa SMS.")
     assert Purchase.objects.get().language == "sw"
 
 

@@ -23,8 +23,13 @@ def test_a_ussd_purchase_ends_in_a_token_sms_for_that_phone(world, live_server, 
     worker = Worker({**fakes["env"], **broker.env()}, tmp_path / "worker.log")
     try:
         for text in ("", "1", "1*1", "1*1*500", "1*1*500*1"):  # cumulative text, as AT sends it
-            form = {"sessionId": session_id, "phoneNumber": PHONE, "networkCode": "63902",
-                    "serviceCode": SERVICE_CODE, "text": text}
+            form = {
+                "sessionId": session_id,
+                "phoneNumber": PHONE,
+                "networkCode": "63902",
+                "serviceCode": SERVICE_CODE,
+                "text": text,
+            }
             response = requests.post(url, data=form, timeout=10)
             assert response.status_code == 200
             assert response.headers["Content-Type"].startswith("text/plain")
@@ -41,7 +46,11 @@ def test_a_ussd_purchase_ends_in_a_token_sms_for_that_phone(world, live_server, 
     assert replies[-1] == "END Approve the M-Pesa prompt for KES 500 on your phone. Your token will come by SMS."
     purchase = Purchase.objects.get()
     assert (purchase.channel, purchase.payer_phone, purchase.idempotency_key, purchase.meter.drn) == (
-        "ussd", PHONE, f"ussd:{session_id}", "04123456784")
+        "ussd",
+        PHONE,
+        f"ussd:{session_id}",
+        "04123456784",
+    )
     token = purchase.tokens.get(kind="credit")
     texts = [m["message"] for m in fakes["at"].messages if m["to"] == PHONE]
     assert any(token.grouped in text for text in texts)

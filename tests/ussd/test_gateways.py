@@ -61,8 +61,9 @@ def buy_to_confirm(phone: Dialer) -> None:
 
 
 @pytest.mark.parametrize("gateway", GATEWAYS)
-def test_the_same_purchase_dialogue_through_each_gateway(gateway, transport, world, clock, eager,
-                                                         django_capture_on_commit_callbacks):
+def test_the_same_purchase_dialogue_through_each_gateway(
+    gateway, transport, world, clock, eager, django_capture_on_commit_callbacks
+):
     phone = handset(gateway, transport)
     with django_capture_on_commit_callbacks(execute=True):
         buy_to_confirm(phone)
@@ -71,7 +72,11 @@ def test_the_same_purchase_dialogue_through_each_gateway(gateway, transport, wor
     assert approved.text == so("ussd.buy.approve", wallet="EVC Plus", currency="USD", amount="10")
     purchase = Purchase.objects.get()
     assert (purchase.wallet, purchase.amount, purchase.meter.drn, purchase.idempotency_key) == (
-        "evcplus", 10, "0100000000016", f"ussd:{phone.session_id}")
+        "evcplus",
+        10,
+        "0100000000016",
+        f"ussd:{phone.session_id}",
+    )
     assert purchase.state == PurchaseState.DELIVERED
     token = purchase.tokens.get(kind="credit")
     assert any(token.grouped in text for text in texts_to(HODAN))  # the token SMS, in Somali
@@ -120,8 +125,9 @@ def test_a_network_timeout_mid_dialogue_is_recorded_and_the_redial_resumes_once(
 
 
 @pytest.mark.parametrize("gateway", ["json", "xml"])
-def test_a_purchase_confirmed_just_before_a_timeout_is_kept_once(gateway, transport, world, clock, eager,
-                                                                 django_capture_on_commit_callbacks):
+def test_a_purchase_confirmed_just_before_a_timeout_is_kept_once(
+    gateway, transport, world, clock, eager, django_capture_on_commit_callbacks
+):
     phone = handset(gateway, transport)
     with django_capture_on_commit_callbacks(execute=True):
         buy_to_confirm(phone)
@@ -176,14 +182,26 @@ def test_without_a_sequence_number_only_initiation_repeats_are_recognised(settin
     assert again == first
 
 
-def test_a_format_variant_is_configuration(settings, transport, world, clock, eager,
-                                           django_capture_on_commit_callbacks):
+def test_a_format_variant_is_configuration(
+    settings, transport, world, clock, eager, django_capture_on_commit_callbacks
+):
     # Nalo-style names and a boolean message type: true on the dial, false on an answer.
-    variant = {"format": "json", "session_id": "SESSIONID", "phone": "MSISDN", "service_code": "USERID",
-               "input": "USERDATA", "type": "MSGTYPE", "sequence": "", "network": "NETWORK",
-               "types": {"begin": [True], "answer": [False], "release": ["release"], "timeout": ["timeout"]},
-               "message": "MSG", "flag": "MSGTYPE", "continue": True, "end": False,
-               "echo": {"SESSIONID": "SESSIONID", "MSISDN": "MSISDN"}}
+    variant = {
+        "format": "json",
+        "session_id": "SESSIONID",
+        "phone": "MSISDN",
+        "service_code": "USERID",
+        "input": "USERDATA",
+        "type": "MSGTYPE",
+        "sequence": "",
+        "network": "NETWORK",
+        "types": {"begin": [True], "answer": [False], "release": ["release"], "timeout": ["timeout"]},
+        "message": "MSG",
+        "flag": "MSGTYPE",
+        "continue": True,
+        "end": False,
+        "echo": {"SESSIONID": "SESSIONID", "MSISDN": "MSISDN"},
+    }
     settings.USSD_GATEWAY_FORMATS = {"nalo": variant}
     assert not [c for c in checks.run_checks() if c.id == "ussd.E001"]
     phone = handset("nalo", transport, fmt=format_from_config("nalo", variant))
@@ -202,8 +220,12 @@ def test_a_bad_format_setting_is_a_start_up_error(settings):
 
 
 def test_an_unknown_gateway_is_404_and_a_wrong_secret_too(client, world):
-    assert client.post(f"/hooks/ussd/nosuch/{django_settings.WEBHOOK_SECRET}/", b"{}",
-                       content_type="application/json").status_code == 404
+    assert (
+        client.post(
+            f"/hooks/ussd/nosuch/{django_settings.WEBHOOK_SECRET}/", b"{}", content_type="application/json"
+        ).status_code
+        == 404
+    )
     assert client.post("/hooks/ussd/json/wrong-secret/", b"{}", content_type="application/json").status_code == 404
 
 
@@ -212,8 +234,12 @@ def test_malformed_requests_get_the_gateways_own_end_reply_in_the_customers_lang
     # JSON that is not JSON at all: no phone to go by, so English; still a JSON end reply.
     response = client.post(url("json"), b"{not json", content_type="application/json")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
-    assert json.loads(response.content) == {"sessionId": "", "msisdn": "", "message": english_error,
-                                            "continueSession": False}
+    assert json.loads(response.content) == {
+        "sessionId": "",
+        "msisdn": "",
+        "message": english_error,
+        "continueSession": False,
+    }
     # A known Somali caller with an unknown message type: the end reply in Somali.
     body = {"sessionId": "s1", "msisdn": HODAN, "serviceCode": SERVICE_CODE, "messageType": "bogus"}
     reply = json.loads(client.post(url("json"), json.dumps(body), content_type="application/json").content)
@@ -229,16 +255,21 @@ def test_malformed_requests_get_the_gateways_own_end_reply_in_the_customers_lang
     assert client.post(url("africastalking"), {"phoneNumber": HODAN}).content.decode() == f"END {somali_error}"
     # Too large a body is not a hop.
     huge = json.dumps({"sessionId": "s3", "msisdn": HODAN, "x": "a" * 20_000}).encode()
-    assert json.loads(client.post(url("json"), huge, content_type="application/json").content)[
-        "continueSession"] is False
+    assert (
+        json.loads(client.post(url("json"), huge, content_type="application/json").content)["continueSession"] is False
+    )
 
 
 def test_get_carries_the_same_fields(client, world, clock):
-    home = client.get(url("africastalking"), {"sessionId": "g1", "phoneNumber": HODAN, "serviceCode": SERVICE_CODE,
-                                              "networkCode": "63701", "text": ""})
+    home = client.get(
+        url("africastalking"),
+        {"sessionId": "g1", "phoneNumber": HODAN, "serviceCode": SERVICE_CODE, "networkCode": "63701", "text": ""},
+    )
     assert home.content.decode().startswith("CON " + so("ussd.home.title"))
-    reply = client.get(url("json"), {"sessionId": "g2", "msisdn": HODAN, "serviceCode": SERVICE_CODE,
-                                     "messageType": "initiation", "sequence": "1"})
+    reply = client.get(
+        url("json"),
+        {"sessionId": "g2", "msisdn": HODAN, "serviceCode": SERVICE_CODE, "messageType": "initiation", "sequence": "1"},
+    )
     assert json.loads(reply.content)["continueSession"] is True
 
 
@@ -275,11 +306,21 @@ def test_an_empty_amount_asks_for_the_amount(transport, world, clock):
 
 def test_the_worked_example_of_docs_gateways_md(settings, transport, world, clock):
     # The "Adding an operator" example of docs/GATEWAYS.md, as written there.
-    example = {"format": "json", "session_id": "SessionId", "phone": "Mobile", "service_code": "ServiceCode",
-               "input": "Message", "type": "Type", "sequence": "Sequence",
-               "types": {"begin": ["Initiation"], "answer": ["Response"], "release": ["Release"],
-                         "timeout": ["Timeout"]},
-               "message": "Message", "flag": "Type", "continue": "Response", "end": "Release", "echo": {}}
+    example = {
+        "format": "json",
+        "session_id": "SessionId",
+        "phone": "Mobile",
+        "service_code": "ServiceCode",
+        "input": "Message",
+        "type": "Type",
+        "sequence": "Sequence",
+        "types": {"begin": ["Initiation"], "answer": ["Response"], "release": ["Release"], "timeout": ["Timeout"]},
+        "message": "Message",
+        "flag": "Type",
+        "continue": "Response",
+        "end": "Release",
+        "echo": {},
+    }
     settings.USSD_GATEWAY_FORMATS = {"hormuud": example}
     phone = handset("hormuud", transport, fmt=format_from_config("hormuud", example))
     assert phone.dial().text.startswith(so("ussd.home.title"))

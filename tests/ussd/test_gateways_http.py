@@ -21,8 +21,13 @@ HODAN = "+252611000111"
 
 @pytest.mark.parametrize("gateway", ["africastalking", "json", "xml"])
 def test_a_purchase_over_http_through_each_gateway(gateway, live_server, world, eager):
-    phone = dialer(gateway, f"{live_server.url}/hooks/ussd/{gateway}/{django_settings.WEBHOOK_SECRET}/", HODAN,
-                   SERVICE_CODE, network="63701")
+    phone = dialer(
+        gateway,
+        f"{live_server.url}/hooks/ussd/{gateway}/{django_settings.WEBHOOK_SECRET}/",
+        HODAN,
+        SERVICE_CODE,
+        network="63701",
+    )
     screens = [phone.dial(), *(phone.send(answer) for answer in ("1", "1", "10", "1", "1"))]
     assert [s.end for s in screens] == [False] * 5 + [True]
     assert screens[-1].text == render("ussd.buy.approve", "so", wallet="EVC Plus", currency="USD", amount="10")

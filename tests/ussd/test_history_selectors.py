@@ -16,8 +16,16 @@ _tids = itertools.count(5000)
 def _bought(meter, *, phone=PHONE, day=1, kind=Token.Kind.CREDIT):
     purchase = make_purchase(meter, payer_phone=phone, state="delivered")
     Purchase.objects.filter(pk=purchase.pk).update(created_at=datetime(2026, 11, day, tzinfo=UTC))
-    token = Token.objects.create(purchase=purchase, meter=meter, kind=kind, token_class=0, subclass=0,
-                                 tid=next(_tids), units="10.0", digits=f"{day:020d}")
+    token = Token.objects.create(
+        purchase=purchase,
+        meter=meter,
+        kind=kind,
+        token_class=0,
+        subclass=0,
+        tid=next(_tids),
+        units="10.0",
+        digits=f"{day:020d}",
+    )
     Token.objects.filter(pk=token.pk).update(created_at=datetime(2026, 11, day, tzinfo=UTC) + timedelta(minutes=1))
     return token
 

@@ -21,8 +21,14 @@ def t(key, lang, **values):
 
 def saved_list(lang, title_key, last_key):
     nav = t("ussd.nav", lang)
-    return con(t(title_key, lang), "1. Home 04123456784", "2. Shop 04123456792", "3. Farm 47500150231",
-               f"4. {t(last_key, lang)}", nav)
+    return con(
+        t(title_key, lang),
+        "1. Home 04123456784",
+        "2. Shop 04123456792",
+        "3. Farm 47500150231",
+        f"4. {t(last_key, lang)}",
+        nav,
+    )
 
 
 def test_my_meters_in_each_language(phone, lang, clock):
@@ -30,7 +36,8 @@ def test_my_meters_in_each_language(phone, lang, clock):
     assert phone.dial() == home(lang)
     assert phone.send("2") == saved_list(lang, "ussd.meters.title", "ussd.item.add_meter")
     assert phone.send("1") == con(
-        t("ussd.meters.actions", lang, name="Home", drn="04123456784", label="W*** H***"), nav)
+        t("ussd.meters.actions", lang, name="Home", drn="04123456784", label="W*** H***"), nav
+    )
     rename = t("ussd.meters.rename", lang, drn="04123456784")
     assert phone.send("1") == con(rename, nav)
     assert phone.send("#!") == con(t("ussd.err.name", lang), rename, nav)
@@ -41,7 +48,8 @@ def test_my_meters_in_each_language(phone, lang, clock):
     phone.send("2")
     assert phone.send("4") == con(t("ussd.enter_meter", lang), nav)
     assert phone.send("04123456800") == con(
-        t("ussd.meters.add_name", lang, label="A*** F*** 3***", drn="04123456800"), nav)
+        t("ussd.meters.add_name", lang, label="A*** F*** 3***", drn="04123456800"), nav
+    )
     assert phone.send("Mama") == end(t("ussd.meters.saved", lang, drn="04123456800", name="Mama"))
 
     clock.advance(minutes=5)

@@ -11,8 +11,9 @@ from ussd import machine
 from ussd.conversation import CreatePurchase, Ctx, Item, ListScreen, MeterInfo, SavedMeter, SaveMeter
 
 ROOT = Path(__file__).resolve().parents[2]
-HOME_METER = MeterInfo(drn="04123456784", label="Wanjiku Home", active=True, currency="KES", min_amount="20.00",
-                       max_amount="35000.00")
+HOME_METER = MeterInfo(
+    drn="04123456784", label="Wanjiku Home", active=True, currency="KES", min_amount="20.00", max_amount="35000.00"
+)
 
 
 def walk(reader, answers, lang="en"):

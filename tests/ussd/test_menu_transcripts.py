@@ -12,8 +12,7 @@ from vending.models import Customer, CustomerMeter, SmsMessage, Token
 from vending.services.customers import customer_save_meter
 
 pytestmark = pytest.mark.dated  # also at month end, new year, a leap day and in 2045
-METERS_EN = con("My meters", "1. Home 04123456784", "2. Shop 04123456792", "3. Farm 47500150231", "4. Add a meter",
-                NAV)
+METERS_EN = con("My meters", "1. Home 04123456784", "2. Shop 04123456792", "3. Farm 47500150231", "4. Add a meter", NAV)
 _tids = itertools.count(1000)
 
 
@@ -76,25 +75,39 @@ def test_my_meters_paginates_with_98_more(phone, world):
 
 
 def _token(purchase, *, units: str, digits: str) -> Token:
-    return Token.objects.create(purchase=purchase, meter=purchase.meter, kind=Token.Kind.CREDIT, token_class=0,
-                                subclass=0, tid=next(_tids), units=units, digits=digits)
+    return Token.objects.create(
+        purchase=purchase,
+        meter=purchase.meter,
+        kind=Token.Kind.CREDIT,
+        token_class=0,
+        subclass=0,
+        tid=next(_tids),
+        units=units,
+        digits=digits,
+    )
 
 
 def test_my_last_tokens_shows_three_and_resends_by_sms(phone, world):
     home_meter = world["ke"]["04123456784"]
     mine = []
     for n in range(4):
-        purchase = make_purchase(home_meter, payer_phone="+254711000111", customer=world["wanjiku"],
-                                 state="delivered")
+        purchase = make_purchase(home_meter, payer_phone="+254711000111", customer=world["wanjiku"], state="delivered")
         mine.append(_token(purchase, units=f"{10 + n}.5", digits=f"{n}" * 20))
     other = make_purchase(home_meter, payer_phone="+254799000999", state="delivered")
     _token(other, units="99.9", digits="9" * 20)
     phone.dial()
-    assert phone.send("3") == con("Last tokens: pick a meter", "1. Home 04123456784", "2. Shop 04123456792",
-                                  "3. Farm 47500150231", "4. Enter a new meter number", NAV)
+    assert phone.send("3") == con(
+        "Last tokens: pick a meter",
+        "1. Home 04123456784",
+        "2. Shop 04123456792",
+        "3. Farm 47500150231",
+        "4. Enter a new meter number",
+        NAV,
+    )
     newest = mine[::-1][:3]
-    assert phone.send("1") == con("Home: pick one to get by SMS",
-                                  *[f"{n}. {t.grouped} {t.units}kWh" for n, t in enumerate(newest, 1)], NAV)
+    assert phone.send("1") == con(
+        "Home: pick one to get by SMS", *[f"{n}. {t.grouped} {t.units}kWh" for n, t in enumerate(newest, 1)], NAV
+    )
     assert phone.send("2") == end(f"We will SMS you the token for ref {newest[1].purchase.reference} again.")
     sms = SmsMessage.objects.get(phone="+254711000111", direction="out")
     assert sms.purchase == newest[1].purchase
@@ -115,8 +128,13 @@ def test_purchase_status_lists_the_last_purchases_and_where_each_stands(phone, w
         purchase = make_purchase(shop, amount=str(100 * (n + 1)), payer_phone="+254711000111", state=state)
         type(purchase).objects.filter(pk=purchase.pk).update(created_at=datetime(2026, 11, 20 + n, 7, 5, tzinfo=UTC))
         purchases.append(purchase)
-    labels = {"payment_pending": "Waiting for payment", "paid": "Paid, token coming", "delivered": "Token sent by SMS",
-              "payment_failed": "Payment failed", "needs_review": "Being checked"}
+    labels = {
+        "payment_pending": "Waiting for payment",
+        "paid": "Paid, token coming",
+        "delivered": "Token sent by SMS",
+        "payment_failed": "Payment failed",
+        "needs_review": "Being checked",
+    }
     newest = purchases[::-1][:5]
     expected = [f"Shop KES {p.amount:.0f}: {labels[p.state]}" for p in newest]
     phone.dial()
@@ -128,8 +146,9 @@ def test_purchase_status_lists_the_last_purchases_and_where_each_stands(phone, w
             break
         screen = phone.send("98")
     assert seen == expected
-    assert phone.send("1") == con(f"Ref {newest[0].reference}", "KES 600 for Shop", "25/11 10:05",
-                                  "Token sent by SMS", NAV)
+    assert phone.send("1") == con(
+        f"Ref {newest[0].reference}", "KES 600 for Shop", "25/11 10:05", "Token sent by SMS", NAV
+    )
 
 
 def test_purchase_status_when_there_is_none(new_phone, world):

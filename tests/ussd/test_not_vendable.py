@@ -7,7 +7,8 @@ from vending.models import Meter, Payment, Purchase
 
 
 def test_confirming_a_purchase_for_a_meter_that_cannot_vend_ends_with_the_reason_and_no_push(
-        phone, world, django_capture_on_commit_callbacks):
+    phone, world, django_capture_on_commit_callbacks
+):
     meter = world["ke"]["04123456784"]
     legacy = make_supply_group(meter.supply_group.utility, base_date=1993)
     Meter.objects.filter(pk=meter.pk).update(supply_group=legacy, base_date=1993)

@@ -18,8 +18,9 @@ FIELD = st.one_of(
     st.text(alphabet="*9", min_size=2000, max_size=8000),  # huge
 )
 ANSWER = st.one_of(FIELD, st.sampled_from(["0", "00", "98", "1", "2", "3", "4", "5", "04123456784", "500", "*"]))
-HYPOTHESIS = hypothesis_settings(max_examples=120, deadline=None,
-                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+HYPOTHESIS = hypothesis_settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 def assert_valid(body: str, caplog) -> None:
@@ -31,14 +32,26 @@ def assert_valid(body: str, caplog) -> None:
 
 
 @HYPOTHESIS
-@given(session_id=FIELD, phone_number=st.one_of(FIELD, st.just("+254711000111")),
-       service_code=st.one_of(FIELD, st.just(SERVICE_CODE)), text=FIELD, network=FIELD)
-def test_any_first_hop_gets_a_valid_reply(client, world, clock, caplog, session_id, phone_number, service_code, text,
-                                         network):
-    response = client.post(f"/hooks/at/ussd/{django_settings.WEBHOOK_SECRET}/", {
-        "sessionId": session_id, "phoneNumber": phone_number, "serviceCode": service_code, "text": text,
-        "networkCode": network,
-    })
+@given(
+    session_id=FIELD,
+    phone_number=st.one_of(FIELD, st.just("+254711000111")),
+    service_code=st.one_of(FIELD, st.just(SERVICE_CODE)),
+    text=FIELD,
+    network=FIELD,
+)
+def test_any_first_hop_gets_a_valid_reply(
+    client, world, clock, caplog, session_id, phone_number, service_code, text, network
+):
+    response = client.post(
+        f"/hooks/at/ussd/{django_settings.WEBHOOK_SECRET}/",
+        {
+            "sessionId": session_id,
+            "phoneNumber": phone_number,
+            "serviceCode": service_code,
+            "text": text,
+            "networkCode": network,
+        },
+    )
     assert response.status_code == 200
     assert_valid(response.content.decode(), caplog)
 

@@ -34,14 +34,17 @@ def test_the_snapshot_gives_the_same_answers_as_the_database(world):
     reads: dict = {}
     first = effects.DatabaseReader(phone="+254711000111", customer_id=world["wanjiku"].pk, now=NOW, reads=reads)
     saved, info = list(first.saved_meters()), first.find_meter("04123456784")
-    assert saved == [SavedMeter("04123456784", "Home", "W*** H***"),
-                     SavedMeter("04123456792", "Shop", "O*** S***"), SavedMeter("47500150231", "Farm", "K*** F***")]
-    assert info == MeterInfo(drn="04123456784", label="W*** H***", active=True, currency="KES",
-                             min_amount="20.00", max_amount="35000.00")
+    assert saved == [
+        SavedMeter("04123456784", "Home", "W*** H***"),
+        SavedMeter("04123456792", "Shop", "O*** S***"),
+        SavedMeter("47500150231", "Farm", "K*** F***"),
+    ]
+    assert info == MeterInfo(
+        drn="04123456784", label="W*** H***", active=True, currency="KES", min_amount="20.00", max_amount="35000.00"
+    )
     stored = sessions.Session.from_json(sessions.Session(customer_id=1, reads=reads).to_json())
     assert stored is not None
-    later = effects.DatabaseReader(phone="+254711000111", customer_id=world["wanjiku"].pk, now=NOW,
-                                   reads=stored.reads)
+    later = effects.DatabaseReader(phone="+254711000111", customer_id=world["wanjiku"].pk, now=NOW, reads=stored.reads)
     assert list(later.saved_meters()) == saved
     assert later.find_meter("04123456784") == info
     # A meter that is not saved is still looked up in the database.
@@ -58,12 +61,20 @@ def test_a_blocked_saved_meter_shows_as_blocked_in_the_snapshot(world):
 def test_saving_or_removing_a_meter_drops_the_snapshot(world):
     for effect in (SaveMeter("04123456800", alias="Flat"), RemoveMeter("04123456800")):
         reads = {"saved": [["04123456784", "Home", "W*** H***", True, "KES", "20.00", "35000.00"]]}
-        effects.perform((effect,), phone="+254711000111", customer_id=world["wanjiku"].pk, session_id="s1",
-                        lang="en", now=NOW, reads=reads)
+        effects.perform(
+            (effect,),
+            phone="+254711000111",
+            customer_id=world["wanjiku"].pk,
+            session_id="s1",
+            lang="en",
+            now=NOW,
+            reads=reads,
+        )
         assert "saved" not in reads
     other = {"saved": []}
-    effects.perform((), phone="+254711000111", customer_id=world["wanjiku"].pk, session_id="s1", lang="en",
-                    now=NOW, reads=other)
+    effects.perform(
+        (), phone="+254711000111", customer_id=world["wanjiku"].pk, session_id="s1", lang="en", now=NOW, reads=other
+    )
     assert other == {"saved": []}
 
 
@@ -80,8 +91,9 @@ def test_an_unreadable_session_record_starts_the_conversation_again():
     assert sessions.Session.from_json(b"\x80\x05not json") is None
     assert sessions.Session.from_json('{"customer_id": "x", "machine": {}}') is None
     assert sessions.Session.from_json('{"customer_id": 1, "unknown": 2}') is None
-    old = sessions.Session.from_json('{"customer_id": 1, "last_text": "", "last_reply": "CON x", "ended": false,'
-                                     ' "machine": {}}')
+    old = sessions.Session.from_json(
+        '{"customer_id": 1, "last_text": "", "last_reply": "CON x", "ended": false, "machine": {}}'
+    )
     assert old is not None and old.reads == {}
 
 

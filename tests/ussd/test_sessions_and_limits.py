@@ -83,15 +83,20 @@ def test_an_unknown_service_code_gets_a_polite_end(client, world, clock):
 
 
 def test_a_wrong_secret_is_404(client, world):
-    response = client.post("/hooks/at/ussd/not-the-secret/", {"sessionId": "x", "phoneNumber": "+254711000111",
-                                                             "serviceCode": "*384*44135#", "text": ""})
+    response = client.post(
+        "/hooks/at/ussd/not-the-secret/",
+        {"sessionId": "x", "phoneNumber": "+254711000111", "serviceCode": "*384*44135#", "text": ""},
+    )
     assert response.status_code == 404
 
 
 def test_missing_fields_and_bad_phone_numbers_end_politely(client, world):
     url = f"/hooks/at/ussd/{django_settings.WEBHOOK_SECRET}/"
-    for form in ({}, {"sessionId": "s1"}, {"sessionId": "s2", "phoneNumber": "not a phone",
-                                           "serviceCode": "*384*44135#", "text": ""}):
+    for form in (
+        {},
+        {"sessionId": "s1"},
+        {"sessionId": "s2", "phoneNumber": "not a phone", "serviceCode": "*384*44135#", "text": ""},
+    ):
         response = client.post(url, form)
         assert response.status_code == 200
         assert response.content.decode().startswith("END Sorry, something went wrong.")

@@ -15,8 +15,9 @@ from django.core.cache import cache
 from tests.ussd.screens import HOME
 from vending import ratelimit
 
-BUSY_SW = ("END Samahani, huduma ina shughuli nyingi. Hakuna pesa iliyokatwa. "
-           "Tafadhali jaribu tena baada ya dakika moja.")
+BUSY_SW = (
+    "END Samahani, huduma ina shughuli nyingi. Hakuna pesa iliyokatwa. Tafadhali jaribu tena baada ya dakika moja."
+)
 
 
 def _port() -> int:
@@ -35,9 +36,23 @@ class RedisServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no", "--dir", str(self.folder)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -57,9 +72,14 @@ class RedisServer:
 def own_redis(settings, tmp_path, monkeypatch):
     server = RedisServer(tmp_path)
     server.start()
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": f"redis://127.0.0.1:{server.port}/0", "KEY_PREFIX": "noredis",
-                                   "OPTIONS": settings.REDIS_CACHE_OPTIONS}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+            "KEY_PREFIX": "noredis",
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+        }
+    }
     monkeypatch.setattr(ratelimit, "cache", cache)  # the real limiter, on this Redis
     yield server
     if server.process is not None and server.process.poll() is None:

@@ -55,19 +55,38 @@ class Format:
 
 
 JSON_DEFAULT = Format(
-    encoding="json", session_id="sessionId", phone="msisdn", service_code="serviceCode", network="network",
-    input="userData", type="messageType", sequence="sequence",
+    encoding="json",
+    session_id="sessionId",
+    phone="msisdn",
+    service_code="serviceCode",
+    network="network",
+    input="userData",
+    type="messageType",
+    sequence="sequence",
     types={"begin": ("initiation",), "answer": ("response",), "release": ("release",), "timeout": ("timeout",)},
-    message="message", flag="continueSession", continue_value=True, end_value=False,
+    message="message",
+    flag="continueSession",
+    continue_value=True,
+    end_value=False,
     echo={"sessionId": "sessionId", "msisdn": "msisdn"},
 )
 
 XML_DEFAULT = Format(
-    encoding="xml", session_id="sessionid", phone="msisdn", service_code="servicecode", network="network",
-    input="msg", type="type", sequence="sequence",
+    encoding="xml",
+    session_id="sessionid",
+    phone="msisdn",
+    service_code="servicecode",
+    network="network",
+    input="msg",
+    type="type",
+    sequence="sequence",
     types={"begin": ("1",), "answer": ("2",), "release": ("3",), "timeout": ("4",)},
-    message="msg", flag="type", continue_value="2", end_value="3",
-    echo={"sessionid": "sessionid", "msisdn": "msisdn"}, root="ussd",
+    message="msg",
+    flag="type",
+    continue_value="2",
+    end_value="3",
+    echo={"sessionid": "sessionid", "msisdn": "msisdn"},
+    root="ussd",
 )
 
 DEFAULTS = {"json": JSON_DEFAULT, "xml": XML_DEFAULT}

@@ -40,11 +40,15 @@ class TypedGateway:
         if kind is None:
             raise BadHop(f"{fmt.type} is missing or not a message type we know", phone=phone)
         hop = Hop(
-            session_id=value(fmt.session_id), phone=phone, service_code=value(fmt.service_code),
-            network_code=value(fmt.network), kind=kind,
+            session_id=value(fmt.session_id),
+            phone=phone,
+            service_code=value(fmt.service_code),
+            network_code=value(fmt.network),
+            kind=kind,
             # On initiation the input is the dialled code (or empty): not an answer to any screen.
             text="" if kind == HopKind.BEGIN else clip(fields.get(fmt.input)),
-            cumulative=False, sequence=value(fmt.sequence),
+            cumulative=False,
+            sequence=value(fmt.sequence),
         )
         if not hop.session_id or not hop.phone:
             raise BadHop(f"{fmt.session_id} and {fmt.phone} are required", phone=phone)
@@ -87,8 +91,13 @@ class TypedGateway:
 def _hop_value(fmt: Format, hop: Hop | None, request_field: str) -> str:
     if hop is None:
         return ""
-    by_field = {fmt.session_id: hop.session_id, fmt.phone: hop.phone, fmt.service_code: hop.service_code,
-                fmt.network: hop.network_code, fmt.sequence: hop.sequence}
+    by_field = {
+        fmt.session_id: hop.session_id,
+        fmt.phone: hop.phone,
+        fmt.service_code: hop.service_code,
+        fmt.network: hop.network_code,
+        fmt.sequence: hop.sequence,
+    }
     return by_field.get(request_field, "")
 
 

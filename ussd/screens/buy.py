@@ -96,15 +96,25 @@ class BuyMeterFound(Screen):
 @screen
 class BuyAmount(Screen):
     name = "buy.amount"
-    notes = ("ussd.err.amount_number", "ussd.err.whole_amount", "ussd.err.amount_range", "ussd.err.quote",
-             "ussd.err.amount_empty", *TARIFF_REFUSALS)
+    notes = (
+        "ussd.err.amount_number",
+        "ussd.err.whole_amount",
+        "ussd.err.amount_range",
+        "ussd.err.quote",
+        "ussd.err.amount_empty",
+        *TARIFF_REFUSALS,
+    )
     empty_note = "ussd.err.amount_empty"
 
     def render(self, ctx: Ctx) -> str:
         meter = ctx.data["meter"]
         text = ctx.t(
-            "ussd.buy.amount", label=meter_label(meter), drn=meter["drn"], currency=meter["currency"],
-            min=money(meter["min_amount"]), max=money(meter["max_amount"]),
+            "ussd.buy.amount",
+            label=meter_label(meter),
+            drn=meter["drn"],
+            currency=meter["currency"],
+            min=money(meter["min_amount"]),
+            max=money(meter["max_amount"]),
         )
         if ctx.note:  # the tariff's reasons can be long: the re-prompt keeps the question, drops the meter line
             text = text.split("\n", 1)[-1]
@@ -116,9 +126,14 @@ class BuyAmount(Screen):
         if amount is None:
             return Retry("ussd.err.amount_number")
         if not Decimal(meter.min_amount) <= amount <= Decimal(meter.max_amount):
-            return Retry("ussd.err.amount_range", {
-                "currency": meter.currency, "min": money(meter.min_amount), "max": money(meter.max_amount),
-            })
+            return Retry(
+                "ussd.err.amount_range",
+                {
+                    "currency": meter.currency,
+                    "min": money(meter.min_amount),
+                    "max": money(meter.max_amount),
+                },
+            )
         wallets = list(ctx.reader.wallets(meter.currency))
         if amount != amount.to_integral_value() and wallets and set(wallets) <= WHOLE_AMOUNT_WALLETS:
             return Retry("ussd.err.whole_amount")
@@ -160,9 +175,15 @@ class BuyConfirm(Screen):
     def render(self, ctx: Ctx) -> str:
         meter, quote = ctx.data["meter"], ctx.data["quote"]
         text = ctx.t(
-            "ussd.buy.confirm", currency=quote["currency"], amount=money(quote["amount"]),
-            label=meter_label(meter), kwh=quote["kwh"], vat=quote["vat"], fixed=quote["fixed_charge"],
-            debt=quote["debt_recovery"], wallet=WALLET_NAMES.get(ctx.data["wallet"], ctx.data["wallet"]),
+            "ussd.buy.confirm",
+            currency=quote["currency"],
+            amount=money(quote["amount"]),
+            label=meter_label(meter),
+            kwh=quote["kwh"],
+            vat=quote["vat"],
+            fixed=quote["fixed_charge"],
+            debt=quote["debt_recovery"],
+            wallet=WALLET_NAMES.get(ctx.data["wallet"], ctx.data["wallet"]),
         )
         if ctx.note:  # a re-prompt: the amount, units, wallet and choices; the meter and charges were just shown
             lines = text.split("\n")
@@ -175,8 +196,11 @@ class BuyConfirm(Screen):
             # END first: a phone still in USSD cannot take the wallet's prompt (docs/PROTOCOLS.md §6 rule 1).
             return Finish(
                 "ussd.buy.approve",
-                {"wallet": WALLET_NAMES.get(wallet, wallet), "currency": quote["currency"],
-                 "amount": money(quote["amount"])},
+                {
+                    "wallet": WALLET_NAMES.get(wallet, wallet),
+                    "currency": quote["currency"],
+                    "amount": money(quote["amount"]),
+                },
                 effects=(CreatePurchase(drn=meter["drn"], amount=str(quote["amount"]), wallet=wallet),),
             )
         if text == "2":

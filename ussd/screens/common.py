@@ -19,13 +19,20 @@ WHOLE_AMOUNT_WALLETS = frozenset({"mpesa"})
 _AMOUNT = re.compile(r"\d{1,9}(\.\d{1,2})?")
 MAX_NAME_LENGTH = 20
 METER_PROBLEMS = (
-    "ussd.err.meter_digits", "ussd.err.meter_length", "ussd.err.meter_check", "ussd.err.meter_unknown",
+    "ussd.err.meter_digits",
+    "ussd.err.meter_length",
+    "ussd.err.meter_check",
+    "ussd.err.meter_unknown",
     "ussd.err.meter_blocked",
 )
 # The tariff's own refusals (vending/tariffs.py), shown as they are; an unknown one falls back to ussd.err.quote.
 TARIFF_REFUSALS = (
-    "tariff.error.not_positive", "tariff.error.decimals", "tariff.error.range", "tariff.error.below_fixed",
-    "tariff.error.below_charges", "tariff.error.too_many_kwh",
+    "tariff.error.not_positive",
+    "tariff.error.decimals",
+    "tariff.error.range",
+    "tariff.error.below_fixed",
+    "tariff.error.below_charges",
+    "tariff.error.too_many_kwh",
 )
 
 
@@ -47,8 +54,11 @@ def parse_amount(text: str) -> Decimal | None:
         return None
 
 
-_METER_PROBLEMS = {"digits": "ussd.err.meter_digits", "length": "ussd.err.meter_length",
-                   "check": "ussd.err.meter_check"}
+_METER_PROBLEMS = {
+    "digits": "ussd.err.meter_digits",
+    "length": "ussd.err.meter_length",
+    "check": "ussd.err.meter_check",
+}
 
 
 def meter_number(text: str) -> tuple[str | None, str]:

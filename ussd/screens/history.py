@@ -49,10 +49,23 @@ class Status(ListScreen):
 
     def items(self, ctx: Ctx) -> Sequence[Item]:
         return [
-            Item(ctx.t("ussd.status.item", name=safe_text(p.meter_name, 10), currency=p.currency,
-                       amount=money(p.amount), state=ctx.t(f"ussd.state.{p.state}")),
-                 {"reference": p.reference, "amount": p.amount, "currency": p.currency,
-                  "name": p.meter_name, "state": p.state, "date": p.date})
+            Item(
+                ctx.t(
+                    "ussd.status.item",
+                    name=safe_text(p.meter_name, 10),
+                    currency=p.currency,
+                    amount=money(p.amount),
+                    state=ctx.t(f"ussd.state.{p.state}"),
+                ),
+                {
+                    "reference": p.reference,
+                    "amount": p.amount,
+                    "currency": p.currency,
+                    "name": p.meter_name,
+                    "state": p.state,
+                    "date": p.date,
+                },
+            )
             for p in ctx.reader.recent_purchases()
         ]
 
@@ -69,11 +82,18 @@ class StatusDetail(Screen):
 
     def render(self, ctx: Ctx) -> str:
         p = ctx.data
-        return self.compose(ctx, ctx.t(
-            "ussd.status.detail", reference=safe_text(p["reference"], 12), currency=p["currency"],
-            amount=money(p["amount"]), name=safe_text(p["name"], 20), date=safe_text(p["date"], 16),
-            state=ctx.t(f"ussd.state.{p['state']}"),
-        ))
+        return self.compose(
+            ctx,
+            ctx.t(
+                "ussd.status.detail",
+                reference=safe_text(p["reference"], 12),
+                currency=p["currency"],
+                amount=money(p["amount"]),
+                name=safe_text(p["name"], 20),
+                date=safe_text(p["date"], 16),
+                state=ctx.t(f"ussd.state.{p['state']}"),
+            ),
+        )
 
     def handle(self, ctx: Ctx, text: str) -> Outcome:
         return Retry("ussd.err.choice")

@@ -53,10 +53,15 @@ class MeterActions(Screen):
     name = "meters.actions"
 
     def render(self, ctx: Ctx) -> str:
-        return self.compose(ctx, ctx.t(
-            "ussd.meters.actions", name=_saved_name(dict(ctx.data)), drn=ctx.data["drn"],
-            label=safe_text(ctx.data["label"]),
-        ))
+        return self.compose(
+            ctx,
+            ctx.t(
+                "ussd.meters.actions",
+                name=_saved_name(dict(ctx.data)),
+                drn=ctx.data["drn"],
+                label=safe_text(ctx.data["label"]),
+            ),
+        )
 
     def handle(self, ctx: Ctx, text: str) -> Outcome:
         if text == "1":

@@ -61,8 +61,15 @@ def _receive(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
         message = INBOUND_PARSERS[gateway](fields)
     except InvalidInbound as exc:
         # Kept, escaped, in a flagged row for staff; 400: there is no message to answer.
-        callback_quarantine(provider=gateway, kind="inbound_sms", headers={}, raw=raw, problem=str(exc),
-                            now=timezone.now(), source_ip=request.META.get("REMOTE_ADDR") or None)
+        callback_quarantine(
+            provider=gateway,
+            kind="inbound_sms",
+            headers={},
+            raw=raw,
+            problem=str(exc),
+            now=timezone.now(),
+            source_ip=request.META.get("REMOTE_ADDR") or None,
+        )
         return HttpResponseBadRequest(str(exc))
     try:
         phone = phones.normalise(message.sender, settings.DEFAULT_COUNTRY)
@@ -74,8 +81,13 @@ def _receive(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
     try:
         with transaction.atomic():
             inbound = SmsMessage.objects.create(
-                direction=SmsMessage.Direction.INBOUND, phone=phone, text=text, provider=gateway, gateway=gateway,
-                provider_message_id=message_id, status=SmsState.RECEIVED,
+                direction=SmsMessage.Direction.INBOUND,
+                phone=phone,
+                text=text,
+                provider=gateway,
+                gateway=gateway,
+                provider_message_id=message_id,
+                status=SmsState.RECEIVED,
             )
             pipeline.record(pipeline.Work.INBOUND_SMS, inbound.pk)
     except IntegrityError:

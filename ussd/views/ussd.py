@@ -79,10 +79,16 @@ def run_hop(gateway: Gateway, request: HttpRequest) -> HttpResponse:
     except BadHop as exc:
         # Kept, escaped, in a flagged row for staff; the caller still gets the gateway's own polite end.
         logger.info("USSD %s: unreadable request (%s)", gateway.name, exc)
-        callback_quarantine(provider=gateway.name, kind="ussd_hop", headers={}, raw=raw, problem=str(exc),
-                            now=timezone.now(), source_ip=request.META.get("REMOTE_ADDR") or None)
-        return gateway.respond(body=machine.fit_body(render("ussd.error", language_for(exc.phone))), end=True,
-                               hop=None)
+        callback_quarantine(
+            provider=gateway.name,
+            kind="ussd_hop",
+            headers={},
+            raw=raw,
+            problem=str(exc),
+            now=timezone.now(),
+            source_ip=request.META.get("REMOTE_ADDR") or None,
+        )
+        return gateway.respond(body=machine.fit_body(render("ussd.error", language_for(exc.phone))), end=True, hop=None)
     try:
         end, body = converse(hop, at=now())
     except RedisError as exc:
@@ -109,7 +115,6 @@ def language_for(raw_phone: str) -> str:
     if known is not None:
         return known[1]
     return COUNTRY_LANGUAGES.get(phone[1:4], "en")
-
 
 
 def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:
@@ -159,8 +164,13 @@ def converse(hop: Hop, *, at: datetime) -> tuple[bool, str]:
 
     reply, end = step.reply, step.end
     failure = effects.perform(
-        step.effects, phone=phone, customer_id=session.customer_id, session_id=session.origin or hop.session_id,
-        lang=step.state["lang"], now=at, reads=session.reads,
+        step.effects,
+        phone=phone,
+        customer_id=session.customer_id,
+        session_id=session.origin or hop.session_id,
+        lang=step.state["lang"],
+        now=at,
+        reads=session.reads,
     )
     if failure is not None:
         reply, end = machine.fit_body(failure), True
@@ -187,8 +197,12 @@ def notice(hop: Hop, session: sessions.Session | None, *, phone: str, at: dateti
     screen = str(session.machine.get("screen", ""))
     if hop.kind == HopKind.TIMEOUT:
         session.timed_out_at = at.timestamp()
-        audit_record(action="ussd.network_timeout", obj=Customer(pk=session.customer_id, phone=phone),
-                     actor_label="gateway", data={"screen": screen, "ended": session.ended})
+        audit_record(
+            action="ussd.network_timeout",
+            obj=Customer(pk=session.customer_id, phone=phone),
+            actor_label="gateway",
+            data={"screen": screen, "ended": session.ended},
+        )
     else:
         logger.info("USSD session released by the gateway on screen %s", screen or "?")
     sessions.save(hop.session_id, phone, session, now=at)

@@ -28,8 +28,12 @@ class SupplyGroupForm(forms.ModelForm):
         "key. A typed key is encrypted and is never shown again; a second key custodian must approve it, and "
         "a group with meters gets it as a new key revision, the meters moved by a pre-coded key change.",
     )
-    key_reason = forms.CharField(label="Why a new key", required=False, max_length=500,
-                                 help_text="Required with a new vending key: kept in the audit trail.")
+    key_reason = forms.CharField(
+        label="Why a new key",
+        required=False,
+        max_length=500,
+        help_text="Required with a new vending key: kept in the audit trail.",
+    )
 
     class Meta:
         model = SupplyGroup
@@ -79,13 +83,17 @@ class SupplyGroupAdmin(admin.ModelAdmin):
         if parsed is not None:
             form._parsed_key = None
             try:
-                approval = vending_key_request(actor=request.user, supply_group=obj, key=parsed,
-                                               reason=form.cleaned_data.get("key_reason", ""))
+                approval = vending_key_request(
+                    actor=request.user, supply_group=obj, key=parsed, reason=form.cleaned_data.get("key_reason", "")
+                )
             except VendingError as exc:
                 messages.error(request, str(exc))
                 return
-            messages.warning(request, f"Vending key request #{approval.pk} opened: a second key custodian must "
-                                      "approve it before the key is used.")
+            messages.warning(
+                request,
+                f"Vending key request #{approval.pk} opened: a second key custodian must "
+                "approve it before the key is used.",
+            )
 
 
 class TariffBlockInline(admin.TabularInline):
@@ -94,13 +102,28 @@ class TariffBlockInline(admin.TabularInline):
 
 
 class TariffForm(forms.ModelForm):
-    change_reason = forms.CharField(label="Why this change", required=False, max_length=500,
-                                    help_text="A change to an existing tariff waits for a second person's approval.")
+    change_reason = forms.CharField(
+        label="Why this change",
+        required=False,
+        max_length=500,
+        help_text="A change to an existing tariff waits for a second person's approval.",
+    )
 
     class Meta:
         model = Tariff
-        fields = ["utility", "name", "currency", "kind", "price_per_kwh", "vat_percent", "fixed_monthly_charge",
-                  "debt_recovery_percent", "min_purchase", "max_purchase", "is_active"]
+        fields = [
+            "utility",
+            "name",
+            "currency",
+            "kind",
+            "price_per_kwh",
+            "vat_percent",
+            "fixed_monthly_charge",
+            "debt_recovery_percent",
+            "min_purchase",
+            "max_purchase",
+            "is_active",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -112,8 +135,17 @@ class TariffForm(forms.ModelForm):
 @admin.register(Tariff)
 class TariffAdmin(admin.ModelAdmin):
     form = TariffForm
-    list_display = ["name", "utility", "currency", "kind", "price_per_kwh", "vat_percent", "min_purchase",
-                    "max_purchase", "is_active"]
+    list_display = [
+        "name",
+        "utility",
+        "currency",
+        "kind",
+        "price_per_kwh",
+        "vat_percent",
+        "min_purchase",
+        "max_purchase",
+        "is_active",
+    ]
     list_filter = ["utility", "currency", "kind", "is_active"]
     search_fields = ["name"]
     inlines = [TariffBlockInline]
@@ -121,7 +153,6 @@ class TariffAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         # Blocks of a tariff in use are fixed here: a price change goes through a change request.
         return [] if obj is not None and obj.meters.exists() else self.inlines
-
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -131,10 +162,15 @@ class TariffAdmin(admin.ModelAdmin):
         if not changes:
             return
         try:
-            approval = tariff_change_request(actor=request.user, tariff=Tariff.objects.get(pk=obj.pk),
-                                             changes=changes, reason=form.cleaned_data.get("change_reason", ""))
+            approval = tariff_change_request(
+                actor=request.user,
+                tariff=Tariff.objects.get(pk=obj.pk),
+                changes=changes,
+                reason=form.cleaned_data.get("change_reason", ""),
+            )
         except VendingError as exc:
             messages.error(request, str(exc))
             return
-        messages.warning(request, f"Tariff change request #{approval.pk} opened: nothing changes until a second "
-                                  "person approves it.")
+        messages.warning(
+            request, f"Tariff change request #{approval.pk} opened: nothing changes until a second person approves it."
+        )

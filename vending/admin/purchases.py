@@ -65,11 +65,26 @@ class TokenInline(admin.TabularInline):
 class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
     phone_search_field = "payer_phone"
     meter_search_field = "meter__drn"
-    list_display = ["reference", "created_at", "meter", "payer_phone", "wallet", "amount", "currency",
-                    "state", "channel"]
+    list_display = [
+        "reference",
+        "created_at",
+        "meter",
+        "payer_phone",
+        "wallet",
+        "amount",
+        "currency",
+        "state",
+        "channel",
+    ]
     list_filter = ["state", "channel", "wallet", "currency"]
-    search_fields = ["reference", "idempotency_key", "payer_phone", "meter__drn", "payment__provider_reference",
-                     "payment__receipt"]
+    search_fields = [
+        "reference",
+        "idempotency_key",
+        "payer_phone",
+        "meter__drn",
+        "payment__provider_reference",
+        "payment__receipt",
+    ]
     date_hierarchy = "created_at"
     inlines = [PaymentInline, TokenInline]
     readonly_fields = ["story_link", "quote_shown"]
@@ -82,8 +97,10 @@ class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="story")
     def story_link(self, obj: Purchase) -> str:
-        return format_html('<a href="{}" id="story-link">Every step of this purchase</a>',
-                           reverse("admin:vending_purchase_story", args=[obj.pk]))
+        return format_html(
+            '<a href="{}" id="story-link">Every step of this purchase</a>',
+            reverse("admin:vending_purchase_story", args=[obj.pk]),
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -116,15 +133,23 @@ class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
     def refund(self, request, queryset):
         form = ReasonForm(request.POST if applying(request) else None)
         if not form.is_valid():
-            return action_form(request, queryset, form=form, action="refund", title="Refund purchases",
-                               note="The payment is reversed or refunded; the customer is told by SMS.")
+            return action_form(
+                request,
+                queryset,
+                form=form,
+                action="refund",
+                title="Refund purchases",
+                note="The payment is reversed or refunded; the customer is told by SMS.",
+            )
         for purchase in queryset:
             try:
                 if refund_needs_approval(purchase=purchase):
-                    approval = refund_request(actor=request.user, purchase=purchase,
-                                              reason=form.cleaned_data["reason"])
-                    messages.warning(request, f"{purchase.reference}: above the refund threshold; request "
-                                              f"#{approval.pk} waits for a second person's approval.")
+                    approval = refund_request(actor=request.user, purchase=purchase, reason=form.cleaned_data["reason"])
+                    messages.warning(
+                        request,
+                        f"{purchase.reference}: above the refund threshold; request "
+                        f"#{approval.pk} waits for a second person's approval.",
+                    )
                     continue
                 staff_purchase_refund(actor=request.user, purchase=purchase, reason=form.cleaned_data["reason"])
                 messages.success(request, f"{purchase.reference}: refund started.")
@@ -139,20 +164,35 @@ class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
         for purchase in queryset:
             try:
                 payment = staff_payment_query(actor=request.user, purchase=purchase)
-                messages.info(request, f"{purchase.reference}: payment {payment.get_state_display().lower()}"
-                                       f"{f' ({payment.provider_message})' if payment.provider_message else ''}.")
+                messages.info(
+                    request,
+                    f"{purchase.reference}: payment {payment.get_state_display().lower()}"
+                    f"{f' ({payment.provider_message})' if payment.provider_message else ''}.",
+                )
             except (VendingError, PaymentError) as exc:  # a provider error is reported, never a 500
                 messages.error(request, f"{purchase.reference}: {exc}")
 
     @admin.action(description="Needs review: confirm paid (receipt) and vend", permissions=["refund"])
     def confirm_paid_and_vend(self, request, queryset):
-        return self._with_receipt(request, queryset, "confirm_paid_and_vend", "Confirm paid and vend",
-                                  staff_confirm_paid_and_vend, "paid; the token is being made")
+        return self._with_receipt(
+            request,
+            queryset,
+            "confirm_paid_and_vend",
+            "Confirm paid and vend",
+            staff_confirm_paid_and_vend,
+            "paid; the token is being made",
+        )
 
     @admin.action(description="Refund made by hand: record the provider's receipt", permissions=["refund"])
     def record_manual_refund(self, request, queryset):
-        return self._with_receipt(request, queryset, "record_manual_refund", "Record a refund made by hand",
-                                  staff_refund_record_manual, "refund recorded as done")
+        return self._with_receipt(
+            request,
+            queryset,
+            "record_manual_refund",
+            "Record a refund made by hand",
+            staff_refund_record_manual,
+            "refund recorded as done",
+        )
 
     def _with_receipt(self, request, queryset, action: str, title: str, service, done: str):
         form = ReceiptForm(request.POST if applying(request) else None)
@@ -160,12 +200,22 @@ class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
             messages.error(request, "Choose exactly one purchase: each has its own receipt.")
             return None
         if not form.is_valid():
-            return action_form(request, queryset, form=form, action=action, title=title,
-                               note="The receipt is checked against the provider's statement later.")
+            return action_form(
+                request,
+                queryset,
+                form=form,
+                action=action,
+                title=title,
+                note="The receipt is checked against the provider's statement later.",
+            )
         purchase = queryset.get()
         try:
-            service(actor=request.user, purchase=purchase, receipt=form.cleaned_data["receipt"],
-                    reason=form.cleaned_data["reason"])
+            service(
+                actor=request.user,
+                purchase=purchase,
+                receipt=form.cleaned_data["receipt"],
+                reason=form.cleaned_data["reason"],
+            )
         except VendingError as exc:
             messages.error(request, f"{purchase.reference}: {exc}")
             return None
@@ -176,10 +226,16 @@ class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
         purchase = get_object_or_404(Purchase.objects.select_related("meter", "customer"), pk=pk)
         if not self.has_view_permission(request, purchase):
             raise DjangoPermissionDenied
-        return page(request, "backoffice/purchase_story.html", f"Story of purchase {purchase.reference}",
-                    purchase=purchase, entries=purchase_story(purchase), opts=self.opts,
-                    can_reprint=perms.allowed(request.user, perms.REPRINT_TOKEN),
-                    can_resend=perms.allowed(request.user, perms.RESEND_TOKEN))
+        return page(
+            request,
+            "backoffice/purchase_story.html",
+            f"Story of purchase {purchase.reference}",
+            purchase=purchase,
+            entries=purchase_story(purchase),
+            opts=self.opts,
+            can_reprint=perms.allowed(request.user, perms.REPRINT_TOKEN),
+            can_resend=perms.allowed(request.user, perms.RESEND_TOKEN),
+        )
 
     def resend_view(self, request, pk: int):
         purchase = get_object_or_404(Purchase, pk=pk)
@@ -197,13 +253,13 @@ class PurchaseAdmin(NumberSearchMixin, ReadOnlyAdmin):
         if request.method != "POST":
             return redirect(back)
         try:
-            tokens = staff_token_reprint(actor=request.user, purchase=purchase,
-                                         reason=request.POST.get("reason", ""))
+            tokens = staff_token_reprint(actor=request.user, purchase=purchase, reason=request.POST.get("reason", ""))
         except VendingError as exc:
             report_error(request, exc)
             return redirect(back)
-        return page(request, "backoffice/tokens_once.html", f"Tokens of purchase {purchase.reference}",
-                    tokens=tokens, back=back)
+        return page(
+            request, "backoffice/tokens_once.html", f"Tokens of purchase {purchase.reference}", tokens=tokens, back=back
+        )
 
 
 def quote_text(quote: object) -> str:
@@ -211,16 +267,21 @@ def quote_text(quote: object) -> str:
     if not isinstance(quote, dict) or "amount" not in quote:
         return "—"
     try:
+
         def money(key: str) -> str:
             return f"{Decimal(str(quote.get(key) or 0)):,.2f}"
 
         parts = [f"{quote.get('currency', '')} {money('amount')} = {Decimal(str(quote.get('kwh') or 0)):,.1f} kWh"]
-        parts.append(f"energy {money('energy_amount')}, VAT {money('vat')} ({quote.get('vat_percent', 0)}%), "
-                     f"fixed charge {money('fixed_charge')}, debt {money('debt_recovery')}")
+        parts.append(
+            f"energy {money('energy_amount')}, VAT {money('vat')} ({quote.get('vat_percent', 0)}%), "
+            f"fixed charge {money('fixed_charge')}, debt {money('debt_recovery')}"
+        )
         blocks = quote.get("blocks_used") or []
         if blocks:
-            parts.append("blocks: " + "; ".join(
-                f"{Decimal(str(b['kwh'])):,.1f} kWh at {Decimal(str(b['price'])):,.2f}" for b in blocks))
+            parts.append(
+                "blocks: "
+                + "; ".join(f"{Decimal(str(b['kwh'])):,.1f} kWh at {Decimal(str(b['price'])):,.2f}" for b in blocks)
+            )
     except (ArithmeticError, KeyError, TypeError, ValueError):
         return "a quote in an older format"
     return " · ".join(parts)
@@ -232,13 +293,22 @@ def flag_text(flagged: bool) -> str:
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["purchase", "provider", "state", "provider_reference", "receipt", "amount_requested",
-                    "amount_confirmed", "review_flag"]
+    list_display = [
+        "purchase",
+        "provider",
+        "state",
+        "provider_reference",
+        "receipt",
+        "amount_requested",
+        "amount_confirmed",
+        "review_flag",
+    ]
 
     @admin.display(description="flag", ordering="flagged")
     def review_flag(self, obj: Payment) -> str:
         # Not a boolean column: an unflagged payment is normal, not a red cross.
         return flag_text(obj.flagged)
+
     list_filter = ["provider", "state", "flagged"]
     search_fields = ["provider_reference", "receipt", "purchase__reference", "purchase__payer_phone"]
 
@@ -260,6 +330,7 @@ class ProviderCallbackAdmin(ReadOnlyAdmin):
     @admin.display(description="flag", ordering="flagged")
     def review_flag(self, obj: ProviderCallback) -> str:
         return flag_text(obj.flagged)
+
     search_fields = ["body", "payment__purchase__reference"]
 
 
@@ -270,8 +341,20 @@ class TokenAdmin(ReadOnlyAdmin):
     # Not the digits: a search by digit prefix would confirm a token digit by digit, skipping the audited
     # reprint. Only a role with the reprint right finds a token by its whole 20 digits, and that is audited.
     search_fields = ("meter__drn", "purchase__reference")
-    fields = ("meter", "purchase", "kind", "token_class", "subclass", "sequence", "tid", "units", "token",
-              "reason", "issued_by", "created_at")
+    fields = (
+        "meter",
+        "purchase",
+        "kind",
+        "token_class",
+        "subclass",
+        "sequence",
+        "tid",
+        "units",
+        "token",
+        "reason",
+        "issued_by",
+        "created_at",
+    )
     readonly_fields = fields
 
     def get_search_results(self, request, queryset, search_term):
@@ -279,8 +362,12 @@ class TokenAdmin(ReadOnlyAdmin):
         digits = "".join(search_term.split()).replace("-", "")
         if len(digits) == 20 and digits.isdigit() and perms.allowed(request.user, perms.REPRINT_TOKEN):
             matches = queryset.filter(digits=digits)
-            audit_record(action="token.searched_by_digits", obj=request.user, actor=request.user,
-                         data={"last_digits": digits[-4:], "found": matches.count()})
+            audit_record(
+                action="token.searched_by_digits",
+                obj=request.user,
+                actor=request.user,
+                data={"last_digits": digits[-4:], "found": matches.count()},
+            )
             found = found | matches
         return found, may_have_duplicates
 

@@ -36,12 +36,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         keyword, _, key = header.partition(" ")
         if keyword != KEYWORD or not key.strip():
             raise exceptions.AuthenticationFailed(f"Send the key as 'Authorization: {KEYWORD} <key>'.")
-        api_key = (ApiKey.objects.select_related("terminal__agent")
-                   .filter(key_hash=key_hash(key.strip()), revoked_at__isnull=True).first())
+        api_key = (
+            ApiKey.objects.select_related("terminal__agent")
+            .filter(key_hash=key_hash(key.strip()), revoked_at__isnull=True)
+            .first()
+        )
         if api_key is None or not api_key.terminal.is_active:
             raise exceptions.AuthenticationFailed("This API key is unknown or revoked, or its terminal is off.")
-        client = ApiClient(terminal=api_key.terminal, key_id=api_key.pk, key_prefix=api_key.prefix,
-                           scopes=frozenset(api_key.scopes))
+        client = ApiClient(
+            terminal=api_key.terminal, key_id=api_key.pk, key_prefix=api_key.prefix, scopes=frozenset(api_key.scopes)
+        )
         return client, api_key
 
     def authenticate_header(self, request: Request) -> str:

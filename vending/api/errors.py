@@ -65,9 +65,16 @@ _VENDING_CODES: list[tuple[type[VendingError], str]] = [
 ]
 
 _STATUS_CODES = {
-    400: "BAD_REQUEST", 401: "NOT_AUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 413: "REQUEST_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "THROTTLED", 500: "SERVER_ERROR",
+    400: "BAD_REQUEST",
+    401: "NOT_AUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "REQUEST_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "THROTTLED",
+    500: "SERVER_ERROR",
 }
 
 
@@ -101,14 +108,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     response = exception_handler(exc, context)  # Http404 and Django's PermissionDenied become DRF's
     if response is None:
         log.exception("partner API: unexpected error", exc_info=exc)
-        return error_response("SERVER_ERROR", "Something went wrong on our side; retry with the same id.",
-                              status_code=500)
+        return error_response(
+            "SERVER_ERROR", "Something went wrong on our side; retry with the same id.", status_code=500
+        )
     if isinstance(exc, exceptions.ValidationError):
         field, message = _first_validation_error(exc.detail)
         response.data = error_body("VALIDATION_ERROR", message, field)
         return response
-    code = next((c for klass, c in _DRF_CODES if isinstance(exc, klass)),
-                _STATUS_CODES.get(response.status_code, "ERROR"))
+    code = next(
+        (c for klass, c in _DRF_CODES if isinstance(exc, klass)), _STATUS_CODES.get(response.status_code, "ERROR")
+    )
     detail = getattr(exc, "detail", str(exc))
     response.data = error_body(code, str(detail))
     return response
@@ -118,4 +127,3 @@ def json_error(status_code: int, message: str, code: str | None = None) -> HttpR
     """A plain Django response in the API's error shape (for the middleware and URL-level handlers)."""
     code = code or _STATUS_CODES.get(status_code, "ERROR")
     return HttpResponse(json.dumps(error_body(code, message)), status=status_code, content_type="application/json")
-

@@ -9,14 +9,23 @@ from vending.states import PurchaseState
 from vending.tariffs import Quote
 
 # Token.Kind → the API's token kinds (XMLVend and Electrum call a credit token "standard").
-TOKEN_KINDS: dict[str, str] = {Token.Kind.CREDIT: "standard", Token.Kind.KEY_CHANGE: "key_change",
-                               Token.Kind.FREE: "free", Token.Kind.ENGINEERING: "engineering"}
+TOKEN_KINDS: dict[str, str] = {
+    Token.Kind.CREDIT: "standard",
+    Token.Kind.KEY_CHANGE: "key_change",
+    Token.Kind.FREE: "free",
+    Token.Kind.ENGINEERING: "engineering",
+}
 
 _STATUS: dict[str, str] = {
-    PurchaseState.CREATED: "pending", PurchaseState.PAYMENT_PENDING: "pending", PurchaseState.PAID: "pending",
-    PurchaseState.VENDED: "completed", PurchaseState.DELIVERED: "completed",
-    PurchaseState.PAYMENT_FAILED: "failed", PurchaseState.CANCELLED: "failed",
-    PurchaseState.NEEDS_REVIEW: "review", PurchaseState.REFUND_PENDING: "review",
+    PurchaseState.CREATED: "pending",
+    PurchaseState.PAYMENT_PENDING: "pending",
+    PurchaseState.PAID: "pending",
+    PurchaseState.VENDED: "completed",
+    PurchaseState.DELIVERED: "completed",
+    PurchaseState.PAYMENT_FAILED: "failed",
+    PurchaseState.CANCELLED: "failed",
+    PurchaseState.NEEDS_REVIEW: "review",
+    PurchaseState.REFUND_PENDING: "review",
     PurchaseState.REFUNDED: "failed",
 }
 
@@ -32,8 +41,11 @@ def mask_name(name: str) -> str:
 
 def breakdown(quote: dict[str, Any]) -> dict[str, Any]:
     return {
-        "energy_amount": quote["energy_amount"], "vat": quote["vat"], "vat_percent": quote.get("vat_percent", "0"),
-        "fixed_charge": quote["fixed_charge"], "debt_recovery": quote["debt_recovery"],
+        "energy_amount": quote["energy_amount"],
+        "vat": quote["vat"],
+        "vat_percent": quote.get("vat_percent", "0"),
+        "fixed_charge": quote["fixed_charge"],
+        "debt_recovery": quote["debt_recovery"],
         "blocks": [dict(block) for block in quote.get("blocks_used", [])],
     }
 
@@ -44,8 +56,13 @@ def _ordered(tokens: list[Token]) -> list[Token]:
 
 
 def token_body(token: Token, *, voided: bool = False) -> dict[str, Any]:
-    return {"digits": token.digits, "kind": TOKEN_KINDS.get(token.kind, token.kind),
-            "units": None if token.units is None else f"{token.units:.1f}", "tid": token.tid, "voided": voided}
+    return {
+        "digits": token.digits,
+        "kind": TOKEN_KINDS.get(token.kind, token.kind),
+        "units": None if token.units is None else f"{token.units:.1f}",
+        "tid": token.tid,
+        "voided": voided,
+    }
 
 
 def purchase_body(sale: AgentSale, tokens: list[Token], *, voided: frozenset[int] = frozenset()) -> dict[str, Any]:
@@ -77,15 +94,27 @@ def purchase_body(sale: AgentSale, tokens: list[Token], *, voided: frozenset[int
 
 def quote_body(meter: Meter, quote: Quote) -> dict[str, Any]:
     data = quote.to_dict()
-    return {"meter": meter.drn, "amount": money(quote.amount), "currency": quote.currency, "units": data["kwh"],
-            "breakdown": breakdown(data)}
+    return {
+        "meter": meter.drn,
+        "amount": money(quote.amount),
+        "currency": quote.currency,
+        "units": data["kwh"],
+        "breakdown": breakdown(data),
+    }
 
 
 def meter_body(meter: Meter, *, check: VendCheck, debt: Decimal) -> dict[str, Any]:
     tariff = meter.tariff
     return {
-        "meter": meter.drn, "utility": tariff.utility.name, "customer_name": mask_name(meter.label_name),
-        "currency": tariff.currency, "min_amount": money(tariff.min_purchase), "max_amount": money(tariff.max_purchase),
-        "outstanding_debt": money(debt), "key_change_pending": meter.has_pending_key_change,
-        "can_vend": check.can_vend, "reason_code": check.code or None, "reason": check.reason or None,
+        "meter": meter.drn,
+        "utility": tariff.utility.name,
+        "customer_name": mask_name(meter.label_name),
+        "currency": tariff.currency,
+        "min_amount": money(tariff.min_purchase),
+        "max_amount": money(tariff.max_purchase),
+        "outstanding_debt": money(debt),
+        "key_change_pending": meter.has_pending_key_change,
+        "can_vend": check.can_vend,
+        "reason_code": check.code or None,
+        "reason": check.reason or None,
     }

@@ -25,8 +25,9 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
         for operation in item.values():
             responses = operation.setdefault("responses", {})
             for status, description in _COMMON.items():
-                responses.setdefault(status, {"description": description,
-                                              "content": {"application/json": {"schema": ref}}})
+                responses.setdefault(
+                    status, {"description": description, "content": {"application/json": {"schema": ref}}}
+                )
     # Answers carry exactly the documented keys: a stray key is a schema violation, not a silent extra.
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if not name.endswith("Request") and component.get("type") == "object":
@@ -41,5 +42,9 @@ class ApiKeySchemeExtension(OpenApiAuthenticationExtension):
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "`Api-Key <key>`: the key shown once when the terminal's key was made."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`: the key shown once when the terminal's key was made.",
+        }

@@ -45,8 +45,12 @@ class PhoneField(serializers.CharField):
         return _phone(super().to_internal_value(data))
 
 
-_AMOUNT: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01"),
-                           "coerce_to_string": True}
+_AMOUNT: dict[str, Any] = {
+    "max_digits": 12,
+    "decimal_places": 2,
+    "min_value": Decimal("0.01"),
+    "coerce_to_string": True,
+}
 
 
 # -- requests -------------------------------------------------------------------------------------------
@@ -59,8 +63,9 @@ class QuoteRequest(serializers.Serializer):
 
 class PaymentRequest(serializers.Serializer):
     method = serializers.ChoiceField(choices=AgentSale.Method.choices)
-    wallet = serializers.ChoiceField(choices=Wallet.choices, required=False,
-                                     help_text="mobile_money only: mpesa, evcplus, zaad or sahal.")
+    wallet = serializers.ChoiceField(
+        choices=Wallet.choices, required=False, help_text="mobile_money only: mpesa, evcplus, zaad or sahal."
+    )
     phone = PhoneField(required=False, help_text="mobile_money only: the wallet's phone number (gets the prompt).")
 
     def validate(self, attrs: dict) -> dict:

@@ -42,9 +42,17 @@ class ApiView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         client = getattr(request, "_user", None)
         if isinstance(client, ApiClient):
-            audit_record(action="api.call", obj=client.terminal, actor_label=f"terminal:{client.terminal.pk}",
-                         data={"method": request.method, "path": request.path, "status": response.status_code,
-                               "key": client.key_prefix})
+            audit_record(
+                action="api.call",
+                obj=client.terminal,
+                actor_label=f"terminal:{client.terminal.pk}",
+                data={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "key": client.key_prefix,
+                },
+            )
         return response
 
     def client(self) -> ApiClient:
@@ -55,8 +63,11 @@ class ApiView(APIView):
 
 
 def _meter(number: str) -> Meter | None:
-    return (Meter.objects.select_related("tariff__utility", "supply_group", "pending_supply_group")
-            .filter(drn=number).first())
+    return (
+        Meter.objects.select_related("tariff__utility", "supply_group", "pending_supply_group")
+        .filter(drn=number)
+        .first()
+    )
 
 
 def _json(body: str, status: int) -> HttpResponse:
@@ -65,7 +76,8 @@ def _json(body: str, status: int) -> HttpResponse:
 
 class MeterView(ApiView):
     @extend_schema(
-        operation_id="meter_confirm", summary="Confirm a meter before taking the cash",
+        operation_id="meter_confirm",
+        summary="Confirm a meter before taking the cash",
         responses={200: s.MeterResponse, 404: _error(404, "METER_NOT_FOUND")},
     )
     def get(self, request: Request, number: str) -> Response:
@@ -76,17 +88,22 @@ class MeterView(ApiView):
         meter = _meter(drn)
         if meter is None:
             return error_response("METER_NOT_FOUND", "No meter with this number.", "number")
-        debt = (MeterDebt.objects.filter(meter=meter, currency=meter.tariff.currency)
-                .aggregate(total=Sum("balance"))["total"] or Decimal(0))
+        debt = MeterDebt.objects.filter(meter=meter, currency=meter.tariff.currency).aggregate(total=Sum("balance"))[
+            "total"
+        ] or Decimal(0)
         return Response(meter_body(meter, check=meter_vend_check(meter=meter), debt=debt))
 
 
 class QuoteView(ApiView):
     @extend_schema(
-        operation_id="quote_create", summary="Trial vend: units and the whole breakdown, no side effects",
+        operation_id="quote_create",
+        summary="Trial vend: units and the whole breakdown, no side effects",
         request=s.QuoteRequest,
-        responses={200: s.QuoteResponse, 404: _error(404, "METER_NOT_FOUND"),
-                   422: _error(422, "AMOUNT_TOO_LOW, AMOUNT_TOO_HIGH, METER_ID_BLOCKED, METER_KEY_INVALID")},
+        responses={
+            200: s.QuoteResponse,
+            404: _error(404, "METER_NOT_FOUND"),
+            422: _error(422, "AMOUNT_TOO_LOW, AMOUNT_TOO_HIGH, METER_ID_BLOCKED, METER_KEY_INVALID"),
+        },
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.QuoteRequest, request.data)
@@ -111,11 +128,15 @@ class PurchasesView(ApiView):
         summary="Buy a token: from the agent's float (201, tokens now) or by mobile money (202, then poll)",
         request=s.PurchaseRequest,
         responses={
-            201: s.PurchaseResponse, 202: s.PurchaseResponse,
+            201: s.PurchaseResponse,
+            202: s.PurchaseResponse,
             404: _error(404, "METER_NOT_FOUND"),
             409: _error(409, "DUPLICATE_RECORD: this id was used for another request"),
-            422: _error(422, "LIMIT_EXCEEDED, AMOUNT_TOO_LOW, AMOUNT_TOO_HIGH, CURRENCY_MISMATCH, METER_ID_BLOCKED, "
-                             "METER_KEY_INVALID, WALLET_NOT_SUPPORTED"),
+            422: _error(
+                422,
+                "LIMIT_EXCEEDED, AMOUNT_TOO_LOW, AMOUNT_TOO_HIGH, CURRENCY_MISMATCH, METER_ID_BLOCKED, "
+                "METER_KEY_INVALID, WALLET_NOT_SUPPORTED",
+            ),
         },
     )
     def post(self, request: Request) -> HttpResponse:
@@ -126,9 +147,14 @@ class PurchasesView(ApiView):
             return error_response("METER_NOT_FOUND", "No meter with this number.", "meter")
         payment = data["payment"]
         sale_request = agent_services.SaleRequest(
-            client_id=data["id"], meter=meter, amount=data["amount"], currency=data["currency"],
-            customer_phone=data.get("customer_phone", ""), method=payment["method"],
-            wallet=payment.get("wallet", ""), payer_phone=payment.get("phone", ""),
+            client_id=data["id"],
+            meter=meter,
+            amount=data["amount"],
+            currency=data["currency"],
+            customer_phone=data.get("customer_phone", ""),
+            method=payment["method"],
+            wallet=payment.get("wallet", ""),
+            payer_phone=payment.get("phone", ""),
         )
         # A replay (same id, same body) gets the stored answer; the service decides under the agent's lock.
         sale = agent_services.sale_create(terminal=client.terminal, request=sale_request, render=purchase_body)
@@ -136,8 +162,11 @@ class PurchasesView(ApiView):
 
 
 def _sale(client: ApiClient, purchase_id: uuid.UUID) -> AgentSale | None:
-    return (AgentSale.objects.select_related("purchase__meter")
-            .filter(agent_id=client.agent_id, client_id=purchase_id).first())
+    return (
+        AgentSale.objects.select_related("purchase__meter")
+        .filter(agent_id=client.agent_id, client_id=purchase_id)
+        .first()
+    )
 
 
 def _current_body(sale: AgentSale) -> dict[str, Any]:
@@ -152,8 +181,11 @@ _NOT_FOUND = {404: _error(404, "NOT_FOUND: no purchase with this id for this age
 class PurchaseDetailView(ApiView):
     required_scope = ApiScope.REPRINT
 
-    @extend_schema(operation_id="purchase_read", summary="A purchase now: status and tokens (this agent's only)",
-                   responses={200: s.PurchaseResponse, **_NOT_FOUND})
+    @extend_schema(
+        operation_id="purchase_read",
+        summary="A purchase now: status and tokens (this agent's only)",
+        responses={200: s.PurchaseResponse, **_NOT_FOUND},
+    )
     def get(self, request: Request, purchase_id: uuid.UUID) -> Response:
         sale = _sale(self.client(), purchase_id)
         if sale is None:
@@ -162,10 +194,12 @@ class PurchaseDetailView(ApiView):
 
 
 class ConfirmationView(ApiView):
-    @extend_schema(operation_id="purchase_confirm", summary="The agent handed the token over (idempotent)",
-                   request=None,
-                   responses={200: s.PurchaseResponse, **_NOT_FOUND,
-                              409: _error(409, "ALREADY_REVERSED, NOT_COMPLETED")})
+    @extend_schema(
+        operation_id="purchase_confirm",
+        summary="The agent handed the token over (idempotent)",
+        request=None,
+        responses={200: s.PurchaseResponse, **_NOT_FOUND, 409: _error(409, "ALREADY_REVERSED, NOT_COMPLETED")},
+    )
     def post(self, request: Request, purchase_id: uuid.UUID) -> Response:
         sale = agent_services.sale_confirm(terminal=self.client().terminal, client_id=purchase_id)
         return Response(_current_body(_sale(self.client(), sale.client_id) or sale))
@@ -174,27 +208,41 @@ class ConfirmationView(ApiView):
 class ReversalView(ApiView):
     required_scope = ApiScope.REVERSE
 
-    @extend_schema(operation_id="purchase_reverse",
-                   summary="Void the token and refund the float: before confirmation, within the window (idempotent)",
-                   request=s.ReversalRequest,
-                   responses={200: s.PurchaseResponse, **_NOT_FOUND,
-                              409: _error(409, "ALREADY_CONFIRMED, REVERSAL_WINDOW_CLOSED, REVERSAL_NOT_ALLOWED")})
+    @extend_schema(
+        operation_id="purchase_reverse",
+        summary="Void the token and refund the float: before confirmation, within the window (idempotent)",
+        request=s.ReversalRequest,
+        responses={
+            200: s.PurchaseResponse,
+            **_NOT_FOUND,
+            409: _error(409, "ALREADY_CONFIRMED, REVERSAL_WINDOW_CLOSED, REVERSAL_NOT_ALLOWED"),
+        },
+    )
     def post(self, request: Request, purchase_id: uuid.UUID) -> Response:
         data = _valid(s.ReversalRequest, request.data or {})
-        sale = agent_services.sale_reverse(terminal=self.client().terminal, client_id=purchase_id,
-                                           reason=data.get("reason", ""))
+        sale = agent_services.sale_reverse(
+            terminal=self.client().terminal, client_id=purchase_id, reason=data.get("reason", "")
+        )
         return Response(_current_body(_sale(self.client(), sale.client_id) or sale))
 
 
 class FaultsView(ApiView):
-    @extend_schema(operation_id="fault_report", summary="A customer-reported fault for the staff queue",
-                   request=s.FaultRequest, responses={201: s.FaultResponse})
+    @extend_schema(
+        operation_id="fault_report",
+        summary="A customer-reported fault for the staff queue",
+        request=s.FaultRequest,
+        responses={201: s.FaultResponse},
+    )
     def post(self, request: Request) -> Response:
         data = _valid(s.FaultRequest, request.data)
         fault = agent_services.fault_report(
-            terminal=self.client().terminal, meter_number=data["meter"], kind=data["kind"],
-            meter_message=data.get("meter_message", ""), description=data.get("description", ""),
-            client_id=data.get("purchase_id"))
+            terminal=self.client().terminal,
+            meter_number=data["meter"],
+            kind=data["kind"],
+            meter_message=data.get("meter_message", ""),
+            description=data.get("description", ""),
+            client_id=data.get("purchase_id"),
+        )
         return Response({"reference": str(fault.reference), "status": fault.status}, status=201)
 
 
@@ -206,9 +254,12 @@ class StatementView(ApiView):
     required_scope = ApiScope.STATEMENT
 
     @extend_schema(
-        operation_id="statement_read", summary="Float movements, sales and commission of the calling agent",
-        parameters=[OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 1st of month)"),
-                    OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, included (default: today)")],
+        operation_id="statement_read",
+        summary="Float movements, sales and commission of the calling agent",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 1st of month)"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, included (default: today)"),
+        ],
         responses={200: s.StatementResponse},
     )
     def get(self, request: Request) -> Response:
@@ -221,18 +272,36 @@ class StatementView(ApiView):
             return error_response("VALIDATION_ERROR", "A statement covers at most a year.", "to")
         client = self.client()
         agent = client.terminal.agent
-        statement = float_statement(agent_id=agent.pk, start=_day_start(first),
-                                    end=_day_start(last + timedelta(days=1)))
-        return Response({
-            "agent": agent.name, "currency": agent.currency, "from": first.isoformat(), "to": last.isoformat(),
-            "opening_balance": money(statement.opening_balance), "closing_balance": money(statement.closing_balance),
-            "balance": money(balance_locked(agent_id=agent.pk)), "credit_limit": money(agent.credit_limit),
-            "sales_count": statement.sales_count, "sales_amount": money(statement.sales_amount),
-            "reversals_count": statement.reversals_count, "commission": money(statement.commission),
-            "entries": [{"at": e.created_at.isoformat(), "kind": e.kind, "amount": money(e.amount),
-                         "balance_after": money(e.balance_after), "reference": e.reference,
-                         "purchase_id": str(e.sale.client_id) if e.sale else None} for e in statement.entries],
-        })
+        statement = float_statement(
+            agent_id=agent.pk, start=_day_start(first), end=_day_start(last + timedelta(days=1))
+        )
+        return Response(
+            {
+                "agent": agent.name,
+                "currency": agent.currency,
+                "from": first.isoformat(),
+                "to": last.isoformat(),
+                "opening_balance": money(statement.opening_balance),
+                "closing_balance": money(statement.closing_balance),
+                "balance": money(balance_locked(agent_id=agent.pk)),
+                "credit_limit": money(agent.credit_limit),
+                "sales_count": statement.sales_count,
+                "sales_amount": money(statement.sales_amount),
+                "reversals_count": statement.reversals_count,
+                "commission": money(statement.commission),
+                "entries": [
+                    {
+                        "at": e.created_at.isoformat(),
+                        "kind": e.kind,
+                        "amount": money(e.amount),
+                        "balance_after": money(e.balance_after),
+                        "reference": e.reference,
+                        "purchase_id": str(e.sale.client_id) if e.sale else None,
+                    }
+                    for e in statement.entries
+                ],
+            }
+        )
 
 
 class SchemaView(SpectacularAPIView):

@@ -35,7 +35,9 @@ class Agent(models.Model):
     name = models.CharField(max_length=120, unique=True)
     currency = models.CharField(max_length=4, choices=Currency.choices)
     credit_limit = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
         help_text="How far below zero the float may go (0: prepaid only).",
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
@@ -177,8 +179,11 @@ class FloatEntry(models.Model):
         indexes = [models.Index(fields=["agent", "-id"]), models.Index(fields=["agent", "created_at"])]
         constraints = [
             # A sale is debited once and reversed once, whatever the retries.
-            models.UniqueConstraint(fields=["sale", "kind"], condition=models.Q(sale__isnull=False),
-                                    name="one_float_entry_per_sale_and_kind"),
+            models.UniqueConstraint(
+                fields=["sale", "kind"],
+                condition=models.Q(sale__isnull=False),
+                name="one_float_entry_per_sale_and_kind",
+            ),
         ]
 
     def __str__(self) -> str:

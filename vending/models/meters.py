@@ -17,7 +17,10 @@ class Meter(models.Model):
         DECOMMISSIONED = "decommissioned", "Decommissioned"
 
     drn = models.CharField(
-        "meter number (DRN)", max_length=13, unique=True, validators=[validate_drn],
+        "meter number (DRN)",
+        max_length=13,
+        unique=True,
+        validators=[validate_drn],
         help_text="The 11- or 13-digit number printed on the meter.",
     )
     pan = models.CharField("MeterPAN", max_length=18, unique=True, editable=False)
@@ -25,9 +28,7 @@ class Meter(models.Model):
     tariff = models.ForeignKey(Tariff, on_delete=models.PROTECT, related_name="meters")
     tariff_index = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(99)])
     key_type = models.PositiveSmallIntegerField(choices=KeyType.choices, default=KeyType.DUTK)
-    key_revision = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1), MaxValueValidator(9)]
-    )
+    key_revision = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(9)])
     base_date = models.PositiveSmallIntegerField(choices=BaseDate.choices, default=BaseDate.Y2014)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     label_name = models.CharField("customer-facing name", max_length=80)
@@ -39,9 +40,7 @@ class Meter(models.Model):
     pending_supply_group = models.ForeignKey(
         SupplyGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    pending_tariff_index = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(99)]
-    )
+    pending_tariff_index = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(99)])
     pending_key_revision = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)]
     )
@@ -84,8 +83,7 @@ class MeterDebt(models.Model):
         ordering = ["meter", "created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(balance__gte=Decimal("0"))
-                & models.Q(balance__lte=models.F("original_amount")),
+                condition=models.Q(balance__gte=Decimal("0")) & models.Q(balance__lte=models.F("original_amount")),
                 name="meter_debt_balance_in_range",
             ),
         ]

@@ -44,9 +44,7 @@ class SupplyGroup(models.Model):
     dkga = models.CharField("key generation algorithm", max_length=2, choices=KeyGenerationAlgorithm.choices)
     ea = models.CharField("encryption algorithm", max_length=2, choices=EncryptionAlgorithm.choices)
     base_date = models.PositiveSmallIntegerField(choices=BaseDate.choices, default=BaseDate.Y2014)
-    ken = models.PositiveSmallIntegerField(
-        "key expiry number (KEN)", default=255, validators=[MaxValueValidator(255)]
-    )
+    ken = models.PositiveSmallIntegerField("key expiry number (KEN)", default=255, validators=[MaxValueValidator(255)])
     # AES-GCM blob (vending.crypto); never shown again once saved, never logged.
     vending_key_encrypted = models.BinaryField(editable=False, null=True)
     vending_key_set_at = models.DateTimeField(null=True, editable=False)
@@ -98,11 +96,15 @@ class Tariff(models.Model):
     )
     vat_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     fixed_monthly_charge = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
         help_text="Taken from the first purchase of each calendar month.",
     )
     debt_recovery_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("0"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
         help_text="Share of each purchase (after the fixed charge, before VAT) that repays a meter's debt.",
     )
     min_purchase = models.DecimalField(max_digits=12, decimal_places=2)

@@ -16,9 +16,7 @@ class Purchase(models.Model):
     idempotency_key = models.CharField(max_length=80, unique=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="purchases")
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="purchases"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="purchases")
     payer_phone = models.CharField(max_length=16)
     wallet = models.CharField(max_length=10, choices=Wallet.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -33,9 +31,7 @@ class Purchase(models.Model):
     # asked by every quote (vending/selectors/quotes.py), in plain SQL.
     fixed_charge = models.DecimalField(max_digits=12, decimal_places=2, default=0, editable=False)
     failure_reason = models.CharField(max_length=40, blank=True)
-    created_by = models.ForeignKey(
-        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # Set by the service from its `now` (the month of a purchase or token matters to the tariff).
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -103,9 +99,7 @@ class ProviderCallback(models.Model):
 
     provider = models.CharField(max_length=16)
     kind = models.CharField(max_length=24, help_text="stk_callback, delivery_report, inbound_sms, …")
-    payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="callbacks"
-    )
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="callbacks")
     dedupe_key = models.CharField(max_length=128, unique=True, help_text="Hash of provider, kind and body.")
     headers = models.JSONField(default=dict)
     body = models.TextField()
@@ -118,8 +112,11 @@ class ProviderCallback(models.Model):
     class Meta:
         ordering = ["-received_at"]
         # The outbox sweep looks for callbacks not processed yet: a small index of just those.
-        indexes = [models.Index(fields=["received_at"], condition=models.Q(processed_at__isnull=True),
-                                name="callback_unprocessed")]
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=models.Q(processed_at__isnull=True), name="callback_unprocessed"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.kind} at {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -30,8 +30,9 @@ class Refund(models.Model):
     originator_reference = models.CharField(max_length=64, blank=True)
     receipt = models.CharField(max_length=64, blank=True, help_text="The provider's receipt for the money sent back.")
     message = models.CharField(max_length=255, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

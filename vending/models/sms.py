@@ -18,9 +18,7 @@ class SmsMessage(models.Model):
     provider_message_id = models.CharField(max_length=80, blank=True)
     status = models.CharField(max_length=12, choices=SmsState.choices, editable=False)
     failure_reason = models.CharField(max_length=80, blank=True)
-    purchase = models.ForeignKey(
-        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="sms_messages"
-    )
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="sms_messages")
     attempts = models.PositiveSmallIntegerField(default=0)
     # Outbound: the gateway that carried it and the route table entry that chose it ("SO>hormuud"),
     # how it was encoded and how many SMS segments it cost (vending.sms.encoding).

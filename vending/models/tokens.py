@@ -14,23 +14,17 @@ class Token(models.Model):
         ENGINEERING = "engineering", "Engineering"
         FREE = "free", "Free / manual credit"
 
-    purchase = models.ForeignKey(
-        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="tokens"
-    )
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="tokens")
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="tokens")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     token_class = models.PositiveSmallIntegerField("class")
     subclass = models.PositiveSmallIntegerField()
     sequence = models.PositiveSmallIntegerField(default=0, help_text="Order of entry within one issue.")
     tid = models.PositiveIntegerField("TID", null=True, blank=True, help_text="Key change tokens carry none.")
-    units = models.DecimalField(
-        "units (kWh)", max_digits=12, decimal_places=1, null=True, blank=True
-    )
+    units = models.DecimalField("units (kWh)", max_digits=12, decimal_places=1, null=True, blank=True)
     digits = models.CharField(max_length=20)
     reason = models.CharField(max_length=255, blank=True)
-    issued_by = models.ForeignKey(
-        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    issued_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # Set by the service from its `now` (the month of a purchase or token matters to the tariff).
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

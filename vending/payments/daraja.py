@@ -87,8 +87,9 @@ class DarajaConfig:
     read_timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        missing = [n for n in ("base_url", "consumer_key", "consumer_secret", "shortcode", "passkey")
-                   if not getattr(self, n)]
+        missing = [
+            n for n in ("base_url", "consumer_key", "consumer_secret", "shortcode", "passkey") if not getattr(self, n)
+        ]
         if missing:
             raise ProviderNotConfigured(f"Daraja settings missing: {', '.join(missing)}")
         if self.transaction_type not in (PAYBILL, BUY_GOODS):
@@ -104,9 +105,7 @@ class DarajaConfig:
 
 class DarajaProvider(PaymentProvider):
     name = "daraja"
-    capabilities = Capabilities(
-        supports_callback=True, supports_query=True, holds_funds=False, supports_refund=False
-    )
+    capabilities = Capabilities(supports_callback=True, supports_query=True, holds_funds=False, supports_refund=False)
 
     def __init__(
         self,
@@ -134,7 +133,9 @@ class DarajaProvider(PaymentProvider):
     def _fetch_token(self) -> tuple[str, float]:
         try:
             reply = _http.send(
-                self._session, "GET", self._url("/oauth/v1/generate"),
+                self._session,
+                "GET",
+                self._url("/oauth/v1/generate"),
                 params={"grant_type": "client_credentials"},
                 auth=(self.config.consumer_key, self.config.consumer_secret),
                 timeout=self._timeout(),
@@ -160,7 +161,10 @@ class DarajaProvider(PaymentProvider):
         for attempt in (1, 2):
             token = self._token.get()
             reply = _http.send(
-                self._session, "POST", self._url(path), json=payload,
+                self._session,
+                "POST",
+                self._url(path),
+                json=payload,
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
                 timeout=self._timeout(),
             )
@@ -183,8 +187,11 @@ class DarajaProvider(PaymentProvider):
         try:
             msisdn = phones.for_daraja(request.phone)
         except phones.InvalidPhoneNumber:
-            return InitiateResult(outcome=Outcome.DECLINED, failure_reason=FailureReason.WRONG_WALLET,
-                                  provider_message="not a Kenyan mobile number")
+            return InitiateResult(
+                outcome=Outcome.DECLINED,
+                failure_reason=FailureReason.WRONG_WALLET,
+                provider_message="not a Kenyan mobile number",
+            )
         password, timestamp = self._password()
         payload = {
             "BusinessShortCode": self.config.shortcode,
@@ -215,11 +222,13 @@ class DarajaProvider(PaymentProvider):
         code, message = _error_code(reply), str(body.get("errorMessage", ""))
         if code == "400.002.02" and ("phone" in message.lower() or "partya" in message.lower()):
             # Daraja rejects numbers that are not M-Pesa (docs/PROTOCOLS.md §5): the customer's problem, not a bug.
-            return InitiateResult(outcome=Outcome.DECLINED, failure_reason=FailureReason.WRONG_WALLET,
-                                  provider_message=message, raw=body)
+            return InitiateResult(
+                outcome=Outcome.DECLINED, failure_reason=FailureReason.WRONG_WALLET, provider_message=message, raw=body
+            )
         if code == _MULTI_MEANING and "lock" in message.lower():
-            return InitiateResult(outcome=Outcome.DECLINED, failure_reason=FailureReason.BUSY,
-                                  provider_message=message, raw=body)
+            return InitiateResult(
+                outcome=Outcome.DECLINED, failure_reason=FailureReason.BUSY, provider_message=message, raw=body
+            )
         raise _envelope_error(reply, body)
 
     # -- callback ------------------------------------------------------------------------------------
@@ -240,9 +249,13 @@ class DarajaProvider(PaymentProvider):
             raise InvalidCallback("unreadable CheckoutRequestID")
         message = str(callback.get("ResultDesc", ""))
         if result_code != 0:
-            return CallbackEvent(outcome=Outcome.DECLINED, provider_reference=checkout_id,
-                                 failure_reason=reason_for_result_code(result_code),
-                                 provider_message=f"{result_code}: {message}", raw=data)
+            return CallbackEvent(
+                outcome=Outcome.DECLINED,
+                provider_reference=checkout_id,
+                failure_reason=reason_for_result_code(result_code),
+                provider_message=f"{result_code}: {message}",
+                raw=data,
+            )
         items = _metadata_items(callback)
         try:
             amount = Decimal(str(items["Amount"])) if items.get("Amount") is not None else None
@@ -265,8 +278,12 @@ class DarajaProvider(PaymentProvider):
 
     def query_status(self, provider_reference: str, request: PaymentRequest) -> StatusResult:
         password, timestamp = self._password()
-        payload = {"BusinessShortCode": self.config.shortcode, "Password": password,
-                   "Timestamp": timestamp, "CheckoutRequestID": provider_reference}
+        payload = {
+            "BusinessShortCode": self.config.shortcode,
+            "Password": password,
+            "Timestamp": timestamp,
+            "CheckoutRequestID": provider_reference,
+        }
         try:
             reply = self._call("/mpesa/stkpushquery/v1/query", payload)
         except OutcomeUnknown as exc:  # a query changes nothing: retry it later
@@ -280,15 +297,21 @@ class DarajaProvider(PaymentProvider):
             message = f"{result_code}: {body.get('ResultDesc', '')}"
             if result_code == 0:
                 # The query carries no receipt and no amount (docs/PROTOCOLS.md §3.6).
-                return StatusResult(outcome=Outcome.APPROVED, provider_reference=provider_reference,
-                                    provider_message=message, raw=body)
-            return StatusResult(outcome=Outcome.DECLINED, provider_reference=provider_reference,
-                                failure_reason=reason_for_result_code(result_code),
-                                provider_message=message, raw=body)
+                return StatusResult(
+                    outcome=Outcome.APPROVED, provider_reference=provider_reference, provider_message=message, raw=body
+                )
+            return StatusResult(
+                outcome=Outcome.DECLINED,
+                provider_reference=provider_reference,
+                failure_reason=reason_for_result_code(result_code),
+                provider_message=message,
+                raw=body,
+            )
         message = str(body.get("errorMessage", ""))
         if _error_code(reply) == _MULTI_MEANING and "being processed" in message.lower():
-            return StatusResult(outcome=Outcome.PENDING, provider_reference=provider_reference,
-                                provider_message=message, raw=body)
+            return StatusResult(
+                outcome=Outcome.PENDING, provider_reference=provider_reference, provider_message=message, raw=body
+            )
         raise _envelope_error(reply, body)
 
 

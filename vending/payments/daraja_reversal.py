@@ -47,8 +47,15 @@ class ReversalResult:
 
 
 def request_reversal(
-    provider: DarajaProvider, *, initiator: str, security_credential: str, receipt: str, amount: Decimal,
-    result_url: str, timeout_url: str, remarks: str,
+    provider: DarajaProvider,
+    *,
+    initiator: str,
+    security_credential: str,
+    receipt: str,
+    amount: Decimal,
+    result_url: str,
+    timeout_url: str,
+    remarks: str,
 ) -> ReversalAccepted:
     """Ask Daraja to reverse the payment `receipt`. OutcomeUnknown: it may have been accepted (query the
     result later, never resend blindly); ProviderUnavailable: retry; ProviderRejected: do not."""
@@ -70,9 +77,11 @@ def request_reversal(
     reply = provider._call(REVERSAL_PATH, payload)  # the STK calls' bearer-token POST
     body = reply.body if isinstance(reply.body, dict) else {}
     if reply.status == 200 and str(body.get("ResponseCode")) == "0" and body.get("ConversationID"):
-        return ReversalAccepted(conversation_id=str(body["ConversationID"]),
-                                originator_conversation_id=str(body.get("OriginatorConversationID", "")),
-                                message=str(body.get("ResponseDescription", "")))
+        return ReversalAccepted(
+            conversation_id=str(body["ConversationID"]),
+            originator_conversation_id=str(body.get("OriginatorConversationID", "")),
+            message=str(body.get("ResponseDescription", "")),
+        )
     raise _envelope_error(reply, body)
 
 
@@ -89,9 +98,15 @@ def parse_reversal_result(body: bytes) -> ReversalResult:
         raise InvalidCallback(f"not a reversal result: {type(exc).__name__}") from exc
     if not (conversation_id or originator):
         raise InvalidCallback("a reversal result without a conversation id")
-    return ReversalResult(ok=code == "0", conversation_id=conversation_id, originator_conversation_id=originator,
-                          transaction_id=str(result.get("TransactionID") or ""), result_code=code,
-                          message=str(result.get("ResultDesc", ""))[:255], raw=data)
+    return ReversalResult(
+        ok=code == "0",
+        conversation_id=conversation_id,
+        originator_conversation_id=originator,
+        transaction_id=str(result.get("TransactionID") or ""),
+        result_code=code,
+        message=str(result.get("ResultDesc", ""))[:255],
+        raw=data,
+    )
 
 
 __all__ = ["OutcomeUnknown", "ReversalAccepted", "ReversalResult", "parse_reversal_result", "request_reversal"]

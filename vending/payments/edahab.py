@@ -127,8 +127,7 @@ def _field(body: Mapping[str, Any], name: str) -> Any:
 
 class EdahabProvider(PaymentProvider):
     name = "edahab"
-    capabilities = Capabilities(supports_callback=False, supports_query=True, holds_funds=False,
-                                supports_refund=False)
+    capabilities = Capabilities(supports_callback=False, supports_query=True, holds_funds=False, supports_refund=False)
 
     def __init__(self, config: EdahabConfig, *, session: requests.Session | None = None) -> None:
         self.config = config
@@ -139,14 +138,21 @@ class EdahabProvider(PaymentProvider):
     def _post(self, endpoint: str, payload: dict[str, Any], read_timeout: float) -> _Reply:
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         url = f"{self.config.base_url.rstrip('/')}/{endpoint}?hash={request_hash(body, self.config.api_secret)}"
-        reply = _http.send(self._session, "POST", url, data=body, headers={"Content-Type": "application/json"},
-                           timeout=(self.config.connect_timeout, read_timeout))
+        reply = _http.send(
+            self._session,
+            "POST",
+            url,
+            data=body,
+            headers={"Content-Type": "application/json"},
+            timeout=(self.config.connect_timeout, read_timeout),
+        )
         if reply.status in (502, 503, 504):
             raise ProviderUnavailable(f"e-Dahab answered HTTP {reply.status}")
         data = reply.body
         if reply.status != 200 or not isinstance(data, dict):
-            raise OutcomeUnknown(f"e-Dahab answered HTTP {reply.status} without a readable body",
-                                 raw={"text": reply.text[:500]})
+            raise OutcomeUnknown(
+                f"e-Dahab answered HTTP {reply.status} without a readable body", raw={"text": reply.text[:500]}
+            )
         code = _field(data, "StatusCode")
         return _Reply(
             code=code if isinstance(code, int) and not isinstance(code, bool) else None,
@@ -173,10 +179,18 @@ class EdahabProvider(PaymentProvider):
         try:
             number = edahab_number(request.phone)
         except (ValueError, phones.InvalidPhoneNumber):
-            return InitiateResult(outcome=Outcome.DECLINED, failure_reason=FailureReason.WRONG_WALLET,
-                                  provider_message="not a Somali number")
-        payload = {"apiKey": self.config.api_key, "edahabNumber": number, "amount": _amount(request.amount),
-                   "agentCode": self.config.agent_code, "currency": request.currency}
+            return InitiateResult(
+                outcome=Outcome.DECLINED,
+                failure_reason=FailureReason.WRONG_WALLET,
+                provider_message="not a Somali number",
+            )
+        payload = {
+            "apiKey": self.config.api_key,
+            "edahabNumber": number,
+            "amount": _amount(request.amount),
+            "agentCode": self.config.agent_code,
+            "currency": request.currency,
+        }
         try:
             reply = self._post(ISSUE, payload, self.config.timeout_seconds)
         except OutcomeUnknown as exc:
@@ -185,20 +199,37 @@ class EdahabProvider(PaymentProvider):
             return InitiateResult(outcome=Outcome.UNKNOWN, provider_message=str(exc), raw=exc.raw)
         self._refused(reply, ISSUE)
         if reply.code == INSUFFICIENT_BALANCE:
-            return InitiateResult(outcome=Outcome.DECLINED, failure_reason=FailureReason.INSUFFICIENT_FUNDS,
-                                  provider_message=reply.staff_text, raw=reply.body)
+            return InitiateResult(
+                outcome=Outcome.DECLINED,
+                failure_reason=FailureReason.INSUFFICIENT_FUNDS,
+                provider_message=reply.staff_text,
+                raw=reply.body,
+            )
         if reply.code == VALIDATION_ERROR:
             if "edahabnumber" in json.dumps(reply.validation).lower():
-                return InitiateResult(outcome=Outcome.DECLINED, failure_reason=FailureReason.WRONG_WALLET,
-                                      provider_message=reply.staff_text, raw=reply.body)
+                return InitiateResult(
+                    outcome=Outcome.DECLINED,
+                    failure_reason=FailureReason.WRONG_WALLET,
+                    provider_message=reply.staff_text,
+                    raw=reply.body,
+                )
             raise ProviderRejected(f"e-Dahab {ISSUE}: {reply.staff_text}", raw=reply.body)
         if reply.code != SUCCESS or not reply.invoice_id:
-            return InitiateResult(outcome=Outcome.UNKNOWN, provider_reference=reply.invoice_id,
-                                  provider_message=f"unexpected answer: {reply.staff_text}", raw=reply.body)
+            return InitiateResult(
+                outcome=Outcome.UNKNOWN,
+                provider_reference=reply.invoice_id,
+                provider_message=f"unexpected answer: {reply.staff_text}",
+                raw=reply.body,
+            )
         result = self._outcome(reply)
-        return InitiateResult(outcome=result.outcome, provider_reference=result.provider_reference,
-                              receipt=result.receipt, failure_reason=result.failure_reason,
-                              provider_message=result.provider_message, raw=result.raw)
+        return InitiateResult(
+            outcome=result.outcome,
+            provider_reference=result.provider_reference,
+            receipt=result.receipt,
+            failure_reason=result.failure_reason,
+            provider_message=result.provider_message,
+            raw=result.raw,
+        )
 
     def query_status(self, provider_reference: str, request: PaymentRequest) -> StatusResult:
         """CheckInvoiceStatus for the invoice id we were given; a wire failure is ProviderUnavailable."""
@@ -212,25 +243,42 @@ class EdahabProvider(PaymentProvider):
         self._refused(reply, CHECK)
         if reply.code != SUCCESS:
             # Invoice_Not_Found for an invoice we issued, a validation error: a human looks.
-            return StatusResult(outcome=Outcome.UNKNOWN, provider_reference=provider_reference,
-                                provider_message=reply.staff_text, raw=reply.body)
+            return StatusResult(
+                outcome=Outcome.UNKNOWN,
+                provider_reference=provider_reference,
+                provider_message=reply.staff_text,
+                raw=reply.body,
+            )
         return self._outcome(reply, invoice_id=provider_reference)
 
     def _outcome(self, reply: _Reply, *, invoice_id: str = "") -> StatusResult:
         invoice = reply.invoice_id or invoice_id
         if reply.status == PAID:
-            return StatusResult(outcome=Outcome.APPROVED, provider_reference=invoice,
-                                receipt=reply.transaction_id or invoice, provider_message=reply.staff_text,
-                                raw=reply.body)
+            return StatusResult(
+                outcome=Outcome.APPROVED,
+                provider_reference=invoice,
+                receipt=reply.transaction_id or invoice,
+                provider_message=reply.staff_text,
+                raw=reply.body,
+            )
         if reply.status == INVALID:
-            return StatusResult(outcome=Outcome.DECLINED, provider_reference=invoice,
-                                failure_reason=FailureReason.UNKNOWN, provider_message=reply.staff_text,
-                                raw=reply.body)
+            return StatusResult(
+                outcome=Outcome.DECLINED,
+                provider_reference=invoice,
+                failure_reason=FailureReason.UNKNOWN,
+                provider_message=reply.staff_text,
+                raw=reply.body,
+            )
         if reply.status == UNPAID:
-            return StatusResult(outcome=Outcome.PENDING, provider_reference=invoice,
-                                provider_message=reply.staff_text, raw=reply.body)
-        return StatusResult(outcome=Outcome.UNKNOWN, provider_reference=invoice,
-                            provider_message=f"unknown invoice status: {reply.staff_text}", raw=reply.body)
+            return StatusResult(
+                outcome=Outcome.PENDING, provider_reference=invoice, provider_message=reply.staff_text, raw=reply.body
+            )
+        return StatusResult(
+            outcome=Outcome.UNKNOWN,
+            provider_reference=invoice,
+            provider_message=f"unknown invoice status: {reply.staff_text}",
+            raw=reply.body,
+        )
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
         raise InvalidCallback("e-Dahab sends no callbacks we know of; invoices are checked")

@@ -75,14 +75,16 @@ def get_provider(wallet: str, settings_obj: Any, *, cache: CacheLike | None = No
         return WaafiPayProvider(config_w)
     if wallet == WALLET_EDAHAB and edahab_configured(settings_obj):
         timeout = float(_get(settings_obj, "EDAHAB_TIMEOUT_SECONDS", 60.0))
-        return EdahabProvider(EdahabConfig(
-            base_url=_get(settings_obj, "EDAHAB_BASE_URL"),
-            api_key=_get(settings_obj, "EDAHAB_API_KEY"),
-            api_secret=_get(settings_obj, "EDAHAB_API_SECRET"),
-            agent_code=str(_get(settings_obj, "EDAHAB_AGENT_CODE")),
-            timeout_seconds=timeout,
-            query_timeout=min(15.0, timeout),  # a check never waits for the payer
-        ))
+        return EdahabProvider(
+            EdahabConfig(
+                base_url=_get(settings_obj, "EDAHAB_BASE_URL"),
+                api_key=_get(settings_obj, "EDAHAB_API_KEY"),
+                api_secret=_get(settings_obj, "EDAHAB_API_SECRET"),
+                agent_code=str(_get(settings_obj, "EDAHAB_AGENT_CODE")),
+                timeout_seconds=timeout,
+                query_timeout=min(15.0, timeout),  # a check never waits for the payer
+            )
+        )
     return sandbox_provider(settings_obj)
 
 

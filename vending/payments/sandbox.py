@@ -80,9 +80,16 @@ MAGIC_SCENARIOS: dict[str, str] = {
 }
 # One letter per scenario inside the provider reference.
 _CODES: dict[str, str] = {
-    Scenario.APPROVE: "A", Scenario.CANCELLED: "C", Scenario.INSUFFICIENT: "I", Scenario.NO_CALLBACK: "T",
-    Scenario.LATE: "L", Scenario.DUPLICATE: "D", Scenario.WRONG_AMOUNT: "W", Scenario.WRONG_PIN: "P",
-    Scenario.UNREACHABLE: "U", Scenario.NEVER: "N",
+    Scenario.APPROVE: "A",
+    Scenario.CANCELLED: "C",
+    Scenario.INSUFFICIENT: "I",
+    Scenario.NO_CALLBACK: "T",
+    Scenario.LATE: "L",
+    Scenario.DUPLICATE: "D",
+    Scenario.WRONG_AMOUNT: "W",
+    Scenario.WRONG_PIN: "P",
+    Scenario.UNREACHABLE: "U",
+    Scenario.NEVER: "N",
 }
 _SCENARIO_BY_CODE = {code: scenario for scenario, code in _CODES.items()}
 _DECLINES: dict[str, FailureReason] = {
@@ -113,8 +120,9 @@ def _decode(provider_reference: str) -> _Decoded:
     match = _REF_RE.match(provider_reference)
     if not match or match.group(1) not in _SCENARIO_BY_CODE:
         raise InvalidCallback("not a sandbox reference")
-    return _Decoded(_SCENARIO_BY_CODE[match.group(1)], match.group(2),
-                    Decimal(match.group(3)) / 100, int(match.group(4)))
+    return _Decoded(
+        _SCENARIO_BY_CODE[match.group(1)], match.group(2), Decimal(match.group(3)) / 100, int(match.group(4))
+    )
 
 
 def _receipt(provider_reference: str) -> str:
@@ -123,9 +131,7 @@ def _receipt(provider_reference: str) -> str:
 
 class SandboxProvider(PaymentProvider):
     name = "sandbox"
-    capabilities = Capabilities(
-        supports_callback=True, supports_query=True, holds_funds=False, supports_refund=False
-    )
+    capabilities = Capabilities(supports_callback=True, supports_query=True, holds_funds=False, supports_refund=False)
 
     def __init__(
         self,
@@ -150,13 +156,16 @@ class SandboxProvider(PaymentProvider):
             callbacks = (SimulatedCallback(self.approve_delay, _callback_body(ref, decoded, request.phone)),)
         elif scenario == Scenario.DUPLICATE:
             body = _callback_body(ref, decoded, request.phone)
-            callbacks = (SimulatedCallback(self.approve_delay, body),
-                         SimulatedCallback(self.approve_delay + 1.0, body))
+            callbacks = (SimulatedCallback(self.approve_delay, body), SimulatedCallback(self.approve_delay + 1.0, body))
         elif scenario == Scenario.LATE:
             callbacks = (SimulatedCallback(self.late_delay, _callback_body(ref, decoded, request.phone)),)
-        return InitiateResult(outcome=Outcome.PENDING, provider_reference=ref,
-                              provider_message=f"sandbox scenario {scenario}",
-                              raw={"sandbox": True, "scenario": scenario}, simulated_callbacks=callbacks)
+        return InitiateResult(
+            outcome=Outcome.PENDING,
+            provider_reference=ref,
+            provider_message=f"sandbox scenario {scenario}",
+            raw={"sandbox": True, "scenario": scenario},
+            simulated_callbacks=callbacks,
+        )
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes) -> CallbackEvent:
         try:
@@ -170,33 +179,60 @@ class SandboxProvider(PaymentProvider):
         decoded = _decode(ref)
         if outcome not in (Outcome.APPROVED, Outcome.DECLINED):
             raise InvalidCallback("sandbox callbacks are final")
-        return CallbackEvent(outcome=outcome, provider_reference=ref, receipt=str(data.get("receipt", "")),
-                             amount=amount, failure_reason=reason, phone=str(data.get("phone", "")),
-                             reference=decoded.reference, provider_message="sandbox callback", raw=data)
+        return CallbackEvent(
+            outcome=outcome,
+            provider_reference=ref,
+            receipt=str(data.get("receipt", "")),
+            amount=amount,
+            failure_reason=reason,
+            phone=str(data.get("phone", "")),
+            reference=decoded.reference,
+            provider_message="sandbox callback",
+            raw=data,
+        )
 
     def query_status(self, provider_reference: str, request: PaymentRequest) -> StatusResult:
         decoded = _decode(provider_reference)
         scenario = decoded.scenario
         if scenario in _DECLINES:
-            return StatusResult(outcome=Outcome.DECLINED, provider_reference=provider_reference,
-                                failure_reason=_DECLINES[scenario], provider_message="sandbox query")
+            return StatusResult(
+                outcome=Outcome.DECLINED,
+                provider_reference=provider_reference,
+                failure_reason=_DECLINES[scenario],
+                provider_message="sandbox query",
+            )
         pending = scenario == Scenario.NEVER or (
             scenario == Scenario.LATE and self._clock() < decoded.initiated_at + self.late_delay
         )
         if pending:
-            return StatusResult(outcome=Outcome.PENDING, provider_reference=provider_reference,
-                                provider_message="sandbox: the transaction is being processed")
+            return StatusResult(
+                outcome=Outcome.PENDING,
+                provider_reference=provider_reference,
+                provider_message="sandbox: the transaction is being processed",
+            )
         # Like the Daraja query: no receipt and no amount.
-        return StatusResult(outcome=Outcome.APPROVED, provider_reference=provider_reference,
-                            provider_message="sandbox query")
+        return StatusResult(
+            outcome=Outcome.APPROVED, provider_reference=provider_reference, provider_message="sandbox query"
+        )
 
 
 def _callback_body(ref: str, decoded: _Decoded, phone: str) -> bytes:
     if decoded.scenario in _DECLINES:
-        payload = {"provider_reference": ref, "outcome": Outcome.DECLINED.value,
-                   "failure_reason": _DECLINES[decoded.scenario].value, "amount": None, "phone": phone}
+        payload = {
+            "provider_reference": ref,
+            "outcome": Outcome.DECLINED.value,
+            "failure_reason": _DECLINES[decoded.scenario].value,
+            "amount": None,
+            "phone": phone,
+        }
     else:
         amount = decoded.amount - 1 if decoded.scenario == Scenario.WRONG_AMOUNT else decoded.amount
-        payload = {"provider_reference": ref, "outcome": Outcome.APPROVED.value, "failure_reason": None,
-                   "amount": str(amount), "receipt": _receipt(ref), "phone": phone}
+        payload = {
+            "provider_reference": ref,
+            "outcome": Outcome.APPROVED.value,
+            "failure_reason": None,
+            "amount": str(amount),
+            "receipt": _receipt(ref),
+            "phone": phone,
+        }
     return json.dumps(payload, sort_keys=True).encode()

@@ -117,9 +117,7 @@ class _Reply:
 
 class WaafiPayProvider(PaymentProvider):
     name = "waafipay"
-    capabilities = Capabilities(
-        supports_callback=False, supports_query=True, holds_funds=True, supports_refund=True
-    )
+    capabilities = Capabilities(supports_callback=False, supports_query=True, holds_funds=True, supports_refund=True)
 
     def __init__(
         self,
@@ -148,19 +146,26 @@ class WaafiPayProvider(PaymentProvider):
                 **service_params,
             },
         }
-        reply = _http.send(self._session, "POST", self.config.base_url, json=envelope,
-                           timeout=(self.config.connect_timeout, read_timeout))
+        reply = _http.send(
+            self._session,
+            "POST",
+            self.config.base_url,
+            json=envelope,
+            timeout=(self.config.connect_timeout, read_timeout),
+        )
         if reply.status == 503:
             raise ProviderUnavailable("WaafiPay answered HTTP 503")
         body = reply.body
         if reply.status != 200 or not isinstance(body, dict):
             # Sent, and the answer is unreadable: money may have moved.
-            raise OutcomeUnknown(f"WaafiPay answered HTTP {reply.status} without a readable body",
-                                 raw={"text": reply.text[:500]})
+            raise OutcomeUnknown(
+                f"WaafiPay answered HTTP {reply.status} without a readable body", raw={"text": reply.text[:500]}
+            )
         raw_params = body.get("params")
         params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
-        return _Reply(code=str(body.get("responseCode", "")), message=str(body.get("responseMsg", "")),
-                      params=params, body=body)
+        return _Reply(
+            code=str(body.get("responseCode", "")), message=str(body.get("responseMsg", "")), params=params, body=body
+        )
 
     def _payment_params(self, request: PaymentRequest) -> dict[str, Any]:
         amount = request.amount.quantize(Decimal("0.01"), rounding=ROUND_DOWN)  # WaafiPay truncates anyway
@@ -205,15 +210,25 @@ class WaafiPayProvider(PaymentProvider):
             )
         if reply.code == SUCCESS_CODE and transaction_id:
             # Looks approved but fails the echo check: a hold may exist, so a human decides.
-            return StatusResult(outcome=Outcome.UNKNOWN, provider_reference=transaction_id,
-                                provider_message=f"approval failed checks: {staff_text}", raw=reply.body)
+            return StatusResult(
+                outcome=Outcome.UNKNOWN,
+                provider_reference=transaction_id,
+                provider_message=f"approval failed checks: {staff_text}",
+                raw=reply.body,
+            )
         reason = reason_for(reply.code, reply.message)
         if is_replay and reason in (FailureReason.UNKNOWN, FailureReason.PROVIDER_ERROR):
             # An unexplained failure on a replay may just be "referenceId already used": not an answer.
-            return StatusResult(outcome=Outcome.UNKNOWN, provider_reference=transaction_id,
-                                provider_message=staff_text, raw=reply.body)
-        return StatusResult(outcome=Outcome.DECLINED, provider_reference=transaction_id,
-                            failure_reason=reason, provider_message=staff_text, raw=reply.body)
+            return StatusResult(
+                outcome=Outcome.UNKNOWN, provider_reference=transaction_id, provider_message=staff_text, raw=reply.body
+            )
+        return StatusResult(
+            outcome=Outcome.DECLINED,
+            provider_reference=transaction_id,
+            failure_reason=reason,
+            provider_message=staff_text,
+            raw=reply.body,
+        )
 
     # -- interface -------------------------------------------------------------------------------------
 
@@ -221,9 +236,13 @@ class WaafiPayProvider(PaymentProvider):
         """Place a hold. Blocks until the payer answers the PIN prompt or the read timeout passes."""
         result = self._preauthorize(request, is_replay=False)
         return InitiateResult(
-            outcome=result.outcome, provider_reference=result.provider_reference, receipt=result.receipt,
-            amount=result.amount, failure_reason=result.failure_reason,
-            provider_message=result.provider_message, raw=result.raw,
+            outcome=result.outcome,
+            provider_reference=result.provider_reference,
+            receipt=result.receipt,
+            amount=result.amount,
+            failure_reason=result.failure_reason,
+            provider_message=result.provider_message,
+            raw=result.raw,
         )
 
     def query_status(self, provider_reference: str, request: PaymentRequest) -> StatusResult:
@@ -246,16 +265,19 @@ class WaafiPayProvider(PaymentProvider):
         if not transaction_id:
             raise ProviderRejected(f"{service} needs the WaafiPay transactionId")
         reference_id = reference_id_for(request.reference)
-        params: dict[str, Any] = {"referenceId": reference_id, "transactionId": transaction_id,
-                                  "description": text}
+        params: dict[str, Any] = {"referenceId": reference_id, "transactionId": transaction_id, "description": text}
         if service == "API_CANCELPURCHASE":
             params["paymentMethod"] = "MWALLET_ACCOUNT"
         reply = self._post(service, params, self.config.action_timeout)  # OutcomeUnknown propagates
         ok = reply.code == SUCCESS_CODE and str(reply.params.get("state", "")).upper() == "APPROVED"
         if service != "API_PREAUTHORIZE_COMMIT" and reply.code == ALREADY_CANCELLED_CODE:
             ok = True  # a repeat of a cancel that already happened is a success (idempotent retry)
-        return ActionResult(ok=ok, provider_reference=transaction_id,
-                            provider_message=f"{reply.code} {reply.message}".strip(), raw=reply.body)
+        return ActionResult(
+            ok=ok,
+            provider_reference=transaction_id,
+            provider_message=f"{reply.code} {reply.message}".strip(),
+            raw=reply.body,
+        )
 
 
 def _decimal(value: Any) -> Decimal | None:

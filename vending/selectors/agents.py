@@ -40,15 +40,23 @@ def float_statement(*, agent_id: int, start: datetime, end: datetime) -> Stateme
     """Float movements in [start, end), with the sales (net of reversals) and the commission they earned."""
     before = FloatEntry.objects.filter(agent_id=agent_id, created_at__lt=start).aggregate(s=Sum("amount"))["s"]
     opening = before or Decimal("0.00")
-    entries = list(FloatEntry.objects.filter(agent_id=agent_id, created_at__gte=start, created_at__lt=end)
-                   .select_related("sale").order_by("id"))
+    entries = list(
+        FloatEntry.objects.filter(agent_id=agent_id, created_at__gte=start, created_at__lt=end)
+        .select_related("sale")
+        .order_by("id")
+    )
     closing = opening + sum((e.amount for e in entries), Decimal("0.00"))
     sales = AgentSale.objects.filter(agent_id=agent_id, created_at__gte=start, created_at__lt=end)
     kept = sales.filter(reversed_at__isnull=True, purchase__tokens__kind="credit")
     totals = kept.aggregate(n=Count("id"), amount=Sum("amount"), commission=Sum("commission"))
     return Statement(
-        start=start, end=end, opening_balance=opening, closing_balance=closing, entries=entries,
-        sales_count=totals["n"] or 0, sales_amount=totals["amount"] or Decimal("0.00"),
+        start=start,
+        end=end,
+        opening_balance=opening,
+        closing_balance=closing,
+        entries=entries,
+        sales_count=totals["n"] or 0,
+        sales_amount=totals["amount"] or Decimal("0.00"),
         reversals_count=sales.filter(reversed_at__isnull=False).count(),
         commission=totals["commission"] or Decimal("0.00"),
     )

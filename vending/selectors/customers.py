@@ -52,7 +52,14 @@ def saved_meters_of(*, customer_id: int) -> list[SavedMeterRow]:
         cursor.execute(_SAVED_METERS_SQL, [customer_id])
         rows = cursor.fetchall()
     return [
-        SavedMeterRow(drn=drn, alias=alias, label=label, active=status == Meter.Status.ACTIVE, currency=currency,
-                      min_purchase=decimal_column(low, 2), max_purchase=decimal_column(high, 2))
+        SavedMeterRow(
+            drn=drn,
+            alias=alias,
+            label=label,
+            active=status == Meter.Status.ACTIVE,
+            currency=currency,
+            min_purchase=decimal_column(low, 2),
+            max_purchase=decimal_column(high, 2),
+        )
         for drn, alias, label, status, currency, low, high in rows
     ]

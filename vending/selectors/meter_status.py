@@ -26,5 +26,8 @@ def meter_vend_check(*, meter: Meter, now: datetime | None = None) -> VendCheck:
         return VendCheck(True, "", "")
     if verdict.code in (BLOCKED, NOT_FOUND):
         return VendCheck(False, "METER_ID_BLOCKED", f"Meter {meter.drn} is blocked: it cannot be sold now.")
-    return VendCheck(False, "METER_KEY_INVALID",
-                     f"Meter {meter.drn} cannot be sold now (its key configuration); contact the utility.")
+    return VendCheck(
+        False,
+        "METER_KEY_INVALID",
+        f"Meter {meter.drn} cannot be sold now (its key configuration); contact the utility.",
+    )

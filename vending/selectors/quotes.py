@@ -105,15 +105,17 @@ _QUOTE_INPUTS_BY = {column: _QUOTE_INPUTS_SQL.format(column=column) for column i
 def _quote_inputs(*, column: str, key: Any, now: datetime) -> tuple[TariffSpec, MonthToDate] | None:
     start, end = (connection.ops.adapt_datetimefield_value(bound) for bound in local_month_bounds(now))
     with connection.cursor() as cursor:
-        cursor.execute(_QUOTE_INPUTS_BY[column],
-                       [Token.Kind.CREDIT, start, end, *_PAID_OR_FURTHER, start, end, key])
+        cursor.execute(_QUOTE_INPUTS_BY[column], [Token.Kind.CREDIT, start, end, *_PAID_OR_FURTHER, start, end, key])
         rows = cursor.fetchall()
     if not rows:
         return None
     currency, kind, price, vat, fixed, debt_percent, low, high, kwh, debt, fixed_charge_paid, *_block = rows[0]
     blocks = sorted(  # thresholds in order, the open block (no threshold) last
-        ((decimal_column(up_to, 2), decimal_column(block_price, 4)) for *_, up_to, block_price in rows
-         if block_price is not None),
+        (
+            (decimal_column(up_to, 2), decimal_column(block_price, 4))
+            for *_, up_to, block_price in rows
+            if block_price is not None
+        ),
         key=lambda block: (block[0] is None, block[0] or Decimal(0)),
     )
     spec = TariffSpec(
@@ -127,8 +129,11 @@ def _quote_inputs(*, column: str, key: Any, now: datetime) -> tuple[TariffSpec, 
         min_purchase=decimal_column(low, 2),
         max_purchase=decimal_column(high, 2),
     )
-    month = MonthToDate(kwh_bought=decimal_column(kwh, 1) or Decimal(0), fixed_charge_paid=bool(fixed_charge_paid),
-                        debt_balance=decimal_column(debt, 2) or Decimal(0))
+    month = MonthToDate(
+        kwh_bought=decimal_column(kwh, 1) or Decimal(0),
+        fixed_charge_paid=bool(fixed_charge_paid),
+        debt_balance=decimal_column(debt, 2) or Decimal(0),
+    )
     return spec, month
 
 

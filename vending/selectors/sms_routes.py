@@ -21,9 +21,14 @@ class RouteStat:
 
 def sms_route_stats(*, start: datetime, end: datetime) -> list[RouteStat]:
     accepted = Q(outcome=SmsAttempt.Outcome.ACCEPTED)
-    rows = (SmsAttempt.objects.filter(created_at__gte=start, created_at__lt=end)
-            .values("route", "gateway")
-            .annotate(carried=Count("pk", filter=accepted), failed=Count("pk", filter=~accepted),
-                      last_success=Max("created_at", filter=accepted))
-            .order_by("route", "gateway"))
+    rows = (
+        SmsAttempt.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("route", "gateway")
+        .annotate(
+            carried=Count("pk", filter=accepted),
+            failed=Count("pk", filter=~accepted),
+            last_success=Max("created_at", filter=accepted),
+        )
+        .order_by("route", "gateway")
+    )
     return [RouteStat(**row) for row in rows]

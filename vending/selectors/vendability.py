@@ -63,8 +63,9 @@ def base_date_problem(*, base_date: int, now: datetime, headroom: timedelta = ti
     wall = timezone.localtime(now).replace(tzinfo=None) if timezone.is_aware(now) else now
     end = last_minute(base_date)
     if wall + headroom > end:
-        return (f"base date {base_date} runs out of token IDs on {end:%Y-%m-%d %H:%M}"
-                + (f" (less than {headroom.days // 365} years left)" if headroom else ""))
+        return f"base date {base_date} runs out of token IDs on {end:%Y-%m-%d %H:%M}" + (
+            f" (less than {headroom.days // 365} years left)" if headroom else ""
+        )
     return None
 
 
@@ -76,9 +77,25 @@ def meter_vendability(*, meter: Meter, now: datetime | None = None) -> Vendabili
         row = cursor.fetchone()
     if row is None:
         return Vendability(NOT_FOUND, "no such meter")
-    (status, base_date, last_tid, pending_group_id, pending_base_date, tariff_utility, tariff_currency,
-     group_utility, group_currency, group_has_key, sgc, krn,
-     pending_utility, pending_currency, pending_has_key, pending_sgc, pending_krn) = row
+    (
+        status,
+        base_date,
+        last_tid,
+        pending_group_id,
+        pending_base_date,
+        tariff_utility,
+        tariff_currency,
+        group_utility,
+        group_currency,
+        group_has_key,
+        sgc,
+        krn,
+        pending_utility,
+        pending_currency,
+        pending_has_key,
+        pending_sgc,
+        pending_krn,
+    ) = row
     if status != Meter.Status.ACTIVE:
         return Vendability(BLOCKED, f"the meter is {status}")
     groups = [(group_utility, group_currency, group_has_key, sgc, krn)]
@@ -90,17 +107,22 @@ def meter_vendability(*, meter: Meter, now: datetime | None = None) -> Vendabili
         if not has_key:
             return Vendability(NO_VENDING_KEY, f"supply group {g_sgc} KRN {g_krn} has no vending key")
         if utility_id != tariff_utility:
-            return Vendability(OTHER_UTILITY, f"supply group {g_sgc} KRN {g_krn} belongs to another utility "
-                                              "than the meter's tariff")
+            return Vendability(
+                OTHER_UTILITY, f"supply group {g_sgc} KRN {g_krn} belongs to another utility than the meter's tariff"
+            )
         if currency != tariff_currency:
-            return Vendability(CURRENCY_MISMATCH, f"supply group {g_sgc} KRN {g_krn} sells in {currency}, "
-                                                  f"the meter's tariff in {tariff_currency}")
+            return Vendability(
+                CURRENCY_MISMATCH,
+                f"supply group {g_sgc} KRN {g_krn} sells in {currency}, the meter's tariff in {tariff_currency}",
+            )
     pending = pending_group_id is not None or pending_base_date is not None
     effective = pending_base_date if pending_base_date is not None else base_date
     problem = base_date_problem(base_date=effective, now=now)
     if problem:
-        return Vendability(BASE_DATE_EXHAUSTED if effective in BASE_DATES else BAD_BASE_DATE,
-                           problem + ("" if pending else "; the meter needs a key change to a later base date"))
+        return Vendability(
+            BASE_DATE_EXHAUSTED if effective in BASE_DATES else BAD_BASE_DATE,
+            problem + ("" if pending else "; the meter needs a key change to a later base date"),
+        )
     rollover = pending_base_date is not None and pending_base_date != base_date
     if not rollover and last_tid is not None and last_tid >= TID_MAX:
         return Vendability(TID_EXHAUSTED, "the meter has used its last token ID")

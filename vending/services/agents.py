@@ -106,9 +106,7 @@ def key_hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def api_key_create(
-    *, terminal: AgentTerminal, scopes: list[str] | None = None, actor: User | None = None
-) -> IssuedKey:
+def api_key_create(*, terminal: AgentTerminal, scopes: list[str] | None = None, actor: User | None = None) -> IssuedKey:
     chosen = sorted(set(scopes if scopes is not None else ApiScope.values))
     unknown = set(chosen) - set(ApiScope.values)
     if unknown:
@@ -117,8 +115,12 @@ def api_key_create(
     plaintext = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         api_key = ApiKey.objects.create(terminal=terminal, prefix=prefix, key_hash=key_hash(plaintext), scopes=chosen)
-        audit_record(action="api_key.created", obj=api_key, actor=actor, data={"prefix": prefix, "scopes": chosen,
-                                                                            "terminal": terminal.pk})
+        audit_record(
+            action="api_key.created",
+            obj=api_key,
+            actor=actor,
+            data={"prefix": prefix, "scopes": chosen, "terminal": terminal.pk},
+        )
     return IssuedKey(api_key=api_key, plaintext=plaintext)
 
 
@@ -133,16 +135,25 @@ def api_key_revoke(*, api_key: ApiKey, actor: User | None = None, now: datetime 
 
 
 def agent_create(
-    *, name: str, currency: str, opening_float: Decimal = Decimal("0"), credit_limit: Decimal = Decimal("0"),
-    terminal_name: str = "Terminal 1", actor: User | None = None,
+    *,
+    name: str,
+    currency: str,
+    opening_float: Decimal = Decimal("0"),
+    credit_limit: Decimal = Decimal("0"),
+    terminal_name: str = "Terminal 1",
+    actor: User | None = None,
 ) -> tuple[Agent, IssuedKey]:
     """An agent with one terminal, a key with every scope, and the opening float as its first top-up."""
     if credit_limit < 0 or opening_float < 0:
         raise AgentError("The float and the credit limit cannot be negative.", code="VALIDATION_ERROR")
     with transaction.atomic():
         agent = Agent.objects.create(name=name, currency=currency, credit_limit=credit_limit)
-        audit_record(action="agent.created", obj=agent, actor=actor,
-                     data={"currency": currency, "credit_limit": str(credit_limit)})
+        audit_record(
+            action="agent.created",
+            obj=agent,
+            actor=actor,
+            data={"currency": currency, "credit_limit": str(credit_limit)},
+        )
         terminal = AgentTerminal.objects.create(agent=agent, name=terminal_name)
         issued = api_key_create(terminal=terminal, actor=actor)
         if opening_float > 0:
@@ -154,17 +165,33 @@ def agent_create(
 
 
 def _entry_locked(
-    *, agent: Agent, kind: str, amount: Decimal, sale: AgentSale | None = None, reference: str = "",
+    *,
+    agent: Agent,
+    kind: str,
+    amount: Decimal,
+    sale: AgentSale | None = None,
+    reference: str = "",
     actor: User | None = None,
 ) -> FloatEntry:
     """Append a ledger entry; the caller holds the lock on the agent's row."""
     balance = balance_locked(agent_id=agent.pk)
-    return FloatEntry.objects.create(agent=agent, kind=kind, amount=amount, balance_after=balance + amount,
-                                     sale=sale, reference=reference[:80], created_by=actor)
+    return FloatEntry.objects.create(
+        agent=agent,
+        kind=kind,
+        amount=amount,
+        balance_after=balance + amount,
+        sale=sale,
+        reference=reference[:80],
+        created_by=actor,
+    )
 
 
 def float_topup(
-    *, agent: Agent, amount: Decimal, reference: str, actor: User | None = None,
+    *,
+    agent: Agent,
+    amount: Decimal,
+    reference: str,
+    actor: User | None = None,
     kind: str = FloatEntry.Kind.TOPUP,
 ) -> FloatEntry:
     """Money the agent paid in (or a signed adjustment). The back office checks the finance role first."""
@@ -174,8 +201,13 @@ def float_topup(
     with transaction.atomic():
         agent = Agent.objects.select_for_update().get(pk=agent.pk)
         entry = _entry_locked(agent=agent, kind=kind, amount=amount, reference=reference, actor=actor)
-        audit_record(action=f"float.{kind}", obj=agent, actor=actor, reason=reference[:255],
-                     data={"amount": str(amount), "balance_after": str(entry.balance_after), "entry": entry.pk})
+        audit_record(
+            action=f"float.{kind}",
+            obj=agent,
+            actor=actor,
+            reason=reference[:255],
+            data={"amount": str(amount), "balance_after": str(entry.balance_after), "entry": entry.pk},
+        )
     return entry
 
 
@@ -186,13 +218,18 @@ def agent_set_status(*, agent: Agent, status: str, actor: User | None, reason: s
             before = agent.status
             agent.status = status
             agent.save(update_fields=["status"])
-            audit_record(action=f"agent.{status}", obj=agent, actor=actor, reason=reason[:255],
-                         before={"status": before}, after={"status": status})
+            audit_record(
+                action=f"agent.{status}",
+                obj=agent,
+                actor=actor,
+                reason=reason[:255],
+                before={"status": before},
+                after={"status": status},
+            )
     return agent
 
 
-def agent_set_credit_limit(*, agent: Agent, credit_limit: Decimal, actor: User | None,
-                           reason: str) -> Agent:
+def agent_set_credit_limit(*, agent: Agent, credit_limit: Decimal, actor: User | None, reason: str) -> Agent:
     """A new credit limit, under the agent's lock: a sale in flight checks either the old or the new one."""
     if credit_limit < 0:
         raise AgentError("A credit limit cannot be negative.", code="VALIDATION_ERROR", field="credit_limit")
@@ -202,8 +239,14 @@ def agent_set_credit_limit(*, agent: Agent, credit_limit: Decimal, actor: User |
         if before != credit_limit:
             agent.credit_limit = credit_limit
             agent.save(update_fields=["credit_limit"])
-            audit_record(action="agent.credit_limit", obj=agent, actor=actor, reason=reason[:255],
-                         before={"credit_limit": str(before)}, after={"credit_limit": str(credit_limit)})
+            audit_record(
+                action="agent.credit_limit",
+                obj=agent,
+                actor=actor,
+                reason=reason[:255],
+                before={"credit_limit": str(before)},
+                after={"credit_limit": str(credit_limit)},
+            )
     return agent
 
 
@@ -233,11 +276,19 @@ class SaleRequest:
 
     @property
     def fingerprint(self) -> str:
-        canonical = json.dumps({
-            "id": str(self.client_id), "meter": self.meter.drn, "amount": f"{self.amount:.2f}",
-            "currency": self.currency, "customer_phone": self.customer_phone, "method": self.method,
-            "wallet": self.wallet, "phone": self.payer_phone,
-        }, sort_keys=True)
+        canonical = json.dumps(
+            {
+                "id": str(self.client_id),
+                "meter": self.meter.drn,
+                "amount": f"{self.amount:.2f}",
+                "currency": self.currency,
+                "customer_phone": self.customer_phone,
+                "method": self.method,
+                "wallet": self.wallet,
+                "phone": self.payer_phone,
+            },
+            sort_keys=True,
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -262,8 +313,9 @@ def _store(*, sale: AgentSale, body: dict[str, Any]) -> AgentSale:
     return sale
 
 
-def sale_create(*, terminal: AgentTerminal, request: SaleRequest, render: Render,
-                now: datetime | None = None) -> AgentSale:
+def sale_create(
+    *, terminal: AgentTerminal, request: SaleRequest, render: Render, now: datetime | None = None
+) -> AgentSale:
     """Start (or replay) a sale: float purchases vend at once, mobile money goes to the push pipeline."""
     now = now or timezone.now()
     try:
@@ -292,11 +344,17 @@ def _checked_agent(terminal: AgentTerminal, request: SaleRequest) -> tuple[Agent
 def amount_check(*, meter: Meter, amount: Decimal) -> None:
     tariff = meter.tariff
     if amount < tariff.min_purchase:
-        raise AgentError(f"The smallest purchase for this meter is {tariff.min_purchase:.2f} {tariff.currency}.",
-                         code="AMOUNT_TOO_LOW", field="amount")
+        raise AgentError(
+            f"The smallest purchase for this meter is {tariff.min_purchase:.2f} {tariff.currency}.",
+            code="AMOUNT_TOO_LOW",
+            field="amount",
+        )
     if amount > tariff.max_purchase:
-        raise AgentError(f"The largest purchase for this meter is {tariff.max_purchase:.2f} {tariff.currency}.",
-                         code="AMOUNT_TOO_HIGH", field="amount")
+        raise AgentError(
+            f"The largest purchase for this meter is {tariff.max_purchase:.2f} {tariff.currency}.",
+            code="AMOUNT_TOO_HIGH",
+            field="amount",
+        )
 
 
 def _float_sale(*, terminal: AgentTerminal, request: SaleRequest, render: Render, now: datetime) -> AgentSale:
@@ -313,35 +371,72 @@ def _float_sale(*, terminal: AgentTerminal, request: SaleRequest, render: Render
         quote = purchase_quote(meter=meter, amount=amount, now=now)  # AmountOutOfRange
         balance = balance_locked(agent_id=agent.pk)
         if balance - amount < -agent.credit_limit:
-            raise LimitExceeded(f"Not enough float: balance {balance:.2f}, credit limit {agent.credit_limit:.2f}, "
-                                f"asked {amount:.2f} {agent.currency}.", field="amount")
+            raise LimitExceeded(
+                f"Not enough float: balance {balance:.2f}, credit limit {agent.credit_limit:.2f}, "
+                f"asked {amount:.2f} {agent.currency}.",
+                field="amount",
+            )
         # Born paid: the float debit below commits with these rows, so no one can ever see the purchase
         # unpaid and there is no move to make (the USSD path's CREATED → PAID steps would be two more writes
         # and audit rows per sale). From PAID on, the usual transitions apply: the vend, then DELIVERED.
         purchase = Purchase.objects.create(
-            reference=new_reference(), idempotency_key=f"agent:{agent.pk}:{request.client_id}",
-            channel=Channel.API, meter=meter, payer_phone=request.customer_phone, wallet=FLOAT_WALLET,
-            amount=amount, currency=request.currency, quote=quote.to_dict(), fixed_charge=quote.fixed_charge,
+            reference=new_reference(),
+            idempotency_key=f"agent:{agent.pk}:{request.client_id}",
+            channel=Channel.API,
+            meter=meter,
+            payer_phone=request.customer_phone,
+            wallet=FLOAT_WALLET,
+            amount=amount,
+            currency=request.currency,
+            quote=quote.to_dict(),
+            fixed_charge=quote.fixed_charge,
             state=PurchaseState.PAID,
         )
-        Payment.objects.create(purchase=purchase, provider=FLOAT_PROVIDER, amount_requested=amount,
-                               amount_confirmed=amount, state=PaymentState.CONFIRMED)
-        audit_record(action="purchase.created", obj=purchase, actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}",
-                     after={"state": PurchaseState.PAID, "payment": PaymentState.CONFIRMED},
-                     data={"channel": Channel.API, "wallet": FLOAT_WALLET, "amount": str(amount),
-                           "terminal": terminal.pk, "client_id": str(request.client_id),
-                           "balance_before": str(balance)})
+        Payment.objects.create(
+            purchase=purchase,
+            provider=FLOAT_PROVIDER,
+            amount_requested=amount,
+            amount_confirmed=amount,
+            state=PaymentState.CONFIRMED,
+        )
+        audit_record(
+            action="purchase.created",
+            obj=purchase,
+            actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}",
+            after={"state": PurchaseState.PAID, "payment": PaymentState.CONFIRMED},
+            data={
+                "channel": Channel.API,
+                "wallet": FLOAT_WALLET,
+                "amount": str(amount),
+                "terminal": terminal.pk,
+                "client_id": str(request.client_id),
+                "balance_before": str(balance),
+            },
+        )
         tokens = token_issue_locked(purchase=purchase, now=now)
         sale = AgentSale(
-            agent=agent, terminal=terminal, client_id=request.client_id, fingerprint=request.fingerprint,
-            method=AgentSale.Method.FLOAT, purchase=purchase, amount=amount, currency=request.currency,
-            commission=commission_for(agent=agent, utility_id=meter.tariff.utility_id, amount=amount,
-                                      kwh=Decimal(quote.kwh)),
+            agent=agent,
+            terminal=terminal,
+            client_id=request.client_id,
+            fingerprint=request.fingerprint,
+            method=AgentSale.Method.FLOAT,
+            purchase=purchase,
+            amount=amount,
+            currency=request.currency,
+            commission=commission_for(
+                agent=agent, utility_id=meter.tariff.utility_id, amount=amount, kwh=Decimal(quote.kwh)
+            ),
             status_code=201,
         )
         _store(sale=sale, body=render(sale, tokens))
-        FloatEntry.objects.create(agent=agent, kind=FloatEntry.Kind.SALE, amount=-amount,
-                                  balance_after=balance - amount, sale=sale, reference=purchase.reference)
+        FloatEntry.objects.create(
+            agent=agent,
+            kind=FloatEntry.Kind.SALE,
+            amount=-amount,
+            balance_after=balance - amount,
+            sale=sale,
+            reference=purchase.reference,
+        )
         if request.customer_phone:
             token_sms_send(purchase=purchase, phone=request.customer_phone, tokens=tokens)
         # The agent has the token in this response: the purchase is delivered (no SMS resend sweep).
@@ -349,8 +444,7 @@ def _float_sale(*, terminal: AgentTerminal, request: SaleRequest, render: Render
     return sale
 
 
-def _mobile_money_sale(*, terminal: AgentTerminal, request: SaleRequest, render: Render,
-                       now: datetime) -> AgentSale:
+def _mobile_money_sale(*, terminal: AgentTerminal, request: SaleRequest, render: Render, now: datetime) -> AgentSale:
     with transaction.atomic():
         agent, replay = _checked_agent(terminal, request)
         if replay is not None:
@@ -359,15 +453,29 @@ def _mobile_money_sale(*, terminal: AgentTerminal, request: SaleRequest, render:
         amount_check(meter=request.meter, amount=request.amount)
         # The USSD channel's own entry point: same validation, same push task on commit, same pipeline.
         purchase = purchase_create(
-            channel=Channel.API, meter=request.meter, payer_phone=request.payer_phone, wallet=request.wallet,
-            amount=request.amount, idempotency_key=f"agent:{agent.pk}:{request.client_id}", now=now,
+            channel=Channel.API,
+            meter=request.meter,
+            payer_phone=request.payer_phone,
+            wallet=request.wallet,
+            amount=request.amount,
+            idempotency_key=f"agent:{agent.pk}:{request.client_id}",
+            now=now,
         )
         sale = AgentSale(
-            agent=agent, terminal=terminal, client_id=request.client_id, fingerprint=request.fingerprint,
-            method=AgentSale.Method.MOBILE_MONEY, purchase=purchase, amount=request.amount,
+            agent=agent,
+            terminal=terminal,
+            client_id=request.client_id,
+            fingerprint=request.fingerprint,
+            method=AgentSale.Method.MOBILE_MONEY,
+            purchase=purchase,
+            amount=request.amount,
             currency=request.currency,
-            commission=commission_for(agent=agent, utility_id=request.meter.tariff.utility_id,
-                                      amount=request.amount, kwh=Decimal(purchase.quote["kwh"])),
+            commission=commission_for(
+                agent=agent,
+                utility_id=request.meter.tariff.utility_id,
+                amount=request.amount,
+                kwh=Decimal(purchase.quote["kwh"]),
+            ),
             status_code=202,
         )
         _store(sale=sale, body=render(sale, []))
@@ -394,13 +502,18 @@ def sale_confirm(*, terminal: AgentTerminal, client_id: uuid.UUID, now: datetime
             raise SaleRefused("This purchase has no token yet.", code="NOT_COMPLETED")
         sale.confirmed_at = now or timezone.now()
         sale.save(update_fields=["confirmed_at"])
-        audit_record(action="agent_sale.confirmed", obj=sale, purchase_id=sale.purchase_id,
-                     actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}")
+        audit_record(
+            action="agent_sale.confirmed",
+            obj=sale,
+            purchase_id=sale.purchase_id,
+            actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}",
+        )
     return sale
 
 
-def sale_reverse(*, terminal: AgentTerminal, client_id: uuid.UUID, reason: str = "",
-                 now: datetime | None = None) -> AgentSale:
+def sale_reverse(
+    *, terminal: AgentTerminal, client_id: uuid.UUID, reason: str = "", now: datetime | None = None
+) -> AgentSale:
     """Void the token and give the float back: float sales only, before confirmation, within the window.
 
     A repeat returns the reversed sale unchanged (one void, one refund entry: the unique constraints).
@@ -417,27 +530,46 @@ def sale_reverse(*, terminal: AgentTerminal, client_id: uuid.UUID, reason: str =
         if sale.confirmed_at is not None:
             raise SaleRefused("This purchase was confirmed; it can no longer be reversed.", code="ALREADY_CONFIRMED")
         if now - sale.created_at > window:
-            raise SaleRefused(f"Reversals are possible for {settings.API_REVERSAL_WINDOW_SECONDS} seconds after the "
-                              f"purchase.", code="REVERSAL_WINDOW_CLOSED")
+            raise SaleRefused(
+                f"Reversals are possible for {settings.API_REVERSAL_WINDOW_SECONDS} seconds after the purchase.",
+                code="REVERSAL_WINDOW_CLOSED",
+            )
         why = (reason or "reversed by the agent")[:200]
         purchase = Purchase.objects.select_for_update().get(pk=sale.purchase_id)
         payment = Payment.objects.select_for_update().get(purchase=purchase)
-        transition(purchase, PurchaseState.REFUNDED, reason=f"reversal: {why}", locked=True,
-                   actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}")
+        transition(
+            purchase,
+            PurchaseState.REFUNDED,
+            reason=f"reversal: {why}",
+            locked=True,
+            actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}",
+        )
         transition(payment, PaymentState.REFUNDED, reason="float refunded", locked=True)
         for token in purchase.tokens.filter(kind=Token.Kind.CREDIT):
             TokenVoid.objects.create(token=token, sale=sale, reason=why)
-        _entry_locked(agent=agent, kind=FloatEntry.Kind.REVERSAL, amount=sale.amount, sale=sale,
-                      reference=purchase.reference)
+        _entry_locked(
+            agent=agent, kind=FloatEntry.Kind.REVERSAL, amount=sale.amount, sale=sale, reference=purchase.reference
+        )
         sale.reversed_at = now
         sale.save(update_fields=["reversed_at"])
-        audit_record(action="agent_sale.reversed", obj=sale, purchase=purchase, reason=why,
-                     actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}", data={"amount": str(sale.amount)})
+        audit_record(
+            action="agent_sale.reversed",
+            obj=sale,
+            purchase=purchase,
+            reason=why,
+            actor_label=f"agent:{agent.pk}/terminal:{terminal.pk}",
+            data={"amount": str(sale.amount)},
+        )
     return sale
 
 
 def fault_report(
-    *, terminal: AgentTerminal, meter_number: str, kind: str, meter_message: str = "", description: str = "",
+    *,
+    terminal: AgentTerminal,
+    meter_number: str,
+    kind: str,
+    meter_message: str = "",
+    description: str = "",
     client_id: uuid.UUID | None = None,
 ) -> FaultReport:
     purchase = None
@@ -445,9 +577,19 @@ def fault_report(
         sale = AgentSale.objects.filter(agent_id=terminal.agent_id, client_id=client_id).first()
         purchase = sale.purchase if sale else None
     with transaction.atomic():
-        fault = FaultReport.objects.create(agent_id=terminal.agent_id, terminal=terminal, meter_number=meter_number,
-                                           kind=kind, meter_message=meter_message[:80], description=description,
-                                           purchase=purchase)
-        audit_record(action="fault.reported", obj=fault, actor_label=f"agent:{terminal.agent_id}/terminal:"
-                                                                     f"{terminal.pk}", purchase=purchase)
+        fault = FaultReport.objects.create(
+            agent_id=terminal.agent_id,
+            terminal=terminal,
+            meter_number=meter_number,
+            kind=kind,
+            meter_message=meter_message[:80],
+            description=description,
+            purchase=purchase,
+        )
+        audit_record(
+            action="fault.reported",
+            obj=fault,
+            actor_label=f"agent:{terminal.agent_id}/terminal:{terminal.pk}",
+            purchase=purchase,
+        )
     return fault

@@ -76,16 +76,20 @@ def customer_save_meter(*, customer: Customer, meter: Meter, alias: str = "") ->
             before = saved.alias
             saved.alias = alias
             saved.save(update_fields=["alias"])
-            audit_record(action="customer.meter_renamed", obj=saved, actor_label=customer.phone,
-                         before={"alias": before}, after={"alias": alias})
+            audit_record(
+                action="customer.meter_renamed",
+                obj=saved,
+                actor_label=customer.phone,
+                before={"alias": before},
+                after={"alias": alias},
+            )
     return saved
 
 
 def customer_remove_meter(*, customer: Customer, meter: Meter) -> bool:
     deleted, _ = CustomerMeter.objects.filter(customer=customer, meter=meter).delete()
     if deleted:
-        audit_record(action="customer.meter_removed", obj=customer, actor_label=customer.phone,
-                     data={"drn": meter.drn})
+        audit_record(action="customer.meter_removed", obj=customer, actor_label=customer.phone, data={"drn": meter.drn})
     return bool(deleted)
 
 
@@ -96,6 +100,11 @@ def customer_set_language(*, customer: Customer, language: str) -> Customer:
         before = customer.language
         customer.language = language
         customer.save(update_fields=["language"])
-        audit_record(action="customer.language_set", obj=customer, actor_label=customer.phone,
-                     before={"language": before}, after={"language": language})
+        audit_record(
+            action="customer.language_set",
+            obj=customer,
+            actor_label=customer.phone,
+            before={"language": before},
+            after={"language": language},
+        )
     return customer

@@ -40,8 +40,10 @@ def supply_group_set_vending_key(
         if replacing and _has_meters(supply_group):
             # Tokens already issued under the old key must still decode: a new key goes to a new key
             # revision and the meters move by key change (backoffice.services.approvals).
-            raise ValueError(f"Supply group {supply_group.sgc} KRN {supply_group.key_revision} has meters: its "
-                             "vending key is never replaced in place.")
+            raise ValueError(
+                f"Supply group {supply_group.sgc} KRN {supply_group.key_revision} has meters: its "
+                "vending key is never replaced in place."
+            )
         supply_group.set_vending_key(key)
         supply_group.vending_key_set_at = timezone.now()
         supply_group.save()

@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 
 
 # The task a stored callback's kind goes to; every other kind is a payment callback.
-_CALLBACK_WORK = {"delivery_report": "delivery_report", "reversal_result": "reversal_result",
-                  "reversal_timeout": "reversal_result"}
+_CALLBACK_WORK = {
+    "delivery_report": "delivery_report",
+    "reversal_result": "reversal_result",
+    "reversal_timeout": "reversal_result",
+}
 
 
 def pending_work(*, now: datetime, older_than: timedelta, limit: int) -> list[tuple[str, int]]:
@@ -33,17 +36,26 @@ def pending_work(*, now: datetime, older_than: timedelta, limit: int) -> list[tu
     """
     cutoff = now - older_than
     work: list[tuple[str, int]] = []
-    pushes = Payment.objects.filter(state=PaymentState.INITIATED, push_started_at__isnull=True,
-                                    created_at__lt=cutoff).order_by("created_at")
+    pushes = Payment.objects.filter(
+        state=PaymentState.INITIATED, push_started_at__isnull=True, created_at__lt=cutoff
+    ).order_by("created_at")
     work += [("push", p.purchase_id) for p in pushes.only("purchase_id")[:limit]]
-    callbacks = (ProviderCallback.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
-                 .order_by("received_at").values_list("pk", "kind")[:limit])
+    callbacks = (
+        ProviderCallback.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", "kind")[:limit]
+    )
     work += [(_CALLBACK_WORK.get(kind, "callback"), pk) for pk, kind in callbacks]
-    inbound = SmsMessage.objects.filter(direction=SmsMessage.Direction.INBOUND, status=SmsState.RECEIVED,
-                                        created_at__lt=cutoff).order_by("created_at")
+    inbound = SmsMessage.objects.filter(
+        direction=SmsMessage.Direction.INBOUND, status=SmsState.RECEIVED, created_at__lt=cutoff
+    ).order_by("created_at")
     work += [("inbound_sms", pk) for pk in inbound.values_list("pk", flat=True)[:limit]]
-    outbound = SmsMessage.objects.filter(direction=SmsMessage.Direction.OUTBOUND, status=SmsState.QUEUED,
-                                         send_started_at__isnull=True, created_at__lt=cutoff).order_by("created_at")
+    outbound = SmsMessage.objects.filter(
+        direction=SmsMessage.Direction.OUTBOUND,
+        status=SmsState.QUEUED,
+        send_started_at__isnull=True,
+        created_at__lt=cutoff,
+    ).order_by("created_at")
     work += [("sms", pk) for pk in outbound.values_list("pk", flat=True)[:limit]]
     # A PAID purchase (the vend to do) has a sweep of its own, vending.sweeps.sweep_paid_not_vended.
     return work
@@ -54,7 +66,8 @@ def flag_work(*, work: str, pk: int, reason: str) -> None:
     reason = reason[:255]
     if work in ("callback", "delivery_report", "reversal_result"):
         ProviderCallback.objects.filter(pk=pk, processed_at__isnull=True).update(
-            flagged=True, flag_reason=reason, processed_at=timezone.now())
+            flagged=True, flag_reason=reason, processed_at=timezone.now()
+        )
     elif work == "sms":
         sms = SmsMessage.objects.filter(pk=pk, status=SmsState.QUEUED).first()
         if sms is not None:

@@ -71,8 +71,12 @@ def daraja_callback_url() -> str:
 
 def payment_request_for(purchase: Purchase) -> PaymentRequest:
     return PaymentRequest(
-        reference=purchase.reference, amount=purchase.amount, currency=purchase.currency,
-        phone=purchase.payer_phone, wallet=purchase.wallet, description="Token",
+        reference=purchase.reference,
+        amount=purchase.amount,
+        currency=purchase.currency,
+        phone=purchase.payer_phone,
+        wallet=purchase.wallet,
+        description="Token",
         callback_url=daraja_callback_url(),
     )
 
@@ -90,7 +94,8 @@ def payment_initiate(*, purchase_id: int) -> Payment:
     # Claim the push: only the worker whose update took it sends one. A second message for the same
     # purchase (the outbox sweep, a duplicate) finds it claimed, or the payment past INITIATED, and stops.
     claimed = Payment.objects.filter(pk=payment.pk, state=_P.INITIATED, push_started_at__isnull=True).update(
-        push_started_at=timezone.now())
+        push_started_at=timezone.now()
+    )
     if not claimed:
         return payment
     provider = provider_named(payment.provider)
@@ -108,16 +113,25 @@ def payment_initiate(*, purchase_id: int) -> Payment:
 
 def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: InitiateResult) -> Payment:
     if result.outcome == Outcome.APPROVED:
-        return payment_confirm(payment=payment, amount=result.amount, receipt=result.receipt,
-                               provider_reference=result.provider_reference, source="initiate")
+        return payment_confirm(
+            payment=payment,
+            amount=result.amount,
+            receipt=result.receipt,
+            provider_reference=result.provider_reference,
+            source="initiate",
+        )
     if result.outcome == Outcome.DECLINED:
-        return payment_fail(payment=payment, reason=result.failure_reason or FailureReason.UNKNOWN,
-                            message=result.provider_message)
+        return payment_fail(
+            payment=payment, reason=result.failure_reason or FailureReason.UNKNOWN, message=result.provider_message
+        )
     with transaction.atomic():
         target = _P.PENDING if result.outcome == Outcome.PENDING else _P.UNKNOWN
-        payment, _ = transition(payment, target, reason=f"initiate: {result.outcome}",
-                                fields={"provider_reference": result.provider_reference,
-                                        "provider_message": result.provider_message[:255]})
+        payment, _ = transition(
+            payment,
+            target,
+            reason=f"initiate: {result.outcome}",
+            fields={"provider_reference": result.provider_reference, "provider_message": result.provider_message[:255]},
+        )
         purchase, _ = transition(payment.purchase, PurchaseState.PAYMENT_PENDING, reason="prompt sent")
         callbacks = result.simulated_callbacks
         if callbacks and settings.DEMO_MODE:  # the simulator page may answer this prompt itself (demo/)
@@ -125,8 +139,13 @@ def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: Init
 
             callbacks = wallet_prompt_hold(provider=provider.name, payment=payment, callbacks=callbacks)
         for callback in callbacks:  # the sandbox answering later, as a provider would (lost: the query sweep)
-            pipeline.record(pipeline.Work.SANDBOX_CALLBACK, provider.name, callback.body.decode(),
-                            dict(callback.headers), countdown=callback.delay_seconds)
+            pipeline.record(
+                pipeline.Work.SANDBOX_CALLBACK,
+                provider.name,
+                callback.body.decode(),
+                dict(callback.headers),
+                countdown=callback.delay_seconds,
+            )
         if target == _P.UNKNOWN:
             # A timeout is not a failure (docs/PROTOCOLS.md §4.4): tell the customer, then ask the provider (the
             # UNKNOWN payment is the query to do: lost, the pending-payment sweep asks).
@@ -139,8 +158,13 @@ def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: Init
 
 
 def payment_confirm(
-    *, payment: Payment, amount: Decimal | None, receipt: str = "", provider_reference: str = "",
-    source: str, now: datetime | None = None,
+    *,
+    payment: Payment,
+    amount: Decimal | None,
+    receipt: str = "",
+    provider_reference: str = "",
+    source: str,
+    now: datetime | None = None,
 ) -> Payment:
     """The money is there (or held). Checks the amount, moves payment and purchase, and vends at once.
 
@@ -158,7 +182,8 @@ def payment_confirm(
         if amount is not None and amount != payment.amount_requested:
             return payment_flag_review(
                 payment=payment,
-                reason=f"amount mismatch ({source}): asked {payment.amount_requested}, provider says {amount}")
+                reason=f"amount mismatch ({source}): asked {payment.amount_requested}, provider says {amount}",
+            )
         holds = provider_named(payment.provider).capabilities.holds_funds
         fields: dict[str, object] = {"amount_confirmed": amount if amount is not None else payment.amount_requested}
         if receipt:
@@ -168,8 +193,13 @@ def payment_confirm(
         purchase = payment.purchase
         try:
             with transaction.atomic():
-                payment, _ = transition(payment, _P.HELD if holds else _P.CONFIRMED, reason=f"confirmed by {source}",
-                                        fields=fields, locked=True)
+                payment, _ = transition(
+                    payment,
+                    _P.HELD if holds else _P.CONFIRMED,
+                    reason=f"confirmed by {source}",
+                    fields=fields,
+                    locked=True,
+                )
         except IntegrityError:
             # Another payment already carries this receipt or reference: a replay onto the wrong row.
             return payment_flag_review(payment=payment, reason=f"receipt or reference already used ({source})")
@@ -185,16 +215,27 @@ def payment_fail(*, payment: Payment, reason: str, message: str = "") -> Payment
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.state not in _OPEN:
             return payment
-        payment, _ = transition(payment, _P.FAILED, reason=f"failed: {reason}",
-                                fields={"failure_reason": str(reason)[:40], "provider_message": message[:255]})
-        purchase, changed = transition(payment.purchase, PurchaseState.PAYMENT_FAILED,
-                                       reason=f"payment failed: {reason}", fields={"failure_reason": str(reason)[:40]})
+        payment, _ = transition(
+            payment,
+            _P.FAILED,
+            reason=f"failed: {reason}",
+            fields={"failure_reason": str(reason)[:40], "provider_message": message[:255]},
+        )
+        purchase, changed = transition(
+            payment.purchase,
+            PurchaseState.PAYMENT_FAILED,
+            reason=f"payment failed: {reason}",
+            fields={"failure_reason": str(reason)[:40]},
+        )
         if changed:
             from vending.texts import failure_text_key
 
-            customer_notice_send(purchase=purchase, key=failure_text_key(str(reason)),
-                                 ussd=settings.USSD_SERVICE_CODES[0],
-                                 wallet=dict(Wallet.choices).get(purchase.wallet, purchase.wallet))
+            customer_notice_send(
+                purchase=purchase,
+                key=failure_text_key(str(reason)),
+                ussd=settings.USSD_SERVICE_CODES[0],
+                wallet=dict(Wallet.choices).get(purchase.wallet, purchase.wallet),
+            )
     return payment
 
 
@@ -206,8 +247,9 @@ def payment_flag_review(*, payment: Payment, reason: str) -> Payment:
             return payment
         if payment.state == _P.INITIATED:
             payment, _ = transition(payment, _P.UNKNOWN, reason="no answer from the provider")
-        payment, _ = transition(payment, _P.NEEDS_REVIEW, reason=reason[:255],
-                                fields={"flagged": True, "flag_reason": reason[:255]})
+        payment, _ = transition(
+            payment, _P.NEEDS_REVIEW, reason=reason[:255], fields={"flagged": True, "flag_reason": reason[:255]}
+        )
         purchase = payment.purchase
         if purchase.state == PurchaseState.CREATED:
             purchase, _ = transition(purchase, PurchaseState.PAYMENT_PENDING, reason="no answer from the provider")
@@ -222,7 +264,12 @@ def payment_flag_review(*, payment: Payment, reason: str) -> Payment:
 
 
 def callback_store(
-    *, provider: str, kind: str, headers: Mapping[str, str], body: bytes, source_ip: str | None = None,
+    *,
+    provider: str,
+    kind: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    source_ip: str | None = None,
 ) -> tuple[ProviderCallback, bool]:
     """Keep the raw callback before anything else; an identical repeat returns the first row."""
     digest = hashlib.sha256(b"\x00".join([provider.encode(), kind.encode(), body])).hexdigest()
@@ -230,8 +277,13 @@ def callback_store(
         with transaction.atomic():
             return ProviderCallback.objects.get_or_create(
                 dedupe_key=digest,
-                defaults={"provider": provider, "kind": kind, "headers": dict(headers),
-                          "body": body.decode("utf-8", "replace"), "source_ip": source_ip},
+                defaults={
+                    "provider": provider,
+                    "kind": kind,
+                    "headers": dict(headers),
+                    "body": body.decode("utf-8", "replace"),
+                    "source_ip": source_ip,
+                },
             )
     except IntegrityError:  # two deliveries at once
         return ProviderCallback.objects.get(dedupe_key=digest), False
@@ -239,7 +291,8 @@ def callback_store(
 
 def _flag_callback(callback: ProviderCallback, reason: str, payment: Payment | None = None) -> None:
     ProviderCallback.objects.filter(pk=callback.pk).update(
-        flagged=True, flag_reason=reason[:255], processed_at=timezone.now(), payment=payment)
+        flagged=True, flag_reason=reason[:255], processed_at=timezone.now(), payment=payment
+    )
     log.warning("callback %s flagged: %s", callback.pk, reason)
 
 
@@ -266,14 +319,20 @@ def callback_process(*, callback_id: int) -> None:
     except (InvalidCallback, ProviderRejected) as exc:
         _flag_callback(callback, f"unreadable callback: {exc}")
         return
-    payment = (Payment.objects.select_related("purchase")
-               .filter(provider=callback.provider, provider_reference=event.provider_reference).first())
+    payment = (
+        Payment.objects.select_related("purchase")
+        .filter(provider=callback.provider, provider_reference=event.provider_reference)
+        .first()
+    )
     if payment is None:
         _flag_callback(callback, "no payment with this provider reference")
         return
     if payment.state not in _OPEN:
-        same = event.outcome == Outcome.APPROVED and payment.state in (_P.CONFIRMED, _P.HELD) and (
-            not event.receipt or event.receipt == payment.receipt)
+        same = (
+            event.outcome == Outcome.APPROVED
+            and payment.state in (_P.CONFIRMED, _P.HELD)
+            and (not event.receipt or event.receipt == payment.receipt)
+        )
         if same:
             ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
         else:
@@ -282,13 +341,15 @@ def callback_process(*, callback_id: int) -> None:
     if event.outcome == Outcome.APPROVED:
         if event.amount is not None and event.amount != payment.amount_requested:
             _flag_callback(callback, f"amount {event.amount} differs from {payment.amount_requested}", payment)
-            payment_flag_review(payment=payment, reason=f"callback amount {event.amount}, "
-                                                        f"asked {payment.amount_requested}")
+            payment_flag_review(
+                payment=payment, reason=f"callback amount {event.amount}, asked {payment.amount_requested}"
+            )
             return
         doubt = _doubt(callback, event, payment)
         if doubt:
             ProviderCallback.objects.filter(pk=callback.pk).update(
-                flagged=True, flag_reason=f"{doubt}: confirmed by query", payment=payment)
+                flagged=True, flag_reason=f"{doubt}: confirmed by query", payment=payment
+            )
             payment_query(payment_id=payment.pk)
         else:
             with transaction.atomic():  # confirmation, vend and this callback's mark: one commit
@@ -296,8 +357,9 @@ def callback_process(*, callback_id: int) -> None:
                 ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
             return
     elif event.outcome == Outcome.DECLINED:
-        payment_fail(payment=payment, reason=event.failure_reason or FailureReason.UNKNOWN,
-                     message=event.provider_message)
+        payment_fail(
+            payment=payment, reason=event.failure_reason or FailureReason.UNKNOWN, message=event.provider_message
+        )
     ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
 
 
@@ -322,11 +384,17 @@ def payment_query(*, payment_id: int, now: datetime | None = None) -> Payment:
         except ProviderRejected as exc:
             return payment_flag_review(payment=payment, reason=f"query refused: {exc}")
     if result is not None and result.outcome == Outcome.APPROVED:
-        return payment_confirm(payment=payment, amount=result.amount, receipt=result.receipt,
-                               provider_reference=result.provider_reference, source="query")
+        return payment_confirm(
+            payment=payment,
+            amount=result.amount,
+            receipt=result.receipt,
+            provider_reference=result.provider_reference,
+            source="query",
+        )
     if result is not None and result.outcome == Outcome.DECLINED:
-        return payment_fail(payment=payment, reason=result.failure_reason or FailureReason.UNKNOWN,
-                            message=result.provider_message)
+        return payment_fail(
+            payment=payment, reason=result.failure_reason or FailureReason.UNKNOWN, message=result.provider_message
+        )
     if now - payment.created_at > timedelta(seconds=settings.SWEEP_GIVE_UP_AFTER_SECONDS):
         return payment_flag_review(payment=payment, reason="no final answer from the provider in time")
     return payment
@@ -342,12 +410,18 @@ def payment_capture(*, payment_id: int) -> Payment:
     with transaction.atomic():
         if not result.ok:
             Payment.objects.filter(pk=payment.pk).update(
-                flagged=True, flag_reason=f"commit refused: {result.provider_message}"[:255])
-            audit_record(action="payment.commit_refused", obj=payment, purchase=payment.purchase,
-                         reason=result.provider_message[:255])
+                flagged=True, flag_reason=f"commit refused: {result.provider_message}"[:255]
+            )
+            audit_record(
+                action="payment.commit_refused",
+                obj=payment,
+                purchase=payment.purchase,
+                reason=result.provider_message[:255],
+            )
             return payment
-        payment, _ = transition(payment, _P.CONFIRMED, reason="hold committed",
-                                fields={"provider_message": result.provider_message[:255]})
+        payment, _ = transition(
+            payment, _P.CONFIRMED, reason="hold committed", fields={"provider_message": result.provider_message[:255]}
+        )
     return payment
 
 
@@ -365,8 +439,13 @@ def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
     request = payment_request_for(purchase)
     with transaction.atomic():
         # The purchase says why it failed (the vend, or staff), not only the audit trail.
-        purchase, changed = transition(purchase, PurchaseState.REFUND_PENDING, actor=actor, reason=reason[:255],
-                                       fields={"failure_reason": _failure_code(reason)})
+        purchase, changed = transition(
+            purchase,
+            PurchaseState.REFUND_PENDING,
+            actor=actor,
+            reason=reason[:255],
+            fields={"failure_reason": _failure_code(reason)},
+        )
     if payment.state == _P.HELD:
         result = provider.cancel(payment.provider_reference, request)  # OutcomeUnknown propagates: retry
         if result.ok:
@@ -374,8 +453,9 @@ def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
                 transition(payment, _P.CANCELLED, actor=actor, reason="hold released")
                 purchase, changed = transition(purchase, PurchaseState.REFUNDED, actor=actor, reason="hold released")
                 if changed:
-                    refund_record_provider(purchase=purchase, method_message="hold released",
-                                           receipt=result.provider_reference)
+                    refund_record_provider(
+                        purchase=purchase, method_message="hold released", receipt=result.provider_reference
+                    )
                     customer_notice_send(purchase=purchase, key="pipeline.vend_failed_hold")
             return purchase
     elif payment.state == _P.CONFIRMED and provider.capabilities.supports_refund:
@@ -385,10 +465,17 @@ def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
                 transition(payment, _P.REFUNDED, actor=actor, reason="refunded")
                 purchase, changed = transition(purchase, PurchaseState.REFUNDED, actor=actor, reason="refunded")
                 if changed:
-                    refund_record_provider(purchase=purchase, method_message=result.provider_message or "refunded",
-                                           receipt=result.provider_reference)
-                    customer_notice_send(purchase=purchase, key="pipeline.refunded", currency=purchase.currency,
-                                         amount=f"{purchase.amount:.2f}")
+                    refund_record_provider(
+                        purchase=purchase,
+                        method_message=result.provider_message or "refunded",
+                        receipt=result.provider_reference,
+                    )
+                    customer_notice_send(
+                        purchase=purchase,
+                        key="pipeline.refunded",
+                        currency=purchase.currency,
+                        amount=f"{purchase.amount:.2f}",
+                    )
             return purchase
     # M-Pesa (no refund API here) or a refused cancel/refund: staff refund it by hand.
     with transaction.atomic():

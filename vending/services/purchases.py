@@ -77,8 +77,9 @@ def purchase_create(
     now = now or timezone.now()
     amount = Decimal(amount)
     try:
-        payer, quote = _checked(meter=meter, payer_phone=payer_phone, wallet=wallet, amount=amount, now=now,
-                                shown_quote=shown_quote)
+        payer, quote = _checked(
+            meter=meter, payer_phone=payer_phone, wallet=wallet, amount=amount, now=now, shown_quote=shown_quote
+        )
     except VendingError:
         first = _first_with_key(idempotency_key)
         if first is not None:  # a repeat of a request that was fine the first time: its answer stands
@@ -89,17 +90,31 @@ def purchase_create(
         try:
             with transaction.atomic():
                 purchase = Purchase.objects.create(
-                    reference=new_reference(), idempotency_key=idempotency_key, channel=channel, meter=meter,
-                    customer=customer, payer_phone=payer, wallet=wallet, amount=amount,
-                    currency=meter.tariff.currency, language=language, quote=quote.to_dict(),
-                    fixed_charge=quote.fixed_charge, created_by=created_by, created_at=now,
+                    reference=new_reference(),
+                    idempotency_key=idempotency_key,
+                    channel=channel,
+                    meter=meter,
+                    customer=customer,
+                    payer_phone=payer,
+                    wallet=wallet,
+                    amount=amount,
+                    currency=meter.tariff.currency,
+                    language=language,
+                    quote=quote.to_dict(),
+                    fixed_charge=quote.fixed_charge,
+                    created_by=created_by,
+                    created_at=now,
                 )
-                Payment.objects.create(purchase=purchase, provider=provider.name, amount_requested=amount,
-                                       created_at=now)
-                audit_record(action="purchase.created", obj=purchase, actor=created_by,
-                             actor_label=payer if created_by is None else "system",
-                             data={"channel": channel, "wallet": wallet, "amount": str(amount),
-                                   "provider": provider.name})
+                Payment.objects.create(
+                    purchase=purchase, provider=provider.name, amount_requested=amount, created_at=now
+                )
+                audit_record(
+                    action="purchase.created",
+                    obj=purchase,
+                    actor=created_by,
+                    actor_label=payer if created_by is None else "system",
+                    data={"channel": channel, "wallet": wallet, "amount": str(amount), "provider": provider.name},
+                )
                 pipeline.record(pipeline.Work.PUSH, purchase.pk, countdown=settings.PURCHASE_PUSH_COUNTDOWN_SECONDS)
             return purchase
         except IntegrityError:
@@ -134,8 +149,9 @@ def _check_tid_range(*, meter: Meter, now: datetime) -> None:
     """Refuse, before any money moves, a meter whose base date can no longer number a token (TIDs count
     24 bits of minutes: base 2014 ends on 2045-11-24 20:15). It needs a key change to the next base date;
     one already pending is issued with the next token, so that meter may buy."""
-    base_date = meter.pending_base_date if meter.has_pending_key_change and meter.pending_base_date else (
-        meter.base_date)
+    base_date = (
+        meter.pending_base_date if meter.has_pending_key_change and meter.pending_base_date else (meter.base_date)
+    )
     if minutes_since_base(now, base_date) > TID_MAX:  # the engine's own count of minutes (vending/sts/tid.py)
         raise MeterNeedsKeyChange(f"Meter {meter.drn} needs a new key from the utility before it can buy.")
 

@@ -18,20 +18,36 @@ log = logging.getLogger(__name__)
 
 
 def callback_quarantine(
-    *, provider: str, kind: str, headers: Mapping[str, str], raw: RawBody, problem: str, now: datetime,
+    *,
+    provider: str,
+    kind: str,
+    headers: Mapping[str, str],
+    raw: RawBody,
+    problem: str,
+    now: datetime,
     source_ip: str | None = None,
 ) -> ProviderCallback:
     """Store an unreadable callback flagged "unreadable: <problem>"; a repeat returns the first row."""
     digest = hashlib.sha256(b"\x00".join([b"unreadable", provider.encode(), kind.encode(), raw.data])).hexdigest()
-    safe_headers = {escaped(str(k).encode("utf-8", "replace")): escaped(str(v).encode("utf-8", "replace"))
-                    for k, v in headers.items()}
+    safe_headers = {
+        escaped(str(k).encode("utf-8", "replace")): escaped(str(v).encode("utf-8", "replace"))
+        for k, v in headers.items()
+    }
     reason = f"unreadable: {problem}"[:255]
     try:
         with transaction.atomic():
             callback, created = ProviderCallback.objects.get_or_create(
                 dedupe_key=digest,
-                defaults={"provider": provider, "kind": kind, "headers": safe_headers, "body": escaped(raw.data),
-                          "source_ip": source_ip, "flagged": True, "flag_reason": reason, "processed_at": now},
+                defaults={
+                    "provider": provider,
+                    "kind": kind,
+                    "headers": safe_headers,
+                    "body": escaped(raw.data),
+                    "source_ip": source_ip,
+                    "flagged": True,
+                    "flag_reason": reason,
+                    "processed_at": now,
+                },
             )
     except IntegrityError:  # the same bytes twice at once
         return ProviderCallback.objects.get(dedupe_key=digest)

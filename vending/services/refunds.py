@@ -61,15 +61,26 @@ def refund_reversal_start(*, purchase: Purchase, actor: User | None, reason: str
         raise InvalidTransition("Daraja is not configured: record a refund made by hand instead.")
     with transaction.atomic():
         purchase = _to_refund_pending(purchase, actor=actor, reason=reason)
-        refund = Refund.objects.create(purchase=purchase, payment=payment, method=Refund.Method.MPESA_REVERSAL,
-                                       amount=payment.amount_confirmed or purchase.amount, currency=purchase.currency,
-                                       requested_by=actor)
+        refund = Refund.objects.create(
+            purchase=purchase,
+            payment=payment,
+            method=Refund.Method.MPESA_REVERSAL,
+            amount=payment.amount_confirmed or purchase.amount,
+            currency=purchase.currency,
+            requested_by=actor,
+        )
     result_url, timeout_url = reversal_urls()
     try:
-        accepted = request_reversal(provider, initiator=settings.DARAJA_INITIATOR,
-                                    security_credential=settings.DARAJA_SECURITY_CREDENTIAL, receipt=payment.receipt,
-                                    amount=refund.amount, result_url=result_url, timeout_url=timeout_url,
-                                    remarks=f"Refund {purchase.reference}")
+        accepted = request_reversal(
+            provider,
+            initiator=settings.DARAJA_INITIATOR,
+            security_credential=settings.DARAJA_SECURITY_CREDENTIAL,
+            receipt=payment.receipt,
+            amount=refund.amount,
+            result_url=result_url,
+            timeout_url=timeout_url,
+            remarks=f"Refund {purchase.reference}",
+        )
     except OutcomeUnknown as exc:
         # It may have been accepted: the result callback (if any) still finds nothing to match, so staff check.
         Refund.objects.filter(pk=refund.pk).update(message=f"outcome unknown: {exc}"[:255])
@@ -77,11 +88,18 @@ def refund_reversal_start(*, purchase: Purchase, actor: User | None, reason: str
     except PaymentError as exc:
         Refund.objects.filter(pk=refund.pk).update(state=Refund.State.FAILED, message=str(exc)[:255])
         raise VendingError(f"M-Pesa refused the reversal: {exc}") from exc
-    Refund.objects.filter(pk=refund.pk).update(provider_reference=accepted.conversation_id,
-                                               originator_reference=accepted.originator_conversation_id,
-                                               message=accepted.message[:255])
-    audit_record(action="refund.reversal_requested", obj=purchase, actor=actor, reason=reason[:255],
-                 data={"refund_id": refund.pk, "conversation_id": accepted.conversation_id})
+    Refund.objects.filter(pk=refund.pk).update(
+        provider_reference=accepted.conversation_id,
+        originator_reference=accepted.originator_conversation_id,
+        message=accepted.message[:255],
+    )
+    audit_record(
+        action="refund.reversal_requested",
+        obj=purchase,
+        actor=actor,
+        reason=reason[:255],
+        data={"refund_id": refund.pk, "conversation_id": accepted.conversation_id},
+    )
     refund.refresh_from_db()
     return refund
 
@@ -111,16 +129,21 @@ def reversal_result_process(*, callback_id: int) -> Refund | None:
     try:
         result = parse_reversal_result(callback.body.encode())
     except InvalidCallback as exc:
-        ProviderCallback.objects.filter(pk=callback.pk).update(flagged=True, flag_reason=str(exc)[:255],
-                                                              processed_at=timezone.now())
+        ProviderCallback.objects.filter(pk=callback.pk).update(
+            flagged=True, flag_reason=str(exc)[:255], processed_at=timezone.now()
+        )
         return None
-    refund = (Refund.objects.filter(method=Refund.Method.MPESA_REVERSAL, provider_reference=result.conversation_id)
-              .first() if result.conversation_id else None)
+    refund = (
+        Refund.objects.filter(method=Refund.Method.MPESA_REVERSAL, provider_reference=result.conversation_id).first()
+        if result.conversation_id
+        else None
+    )
     if refund is None and result.originator_conversation_id:
         refund = Refund.objects.filter(originator_reference=result.originator_conversation_id).first()
     if refund is None:
         ProviderCallback.objects.filter(pk=callback.pk).update(
-            flagged=True, flag_reason="no refund with this conversation id", processed_at=timezone.now())
+            flagged=True, flag_reason="no refund with this conversation id", processed_at=timezone.now()
+        )
         return None
     with transaction.atomic():
         ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=refund.payment)
@@ -132,14 +155,14 @@ def reversal_result_process(*, callback_id: int) -> Refund | None:
         reason = f"reversal failed: {result.result_code} {result.message}"[:255]
         Refund.objects.filter(pk=refund.pk).update(state=Refund.State.FAILED, message=reason)
         Payment.objects.filter(pk=refund.payment_id).update(flagged=True, flag_reason=reason)
-        audit_record(action="refund.reversal_failed", obj=refund.purchase, reason=reason,
-                     data={"refund_id": refund.pk})
+        audit_record(action="refund.reversal_failed", obj=refund.purchase, reason=reason, data={"refund_id": refund.pk})
     refund.refresh_from_db()
     return refund
 
 
-def refund_complete(*, refund: Refund, receipt: str, message: str = "", actor: User | None = None,
-                    now: datetime | None = None) -> Refund:
+def refund_complete(
+    *, refund: Refund, receipt: str, message: str = "", actor: User | None = None, now: datetime | None = None
+) -> Refund:
     """The money is back: the Refund, the payment and the purchase say so, and the buyer is told."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -154,40 +177,71 @@ def refund_complete(*, refund: Refund, receipt: str, message: str = "", actor: U
             transition(payment, PaymentState.REFUNDED, actor=actor, reason=f"refund receipt {receipt}"[:255])
         Payment.objects.filter(pk=payment.pk).update(flagged=False, flag_reason="")
         purchase = _to_refund_pending(locked.purchase, actor=actor, reason="refund completed")
-        purchase, changed = transition(purchase, PurchaseState.REFUNDED, actor=actor,
-                                       reason=f"refund receipt {receipt}"[:255])
-        audit_record(action="refund.completed", obj=purchase, actor=actor,
-                     data={"refund_id": locked.pk, "method": locked.method, "receipt": receipt,
-                           "amount": str(locked.amount), "currency": locked.currency})
+        purchase, changed = transition(
+            purchase, PurchaseState.REFUNDED, actor=actor, reason=f"refund receipt {receipt}"[:255]
+        )
+        audit_record(
+            action="refund.completed",
+            obj=purchase,
+            actor=actor,
+            data={
+                "refund_id": locked.pk,
+                "method": locked.method,
+                "receipt": receipt,
+                "amount": str(locked.amount),
+                "currency": locked.currency,
+            },
+        )
         if changed:
-            customer_notice_send(purchase=purchase, key="pipeline.refunded", currency=purchase.currency,
-                                 amount=f"{locked.amount:.2f}")
+            customer_notice_send(
+                purchase=purchase, key="pipeline.refunded", currency=purchase.currency, amount=f"{locked.amount:.2f}"
+            )
     return locked
 
 
-def refund_record_manual(*, purchase: Purchase, receipt: str, actor: User, reason: str,
-                         amount: Decimal | None = None) -> Refund:
+def refund_record_manual(
+    *, purchase: Purchase, receipt: str, actor: User, reason: str, amount: Decimal | None = None
+) -> Refund:
     """Staff sent the money back outside the API (M-Pesa portal, cash): record the receipt, complete."""
     receipt = (receipt or "").strip()
     if len(receipt) < 4:
         raise VendingError("Enter the provider's receipt for the money sent back.")
     if purchase.state not in (PurchaseState.REFUND_PENDING, PurchaseState.NEEDS_REVIEW, PurchaseState.PAID):
-        raise InvalidTransition(f"Purchase {purchase.reference} is {purchase.get_state_display().lower()}: "
-                                "nothing to refund.")
+        raise InvalidTransition(
+            f"Purchase {purchase.reference} is {purchase.get_state_display().lower()}: nothing to refund."
+        )
     payment = Payment.objects.get(purchase=purchase)
     with transaction.atomic():
-        refund = Refund.objects.create(purchase=purchase, payment=payment, method=Refund.Method.MANUAL,
-                                       amount=amount or payment.amount_confirmed or purchase.amount,
-                                       currency=purchase.currency, requested_by=actor, message=reason[:255])
-        audit_record(action="refund.recorded_by_staff", obj=purchase, actor=actor, reason=reason[:255],
-                     data={"refund_id": refund.pk, "receipt": receipt})
+        refund = Refund.objects.create(
+            purchase=purchase,
+            payment=payment,
+            method=Refund.Method.MANUAL,
+            amount=amount or payment.amount_confirmed or purchase.amount,
+            currency=purchase.currency,
+            requested_by=actor,
+            message=reason[:255],
+        )
+        audit_record(
+            action="refund.recorded_by_staff",
+            obj=purchase,
+            actor=actor,
+            reason=reason[:255],
+            data={"refund_id": refund.pk, "receipt": receipt},
+        )
         return refund_complete(refund=refund, receipt=receipt, actor=actor)
 
 
 def refund_record_provider(*, purchase: Purchase, method_message: str, receipt: str = "") -> Refund:
     """A refund the provider's API completed at once (WaafiPay cancel or reversal, the sandbox): kept on record."""
     payment = Payment.objects.get(purchase=purchase)
-    return Refund.objects.create(purchase=purchase, payment=payment, method=Refund.Method.PROVIDER_API,
-                                 state=Refund.State.COMPLETED, amount=payment.amount_confirmed or purchase.amount,
-                                 currency=purchase.currency, receipt=receipt[:64], message=method_message[:255],
-                                 completed_at=timezone.now())
+    return Refund.objects.create(
+        purchase=purchase,
+        payment=payment,
+        method=Refund.Method.PROVIDER_API,
+        state=Refund.State.COMPLETED,
+        amount=payment.amount_confirmed or purchase.amount,
+        currency=purchase.currency,
+        receipt=receipt[:64],
+        message=method_message[:255],
+        completed_at=timezone.now(),
+    )

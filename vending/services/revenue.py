@@ -10,6 +10,10 @@ def voided_token_seen(*, meter: Meter, digits: str, source: str) -> RevenueFindi
     if void is None:
         return None
     finding = RevenueFinding.objects.create(token_void=void, meter=meter, source=source)
-    audit_record(action="revenue.voided_token_accepted", obj=finding, purchase_id=void.token.purchase_id,
-                 data={"meter": meter.drn, "source": source})
+    audit_record(
+        action="revenue.voided_token_accepted",
+        obj=finding,
+        purchase_id=void.token.purchase_id,
+        data={"meter": meter.drn, "source": source},
+    )
     return finding

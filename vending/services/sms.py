@@ -72,8 +72,13 @@ def sms_send(*, phone: str, text: str, purchase: Purchase | None = None) -> list
     with transaction.atomic(savepoint=False):  # plain inserts: nothing to roll back partially
         rows = [
             SmsMessage.objects.create(
-                direction=SmsMessage.Direction.OUTBOUND, phone=phone, text=part, provider=sender_name,
-                status=SmsState.QUEUED, purchase=purchase, encoding=encoding.encoding_of(part),
+                direction=SmsMessage.Direction.OUTBOUND,
+                phone=phone,
+                text=part,
+                provider=sender_name,
+                status=SmsState.QUEUED,
+                purchase=purchase,
+                encoding=encoding.encoding_of(part),
                 segments=encoding.segments(part),
             )
             for part in sms_parts(text)
@@ -93,7 +98,8 @@ def _deliver_row(sms: SmsMessage) -> SmsMessage:
     if sms.status != SmsState.QUEUED:
         return sms
     mine = SmsMessage.objects.filter(pk=sms.pk, status=SmsState.QUEUED, send_started_at__isnull=True).update(
-        send_started_at=timezone.now())
+        send_started_at=timezone.now()
+    )
     if not mine:
         return sms
     sender = get_sender(settings)
@@ -112,9 +118,15 @@ def _deliver_row(sms: SmsMessage) -> SmsMessage:
         sms, _ = transition(sms, SmsState.FAILED, reason="rejected", fields={"failure_reason": str(exc)[:80]})
         return sms
     gateway = result.gateway or sender.name
-    tried = result.attempts or (Attempt(
-        route=f"*>{gateway}", gateway=gateway, provider_message_id=result.provider_message_id,
-        outcome=AttemptOutcome.ACCEPTED if result.accepted else AttemptOutcome.REFUSED, detail=result.status[:200]),)
+    tried = result.attempts or (
+        Attempt(
+            route=f"*>{gateway}",
+            gateway=gateway,
+            provider_message_id=result.provider_message_id,
+            outcome=AttemptOutcome.ACCEPTED if result.accepted else AttemptOutcome.REFUSED,
+            detail=result.status[:200],
+        ),
+    )
     if not result.accepted and result.retryable:
         with transaction.atomic(savepoint=False):
             _record_attempts(sms, tried)
@@ -126,32 +138,49 @@ def _deliver_row(sms: SmsMessage) -> SmsMessage:
         if not result.accepted:
             sms, _ = transition(sms, SmsState.FAILED, reason="refused", fields={"failure_reason": result.status[:80]})
             return sms
-        fields = {"provider_message_id": result.provider_message_id, "attempts": sms.attempts + 1,
-                  "provider": gateway, "gateway": gateway, "route": result.route,
-                  "encoding": result.encoding or sms.encoding, "segments": encoding.segments(sms.text)}
+        fields = {
+            "provider_message_id": result.provider_message_id,
+            "attempts": sms.attempts + 1,
+            "provider": gateway,
+            "gateway": gateway,
+            "route": result.route,
+            "encoding": result.encoding or sms.encoding,
+            "segments": encoding.segments(sms.text),
+        }
         sms, _ = transition(sms, SmsState.SENT, reason="sent", fields=fields)
     if gateway == "console":
         # The console backend has no delivery reports: printing it is delivering it.
-        sms_record_delivery(report=DeliveryReport(provider_message_id=result.provider_message_id,
-                                                  status=DeliveryStatus.SUCCESS))
+        sms_record_delivery(
+            report=DeliveryReport(provider_message_id=result.provider_message_id, status=DeliveryStatus.SUCCESS)
+        )
         sms.refresh_from_db()
     return sms
 
 
 def _record_attempts(sms: SmsMessage, attempts: tuple[Attempt, ...]) -> None:
-    SmsAttempt.objects.bulk_create([
-        SmsAttempt(sms=sms, route=a.route[:64], gateway=a.gateway, outcome=str(a.outcome), detail=a.detail[:200],
-                   provider_message_id=a.provider_message_id[:80])
-        for a in attempts
-    ])
+    SmsAttempt.objects.bulk_create(
+        [
+            SmsAttempt(
+                sms=sms,
+                route=a.route[:64],
+                gateway=a.gateway,
+                outcome=str(a.outcome),
+                detail=a.detail[:200],
+                provider_message_id=a.provider_message_id[:80],
+            )
+            for a in attempts
+        ]
+    )
 
 
 def sms_record_delivery(*, report: DeliveryReport) -> SmsMessage | None:
     """Apply a delivery report; a report for an unknown message id changes nothing (returns None)."""
     with transaction.atomic():
-        sms = (SmsMessage.objects.select_for_update()
-               .filter(direction=SmsMessage.Direction.OUTBOUND, provider_message_id=report.provider_message_id)
-               .first())
+        sms = (
+            SmsMessage.objects.select_for_update()
+            .filter(direction=SmsMessage.Direction.OUTBOUND, provider_message_id=report.provider_message_id)
+            .first()
+        )
         if sms is None:
             log.warning("delivery report for unknown message %s", report.provider_message_id)
             return None
@@ -182,8 +211,12 @@ def _purchase_delivered_if_complete(purchase_id: int) -> None:
 
 
 def latest_token_sms_ids(purchase: Purchase) -> list[int]:
-    event = (AuditEvent.objects.filter(purchase=purchase, action=TOKEN_SMS_ACTION)
-             .order_by("-pk").values_list("data", flat=True).first())
+    event = (
+        AuditEvent.objects.filter(purchase=purchase, action=TOKEN_SMS_ACTION)
+        .order_by("-pk")
+        .values_list("data", flat=True)
+        .first()
+    )
     return list(event.get("sms_ids", [])) if event else []
 
 
@@ -213,8 +246,12 @@ def token_sms_text(*, purchase: Purchase, tokens: list[Token]) -> str:
     keys = sorted((t for t in tokens if t.kind == Token.Kind.KEY_CHANGE), key=lambda t: t.sequence)
     lang = purchase.language
     values = {
-        "token": credit.grouped, "kwh": f"{credit.units:.1f}", "currency": purchase.currency,
-        "amount": _money(purchase.amount), "drn": purchase.meter.drn, "ref": purchase.reference,
+        "token": credit.grouped,
+        "kwh": f"{credit.units:.1f}",
+        "currency": purchase.currency,
+        "amount": _money(purchase.amount),
+        "drn": purchase.meter.drn,
+        "ref": purchase.reference,
     }
     if keys:
         key_lines = "\n".join(f"{i}) {t.grouped}" for i, t in enumerate(keys, 1))
@@ -231,8 +268,11 @@ def token_sms_send(
     if tokens is None:
         tokens = list(purchase.tokens.all())
     with transaction.atomic(savepoint=False):
-        rows = sms_send(phone=phone or purchase.payer_phone, text=token_sms_text(purchase=purchase, tokens=tokens),
-                        purchase=purchase)
+        rows = sms_send(
+            phone=phone or purchase.payer_phone,
+            text=token_sms_text(purchase=purchase, tokens=tokens),
+            purchase=purchase,
+        )
         audit_record(action=TOKEN_SMS_ACTION, obj=purchase, data={"sms_ids": [r.pk for r in rows]})
     return rows
 
@@ -261,7 +301,8 @@ def delivery_report_process(*, callback_id: int) -> None:
         report = parse(form)
     except InvalidDeliveryReport as exc:
         ProviderCallback.objects.filter(pk=callback.pk).update(
-            flagged=True, flag_reason=str(exc)[:255], processed_at=timezone.now())
+            flagged=True, flag_reason=str(exc)[:255], processed_at=timezone.now()
+        )
         return
     if sms_record_delivery(report=report) is None:
         # A report can overtake the commit of our own send (the gateway answers, then reports, faster

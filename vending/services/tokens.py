@@ -62,8 +62,11 @@ def token_issue_locked(*, purchase: Purchase, now: datetime) -> list[Token]:
 
     This is the vend inside `payment_confirm`, so money in, token and token SMS commit together.
     """
-    meter = Meter.objects.select_for_update(of=("self",)).select_related(
-        "supply_group", "pending_supply_group").get(pk=purchase.meter_id)
+    meter = (
+        Meter.objects.select_for_update(of=("self",))
+        .select_related("supply_group", "pending_supply_group")
+        .get(pk=purchase.meter_id)
+    )
     purchase.meter = meter  # the token SMS shows the DRN: no second read of the meter
     _pause_for_tests()
     units = int(purchase.quote["units"])
@@ -71,9 +74,13 @@ def token_issue_locked(*, purchase: Purchase, now: datetime) -> list[Token]:
         tokens = _issue_locked(purchase=purchase, meter=meter, units=units, now=now)
     except EngineError as exc:
         raise StsError(f"the STS engine refused: {exc}") from exc
-    transition(purchase, PurchaseState.VENDED, reason="token issued", locked=True,
-               data={"tid": tokens[-1].tid, "units": str(tokens[-1].units),
-                     "key_change_tokens": len(tokens) - 1})
+    transition(
+        purchase,
+        PurchaseState.VENDED,
+        reason="token issued",
+        locked=True,
+        data={"tid": tokens[-1].tid, "units": str(tokens[-1].units), "key_change_tokens": len(tokens) - 1},
+    )
     return tokens
 
 
@@ -90,13 +97,28 @@ def _issue_locked(*, purchase: Purchase, meter: Meter, units: int, now: datetime
     if meter.has_pending_key_change:
         config = pending_meter_config(meter=meter)
         rollover = config.base_date != current.base_date
-        kcts = key_change_tokens(current, config, ro=rollover, decoder_key=derive_decoder_key(current),
-                                 new_decoder_key=derive_decoder_key(config))
+        kcts = key_change_tokens(
+            current,
+            config,
+            ro=rollover,
+            decoder_key=derive_decoder_key(current),
+            new_decoder_key=derive_decoder_key(config),
+        )
         for sequence, kct in enumerate(kcts):
             _check(checker, kct.digits, expect_units=None)
-            issued.append(Token(purchase=purchase, meter=meter, kind=Token.Kind.KEY_CHANGE,
-                                token_class=kct.token_class, subclass=kct.subclass, sequence=sequence,
-                                digits=kct.digits, reason="pending key change", created_at=now))
+            issued.append(
+                Token(
+                    purchase=purchase,
+                    meter=meter,
+                    kind=Token.Kind.KEY_CHANGE,
+                    token_class=kct.token_class,
+                    subclass=kct.subclass,
+                    sequence=sequence,
+                    digits=kct.digits,
+                    reason="pending key change",
+                    created_at=now,
+                )
+            )
         before = {"sgc": current.sgc, "krn": current.krn, "ti": current.ti, "base_date": current.base_date}
         meter.supply_group = meter.pending_supply_group or meter.supply_group
         meter.key_revision, meter.tariff_index, meter.base_date = config.krn, config.ti, config.base_date
@@ -104,18 +126,35 @@ def _issue_locked(*, purchase: Purchase, meter: Meter, units: int, now: datetime
         meter.pending_tariff_index = meter.pending_key_revision = meter.pending_base_date = None
         if rollover:
             meter.last_tid = None  # a new base date counts minutes afresh; the meter cleared its TID memory
-        audit_record(action="meter.key_changed", obj=meter, purchase=purchase, before=before,
-                     after={"sgc": config.sgc, "krn": config.krn, "ti": config.ti, "base_date": config.base_date})
+        audit_record(
+            action="meter.key_changed",
+            obj=meter,
+            purchase=purchase,
+            before=before,
+            after={"sgc": config.sgc, "krn": config.krn, "ti": config.ti, "base_date": config.base_date},
+        )
     tid = next_tid(now, config.base_date, meter.last_tid)
-    token = credit_token(config, units=units, tid=tid, rnd=secrets.randbelow(16),
-                         decoder_key=derive_decoder_key(config))
+    token = credit_token(
+        config, units=units, tid=tid, rnd=secrets.randbelow(16), decoder_key=derive_decoder_key(config)
+    )
     _check(checker, token.digits, expect_units=units)
     meter.last_tid = tid
     # A plain vend changes only the TID memory; a key change moved the meter's key fields as well.
     meter.save(update_fields=None if issued else ["last_tid", "updated_at"])
-    issued.append(Token(purchase=purchase, meter=meter, kind=Token.Kind.CREDIT, token_class=token.token_class,
-                        subclass=token.subclass, sequence=len(issued), tid=tid,
-                        units=units_to_kwh(units), digits=token.digits, created_at=now))
+    issued.append(
+        Token(
+            purchase=purchase,
+            meter=meter,
+            kind=Token.Kind.CREDIT,
+            token_class=token.token_class,
+            subclass=token.subclass,
+            sequence=len(issued),
+            tid=tid,
+            units=units_to_kwh(units),
+            digits=token.digits,
+            created_at=now,
+        )
+    )
     for token_row in issued:
         token_row.save()
     return issued

@@ -67,7 +67,10 @@ class AfricasTalkingSender(SmsSender):
     def send(self, to: str, message: str, *, sender_id: str | None = None) -> SendResult:
         try:
             reply = self._service.send(
-                message, [to], sender_id=sender_id or self.config.sender_id or None, enqueue=self.config.enqueue,
+                message,
+                [to],
+                sender_id=sender_id or self.config.sender_id or None,
+                enqueue=self.config.enqueue,
                 timeout=self.config.timeout,
             )
         except ValueError as exc:  # the SDK checks ^\+\d{1,3}\d{3,}$ before any HTTP call
@@ -80,8 +83,9 @@ class AfricasTalkingSender(SmsSender):
         except requests.RequestException as exc:
             # Refused or timed out while connecting: AT never saw the message. Any other failure (a read
             # timeout, a dropped reply) may follow a send that went through.
-            raise SmsUnavailable(f"Africa's Talking unreachable: {type(exc).__name__}",
-                                 maybe_sent=not never_reached(exc)) from exc
+            raise SmsUnavailable(
+                f"Africa's Talking unreachable: {type(exc).__name__}", maybe_sent=not never_reached(exc)
+            ) from exc
         data = _as_json(reply)
         return _result_for(to, data)
 
@@ -97,8 +101,13 @@ def parse_at_inbound(form: Mapping[str, str]) -> InboundSms:
     sender, text = str(form.get("from") or "").strip(), form.get("text")
     if not sender or text is None:
         raise InvalidInbound("from and text are required")
-    return InboundSms(sender=sender, text=str(text), message_id=str(form.get("id") or "").strip(),
-                      to=str(form.get("to") or ""), received_at=str(form.get("date") or ""))
+    return InboundSms(
+        sender=sender,
+        text=str(text),
+        message_id=str(form.get("id") or "").strip(),
+        to=str(form.get("to") or ""),
+        received_at=str(form.get("date") or ""),
+    )
 
 
 def _as_json(reply: Any) -> Mapping[str, Any]:

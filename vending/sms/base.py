@@ -26,8 +26,7 @@ class SmsUnavailable(SmsError):
     router must not hand such a message to another gateway, or the customer could get it twice.
     ``attempts`` carries what the router tried before giving up, for the audit."""
 
-    def __init__(self, message: str = "", *, maybe_sent: bool = False,
-                 attempts: tuple[Attempt, ...] = ()) -> None:
+    def __init__(self, message: str = "", *, maybe_sent: bool = False, attempts: tuple[Attempt, ...] = ()) -> None:
         super().__init__(message)
         self.maybe_sent = maybe_sent
         self.attempts = attempts

@@ -22,6 +22,11 @@ def sms_routes_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
         return [Error(str(exc), hint="see docs/GATEWAYS.md, 'The route table'", id="koronto.E150")]
     configured = {*_configs(settings), "console"}
     for gateway in sorted({hop.gateway for rule in rules for hop in rule.hops} - configured):
-        errors.append(Error(f"SMS_ROUTES names {gateway!r}, which has no credentials set",
-                            hint="set its settings (.env.example) or take it out of SMS_ROUTES", id="koronto.E151"))
+        errors.append(
+            Error(
+                f"SMS_ROUTES names {gateway!r}, which has no credentials set",
+                hint="set its settings (.env.example) or take it out of SMS_ROUTES",
+                id="koronto.E151",
+            )
+        )
     return errors

@@ -30,8 +30,15 @@ class ConsoleSender(SmsSender):
         with self._lock:
             self.outbox.append((message_id, to, message))
         log.info("SMS %s to %s: %s", message_id, to, mask_tokens(message))
-        return SendResult(to=to, accepted=True, provider_message_id=message_id, status="Success",
-                          status_code=101, cost="", raw={"console": True})
+        return SendResult(
+            to=to,
+            accepted=True,
+            provider_message_id=message_id,
+            status="Success",
+            status_code=101,
+            cost="",
+            raw={"console": True},
+        )
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
         return parse_at_delivery_report(form)

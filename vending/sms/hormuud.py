@@ -45,18 +45,36 @@ log = logging.getLogger(__name__)
 
 # Status words seen in SMSC-style reports, in our terms; matched without case.
 REPORT_STATUSES: dict[str, DeliveryStatus] = {
-    "delivered": DeliveryStatus.SUCCESS, "delivrd": DeliveryStatus.SUCCESS, "success": DeliveryStatus.SUCCESS,
-    "sent": DeliveryStatus.SENT, "submitted": DeliveryStatus.SUBMITTED, "accepted": DeliveryStatus.SUBMITTED,
-    "acceptd": DeliveryStatus.SUBMITTED, "pending": DeliveryStatus.BUFFERED, "enroute": DeliveryStatus.BUFFERED,
-    "buffered": DeliveryStatus.BUFFERED, "failed": DeliveryStatus.FAILED, "undeliv": DeliveryStatus.FAILED,
-    "undelivered": DeliveryStatus.FAILED, "expired": DeliveryStatus.FAILED, "rejected": DeliveryStatus.REJECTED,
+    "delivered": DeliveryStatus.SUCCESS,
+    "delivrd": DeliveryStatus.SUCCESS,
+    "success": DeliveryStatus.SUCCESS,
+    "sent": DeliveryStatus.SENT,
+    "submitted": DeliveryStatus.SUBMITTED,
+    "accepted": DeliveryStatus.SUBMITTED,
+    "acceptd": DeliveryStatus.SUBMITTED,
+    "pending": DeliveryStatus.BUFFERED,
+    "enroute": DeliveryStatus.BUFFERED,
+    "buffered": DeliveryStatus.BUFFERED,
+    "failed": DeliveryStatus.FAILED,
+    "undeliv": DeliveryStatus.FAILED,
+    "undelivered": DeliveryStatus.FAILED,
+    "expired": DeliveryStatus.FAILED,
+    "rejected": DeliveryStatus.REJECTED,
     "rejectd": DeliveryStatus.REJECTED,
 }
-_REPORT_FIELDS = {"id": ("messageid", "message_id", "refid", "id"), "status": ("status", "dlrstatus", "state"),
-                  "phone": ("mobile", "msisdn", "to"), "reason": ("reason", "error", "description")}
-_INBOUND_FIELDS = {"sender": ("mobile", "msisdn", "from", "sender"), "text": ("message", "text", "body"),
-                   "id": ("messageid", "message_id", "id"), "to": ("shortcode", "to", "receiver"),
-                   "date": ("date", "timestamp", "time")}
+_REPORT_FIELDS = {
+    "id": ("messageid", "message_id", "refid", "id"),
+    "status": ("status", "dlrstatus", "state"),
+    "phone": ("mobile", "msisdn", "to"),
+    "reason": ("reason", "error", "description"),
+}
+_INBOUND_FIELDS = {
+    "sender": ("mobile", "msisdn", "from", "sender"),
+    "text": ("message", "text", "body"),
+    "id": ("messageid", "message_id", "id"),
+    "to": ("shortcode", "to", "receiver"),
+    "date": ("date", "timestamp", "time"),
+}
 
 
 @dataclass(frozen=True)
@@ -74,8 +92,9 @@ class HormuudConfig:
 class HormuudSender(SmsSender):
     name = "hormuud"
 
-    def __init__(self, config: HormuudConfig, *, cache: CacheLike | None = None,
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self, config: HormuudConfig, *, cache: CacheLike | None = None, session: requests.Session | None = None
+    ) -> None:
         if not (config.base_url and config.username and config.password):
             raise SmsRejected("HORMUUD_SMS_BASE_URL, HORMUUD_SMS_USERNAME and HORMUUD_SMS_PASSWORD are required")
         self.config = config
@@ -108,16 +127,26 @@ class HormuudSender(SmsSender):
 
     def send(self, to: str, message: str, *, sender_id: str | None = None) -> SendResult:
         ref = uuid.uuid4().hex[:20]
-        payload = {"mobile": to.lstrip("+"), "message": message, "senderid": sender_id or self.config.sender_id,
-                   "refid": ref, "validity": 0}
+        payload = {
+            "mobile": to.lstrip("+"),
+            "message": message,
+            "senderid": sender_id or self.config.sender_id,
+            "refid": ref,
+            "validity": 0,
+        }
         for attempt in (1, 2):
             token = self._token.get()
             try:
-                reply = self._session.post(self._url("/api/SendSMS"), json=payload, timeout=self.config.timeout,
-                                           headers={"Authorization": f"Bearer {token}"})
+                reply = self._session.post(
+                    self._url("/api/SendSMS"),
+                    json=payload,
+                    timeout=self.config.timeout,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
             except requests.RequestException as exc:
-                raise SmsUnavailable(f"Hormuud SMS unreachable: {type(exc).__name__}",
-                                     maybe_sent=not never_reached(exc)) from None
+                raise SmsUnavailable(
+                    f"Hormuud SMS unreachable: {type(exc).__name__}", maybe_sent=not never_reached(exc)
+                ) from None
             if reply.status_code == 401 and attempt == 1:
                 self._token.invalidate(token)
                 continue
@@ -152,14 +181,27 @@ def _result_for(to: str, reply: requests.Response, *, encoding: str) -> SendResu
         data = {}
     message_id = str(data.get("MessageID") or "").strip()
     if reply.status_code == 200 and code == "200" and message_id:
-        return SendResult(to=to, accepted=True, provider_message_id=f"hormuud-{message_id}", status=text,
-                          status_code=200, encoding=encoding, raw=body)
+        return SendResult(
+            to=to,
+            accepted=True,
+            provider_message_id=f"hormuud-{message_id}",
+            status=text,
+            status_code=200,
+            encoding=encoding,
+            raw=body,
+        )
     try:
         numeric: int | None = int(code)
     except ValueError:
         numeric = None
-    return SendResult(to=to, accepted=False, status=text, status_code=numeric or reply.status_code,
-                      retryable=numeric is not None and numeric >= 500, raw=body)
+    return SendResult(
+        to=to,
+        accepted=False,
+        status=text,
+        status_code=numeric or reply.status_code,
+        retryable=numeric is not None and numeric >= 500,
+        raw=body,
+    )
 
 
 def _pick(form: Mapping[str, str], names: tuple[str, ...]) -> str:
@@ -180,7 +222,9 @@ def parse_hormuud_delivery_report(form: Mapping[str, str]) -> DeliveryReport:
     if status is None:
         raise InvalidDeliveryReport(f"unknown Hormuud delivery status {word[:20]!r}")
     return DeliveryReport(
-        provider_message_id=f"hormuud-{message_id}", status=status, phone=_pick(form, _REPORT_FIELDS["phone"]),
+        provider_message_id=f"hormuud-{message_id}",
+        status=status,
+        phone=_pick(form, _REPORT_FIELDS["phone"]),
         failure_reason=_pick(form, _REPORT_FIELDS["reason"])[:80] if status != DeliveryStatus.SUCCESS else "",
         raw={str(k): str(v) for k, v in form.items()},
     )
@@ -193,6 +237,10 @@ def parse_hormuud_inbound(form: Mapping[str, str]) -> InboundSms:
         raise InvalidInbound("mobile and message are required")
     if sender.isdigit() and sender.startswith("252"):
         sender = "+" + sender  # Hormuud writes international numbers without the plus
-    return InboundSms(sender=sender, text=_pick(form, _INBOUND_FIELDS["text"]),
-                      message_id=_pick(form, _INBOUND_FIELDS["id"]).strip(), to=_pick(form, _INBOUND_FIELDS["to"]),
-                      received_at=_pick(form, _INBOUND_FIELDS["date"]))
+    return InboundSms(
+        sender=sender,
+        text=_pick(form, _INBOUND_FIELDS["text"]),
+        message_id=_pick(form, _INBOUND_FIELDS["id"]).strip(),
+        to=_pick(form, _INBOUND_FIELDS["to"]),
+        received_at=_pick(form, _INBOUND_FIELDS["date"]),
+    )

@@ -71,8 +71,9 @@ class KannelSender(SmsSender):
         self.config = config
         # smsbox sits next to koronto (loopback or a private network): a kept-alive connection of our
         # own, never through an HTTP proxy (keepalive.py says why not `requests`).
-        self._client = KeepAliveClient(config.sendsms_url, connect_timeout=config.timeout[0],
-                                       read_timeout=config.timeout[1])
+        self._client = KeepAliveClient(
+            config.sendsms_url, connect_timeout=config.timeout[0], read_timeout=config.timeout[1]
+        )
 
     def _dlr_url(self, message_id: str) -> str:
         joiner = "&" if "?" in self.config.dlr_url else "?"
@@ -82,8 +83,14 @@ class KannelSender(SmsSender):
     def send(self, to: str, message: str, *, sender_id: str | None = None) -> SendResult:
         message_id = f"kannel-{uuid.uuid4().hex}"
         encoding = encoding_of(message)
-        params = {"username": self.config.username, "password": self.config.password, "to": to,
-                  "text": message, "coding": CODING[encoding], "charset": "UTF-8"}
+        params = {
+            "username": self.config.username,
+            "password": self.config.password,
+            "to": to,
+            "text": message,
+            "coding": CODING[encoding],
+            "charset": "UTF-8",
+        }
         if sender_id or self.config.sender_id:
             params["from"] = sender_id or self.config.sender_id
         if self.config.smsc:
@@ -99,16 +106,29 @@ class KannelSender(SmsSender):
             raise SmsUnavailable(f"Kannel did not answer: {exc}", maybe_sent=True) from None
         text = body.strip()[:200]
         if status == 202 or (status == 200 and text[:2] in ("0:", "3:")):
-            return SendResult(to=to, accepted=True, provider_message_id=message_id, status=text,
-                              status_code=status, encoding=str(encoding), raw={"reply": text})
+            return SendResult(
+                to=to,
+                accepted=True,
+                provider_message_id=message_id,
+                status=text,
+                status_code=status,
+                encoding=str(encoding),
+                raw={"reply": text},
+            )
         if status in (401, 403):
             raise SmsRejected(f"Kannel refused our sendsms user (HTTP {status}): {text}")
         if status >= 500:
             # 503 "Temporal failure": smsbox or bearerbox is full or has no SMSC up. It answered, so it
             # did not take the message: another gateway may.
             raise SmsUnavailable(f"Kannel cannot take the message now (HTTP {status}): {text}")
-        return SendResult(to=to, accepted=False, status=text or f"HTTP {status}", status_code=status,
-                          retryable=False, raw={"reply": text})
+        return SendResult(
+            to=to,
+            accepted=False,
+            status=text or f"HTTP {status}",
+            status_code=status,
+            retryable=False,
+            raw={"reply": text},
+        )
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
         return parse_kannel_delivery_report(form)
@@ -127,7 +147,8 @@ def parse_kannel_delivery_report(form: Mapping[str, str]) -> DeliveryReport:
         raise InvalidDeliveryReport(f"unknown Kannel report type {kind[:8]!r}")
     answer = str(form.get("answer") or "")[:80]
     return DeliveryReport(
-        provider_message_id=message_id, status=status,
+        provider_message_id=message_id,
+        status=status,
         failure_reason=answer if status in (DeliveryStatus.FAILED, DeliveryStatus.REJECTED) else "",
         raw={str(k): str(v) for k, v in form.items()},
     )
@@ -137,5 +158,10 @@ def parse_kannel_inbound(form: Mapping[str, str]) -> InboundSms:
     sender, text = str(form.get("from") or "").strip(), form.get("text")
     if not sender or text is None:
         raise InvalidInbound("from and text are required")
-    return InboundSms(sender=sender, text=str(text), message_id=str(form.get("id") or "").strip(),
-                      to=str(form.get("to") or ""), received_at=str(form.get("time") or ""))
+    return InboundSms(
+        sender=sender,
+        text=str(text),
+        message_id=str(form.get("id") or "").strip(),
+        to=str(form.get("to") or ""),
+        received_at=str(form.get("time") or ""),
+    )

@@ -31,11 +31,15 @@ ROUTABLE = (*GATEWAYS, "console")
 
 # What each gateway's requests to us look like: inbound SMS and delivery reports.
 INBOUND_PARSERS: dict[str, Callable[[Mapping[str, str]], InboundSms]] = {
-    "africastalking": parse_at_inbound, "kannel": parse_kannel_inbound, "hormuud": parse_hormuud_inbound,
+    "africastalking": parse_at_inbound,
+    "kannel": parse_kannel_inbound,
+    "hormuud": parse_hormuud_inbound,
 }
 REPORT_PARSERS: dict[str, Callable[[Mapping[str, str]], DeliveryReport]] = {
-    "africastalking": parse_at_delivery_report, "console": parse_at_delivery_report,
-    "kannel": parse_kannel_delivery_report, "hormuud": parse_hormuud_delivery_report,
+    "africastalking": parse_at_delivery_report,
+    "console": parse_at_delivery_report,
+    "kannel": parse_kannel_delivery_report,
+    "hormuud": parse_hormuud_delivery_report,
 }
 
 _console = ConsoleSender()  # one per process so its outbox collects every message
@@ -59,21 +63,29 @@ def _configs(settings_obj: Any) -> dict[str, Any]:
     configs: dict[str, Any] = {}
     if _s(settings_obj, "AT_USERNAME") and _s(settings_obj, "AT_API_KEY"):
         configs["africastalking"] = AfricasTalkingConfig(
-            username=_s(settings_obj, "AT_USERNAME"), api_key=_s(settings_obj, "AT_API_KEY"),
-            base_url=_s(settings_obj, "AT_API_BASE_URL"), sender_id=_s(settings_obj, "AT_SENDER_ID"),
-            enqueue=bool(getattr(settings_obj, "AT_ENQUEUE", True)))
+            username=_s(settings_obj, "AT_USERNAME"),
+            api_key=_s(settings_obj, "AT_API_KEY"),
+            base_url=_s(settings_obj, "AT_API_BASE_URL"),
+            sender_id=_s(settings_obj, "AT_SENDER_ID"),
+            enqueue=bool(getattr(settings_obj, "AT_ENQUEUE", True)),
+        )
     if _s(settings_obj, "KANNEL_SENDSMS_URL") and _s(settings_obj, "KANNEL_USERNAME"):
         configs["kannel"] = KannelConfig(
-            sendsms_url=_s(settings_obj, "KANNEL_SENDSMS_URL"), username=_s(settings_obj, "KANNEL_USERNAME"),
-            password=_s(settings_obj, "KANNEL_PASSWORD"), sender_id=_s(settings_obj, "KANNEL_SENDER_ID"),
+            sendsms_url=_s(settings_obj, "KANNEL_SENDSMS_URL"),
+            username=_s(settings_obj, "KANNEL_USERNAME"),
+            password=_s(settings_obj, "KANNEL_PASSWORD"),
+            sender_id=_s(settings_obj, "KANNEL_SENDER_ID"),
             dlr_url=delivery_url(settings_obj, "kannel"),
             dlr_mask=int(getattr(settings_obj, "KANNEL_DLR_MASK", ALL_REPORTS) or ALL_REPORTS),
-            smsc=_s(settings_obj, "KANNEL_SMSC"))
+            smsc=_s(settings_obj, "KANNEL_SMSC"),
+        )
     if _s(settings_obj, "HORMUUD_SMS_USERNAME") and _s(settings_obj, "HORMUUD_SMS_PASSWORD"):
         configs["hormuud"] = HormuudConfig(
             base_url=_s(settings_obj, "HORMUUD_SMS_BASE_URL", "https://smsapi.hormuud.com"),
-            username=_s(settings_obj, "HORMUUD_SMS_USERNAME"), password=_s(settings_obj, "HORMUUD_SMS_PASSWORD"),
-            sender_id=_s(settings_obj, "HORMUUD_SMS_SENDER_ID"))
+            username=_s(settings_obj, "HORMUUD_SMS_USERNAME"),
+            password=_s(settings_obj, "HORMUUD_SMS_PASSWORD"),
+            sender_id=_s(settings_obj, "HORMUUD_SMS_SENDER_ID"),
+        )
     return configs
 
 
@@ -116,8 +128,11 @@ def get_sender(settings_obj: Any) -> SmsSender:
     key = ("router", routes, prefixes, tuple(sorted(configs.items(), key=lambda kv: kv[0])))
 
     def make() -> SmsSender:
-        return Router(parse_routes(routes, known=ROUTABLE), lambda name: sender_named(name, settings_obj),
-                      parse_prefixes(prefixes))
+        return Router(
+            parse_routes(routes, known=ROUTABLE),
+            lambda name: sender_named(name, settings_obj),
+            parse_prefixes(prefixes),
+        )
 
     return _cached(key, make)
 

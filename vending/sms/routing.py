@@ -41,8 +41,13 @@ log = logging.getLogger(__name__)
 # The Somali operators by number prefix (libphonenumber names them too; this keeps routing right even
 # where its data lags behind a new range). A deployment adds or corrects prefixes in SMS_OPERATOR_PREFIXES.
 SOMALI_PREFIXES: dict[str, str] = {
-    "+25261": "hormuud", "+25277": "hormuud", "+25263": "telesom", "+25262": "somtel", "+25265": "somtel",
-    "+25290": "golis", "+25268": "somnet",
+    "+25261": "hormuud",
+    "+25277": "hormuud",
+    "+25263": "telesom",
+    "+25262": "somtel",
+    "+25265": "somtel",
+    "+25290": "golis",
+    "+25268": "somnet",
 }
 
 
@@ -85,8 +90,9 @@ def parse_routes(text: str, *, known: Sequence[str]) -> tuple[Rule, ...]:
         if not sep or not destination or not right:
             raise RouteConfigError(f"SMS_ROUTES: {chunk!r} is not DESTINATION=GATEWAY[:SENDER],...")
         if not _destination_ok(destination):
-            raise RouteConfigError(f"SMS_ROUTES: destination {destination!r} is not *, a country, COUNTRY/operator "
-                                   f"or a +prefix")
+            raise RouteConfigError(
+                f"SMS_ROUTES: destination {destination!r} is not *, a country, COUNTRY/operator or a +prefix"
+            )
         hops = []
         for item in (i.strip() for i in right.split(",")):
             gateway, _, sender_id = (p.strip() for p in item.partition(":"))
@@ -149,8 +155,9 @@ class Router(SmsSender):
 
     name = "router"
 
-    def __init__(self, rules: Sequence[Rule], senders: Callable[[str], SmsSender],
-                 prefixes: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, rules: Sequence[Rule], senders: Callable[[str], SmsSender], prefixes: Mapping[str, str] | None = None
+    ) -> None:
         self.rules = tuple(rules)
         self._senders = senders  # gateway name -> its configured sender
         self._prefixes = dict(prefixes or {})
@@ -172,33 +179,45 @@ class Router(SmsSender):
             try:
                 result = self._senders(hop.gateway).send(to, message, sender_id=sender_id or hop.sender_id or None)
             except SmsUnavailable as exc:
-                attempts.append(Attempt(route=route, gateway=hop.gateway, outcome=AttemptOutcome.UNAVAILABLE,
-                                        detail=str(exc)[:200]))
+                attempts.append(
+                    Attempt(route=route, gateway=hop.gateway, outcome=AttemptOutcome.UNAVAILABLE, detail=str(exc)[:200])
+                )
                 if exc.maybe_sent:
                     # It may be on its way: retry later on this same route, never on another.
                     raise SmsUnavailable(str(exc), maybe_sent=True, attempts=tuple(attempts)) from exc
                 transient = True
                 continue
             except SmsRejected as exc:  # this gateway is misconfigured for us: the next one may work
-                attempts.append(Attempt(route=route, gateway=hop.gateway, outcome=AttemptOutcome.REFUSED,
-                                        detail=str(exc)[:200]))
+                attempts.append(
+                    Attempt(route=route, gateway=hop.gateway, outcome=AttemptOutcome.REFUSED, detail=str(exc)[:200])
+                )
                 continue
             if result.accepted:
-                attempts.append(Attempt(route=route, gateway=hop.gateway, outcome=AttemptOutcome.ACCEPTED,
-                                        detail=result.status[:200], provider_message_id=result.provider_message_id))
+                attempts.append(
+                    Attempt(
+                        route=route,
+                        gateway=hop.gateway,
+                        outcome=AttemptOutcome.ACCEPTED,
+                        detail=result.status[:200],
+                        provider_message_id=result.provider_message_id,
+                    )
+                )
                 return _with(result, gateway=hop.gateway, route=route, attempts=tuple(attempts))
-            attempts.append(Attempt(route=route, gateway=hop.gateway, outcome=AttemptOutcome.REFUSED,
-                                    detail=result.status[:200]))
+            attempts.append(
+                Attempt(route=route, gateway=hop.gateway, outcome=AttemptOutcome.REFUSED, detail=result.status[:200])
+            )
             transient = transient or result.retryable
             refused = refused or result
-        log.warning("sms to %s: no gateway on route %s took it (%d tries)", _masked(to), rule.destination,
-                    len(attempts))
+        log.warning(
+            "sms to %s: no gateway on route %s took it (%d tries)", _masked(to), rule.destination, len(attempts)
+        )
         if transient:
             raise SmsUnavailable("no gateway could take the message now", attempts=tuple(attempts))
         last = attempts[-1] if attempts else None
         base = refused or SendResult(to=to, accepted=False, status=last.detail if last else "no gateway")
-        return _with(base, gateway=last.gateway if last else "", route=last.route if last else "",
-                     attempts=tuple(attempts))
+        return _with(
+            base, gateway=last.gateway if last else "", route=last.route if last else "", attempts=tuple(attempts)
+        )
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
         raise InvalidDeliveryReport("delivery reports are read by the gateway that sent the message")

@@ -51,7 +51,7 @@ def kwh_to_units(kwh: str | int | Decimal) -> int:
     up correctly. Pass the decimal string the customer's amount came from.
     """
     if isinstance(kwh, bool | float):
-        raise RequestError("kwh must be a decimal string such as \"25.5\", not a floating-point number")
+        raise RequestError('kwh must be a decimal string such as "25.5", not a floating-point number')
     try:
         value = Decimal(kwh) if not isinstance(kwh, Decimal) else kwh
     except (InvalidOperation, TypeError, ValueError):

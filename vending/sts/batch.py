@@ -51,8 +51,9 @@ class _Deriver:
         if affixes is None:
             # The DKGA04 message with a placeholder where the PAN goes, split around it.
             marker = "0" * 18
-            message = dkga04_message(base_date=base_date, ea=self.ea, ti=ti, sgc=self.sgc, kt=kt, krn=krn,
-                                     pan=marker, key_bits=self.size * 8)
+            message = dkga04_message(
+                base_date=base_date, ea=self.ea, ti=ti, sgc=self.sgc, kt=kt, krn=krn, pan=marker, key_bits=self.size * 8
+            )
             cut = len(message) - 4 - len(marker)
             affixes = self._affixes[key] = (message[:cut], message[-4:])
         return hmac.digest(self._vk, affixes[0] + pan.encode() + affixes[1], "sha256")[: self.size]
@@ -88,38 +89,71 @@ class KeyChangeBatch:
         """Refuse (``RequestError`` child) what ``MeterConfig`` would refuse in the two configurations."""
         check_pan(pan)
         _check_int("kt", kt, 0, 3)
-        for name, value, low, high in (("ti", ti, 0, 99), ("krn", krn, 1, 9), ("ti", new_ti, 0, 99),
-                                       ("krn", new_krn, 1, 9)):
+        for name, value, low, high in (
+            ("ti", ti, 0, 99),
+            ("krn", krn, 1, 9),
+            ("ti", new_ti, 0, 99),
+            ("krn", new_krn, 1, 9),
+        ):
             _check_int(name, value, low, high)
         for value in (base_date, new_base_date):
             if value not in BASE_DATES:
                 raise RequestError(f"base_date must be 1993, 2014 or 2035, not {value!r}")
 
     def tokens(
-        self, *, pan: str, kt: int, ti: int, krn: int, base_date: int, new_ti: int, new_krn: int,
-        new_base_date: int, ro: bool,
+        self,
+        *,
+        pan: str,
+        kt: int,
+        ti: int,
+        krn: int,
+        base_date: int,
+        new_ti: int,
+        new_krn: int,
+        new_base_date: int,
+        ro: bool,
     ) -> list[Token]:
         """Subclasses 3, 4 (64-bit keys) or 3, 4, 8, 9 (128-bit), under the meter's current key.
 
         Raises a ``RequestError`` child for a PAN or field the engine would refuse, and
         ``RequestError`` if a section does not decrypt back to itself.
         """
-        self.check(pan=pan, kt=kt, ti=ti, krn=krn, base_date=base_date, new_ti=new_ti, new_krn=new_krn,
-                   new_base_date=new_base_date)
+        self.check(
+            pan=pan,
+            kt=kt,
+            ti=ti,
+            krn=krn,
+            base_date=base_date,
+            new_ti=new_ti,
+            new_krn=new_krn,
+            new_base_date=new_base_date,
+        )
         old_key = self._old.derive(pan, kt, ti, krn, base_date)
         new_key = self._new.derive(pan, kt, new_ti, new_krn, new_base_date)
         ken = self._ken
         if len(new_key) == 8:
             bodies = [
-                (3, (ken >> 4) << 40 | new_krn << 36 | (1 if ro else 0) << 35 | kt << 32
-                 | int.from_bytes(new_key[:4], "big")),
+                (
+                    3,
+                    (ken >> 4) << 40
+                    | new_krn << 36
+                    | (1 if ro else 0) << 35
+                    | kt << 32
+                    | int.from_bytes(new_key[:4], "big"),
+                ),
                 (4, (ken & 0xF) << 40 | new_ti << 32 | int.from_bytes(new_key[4:], "big")),
             ]
         else:
             sgc = self._sgc_new
             bodies = [
-                (3, (ken >> 4) << 40 | new_krn << 36 | (1 if ro else 0) << 35 | kt << 32
-                 | int.from_bytes(new_key[0:4], "big")),
+                (
+                    3,
+                    (ken >> 4) << 40
+                    | new_krn << 36
+                    | (1 if ro else 0) << 35
+                    | kt << 32
+                    | int.from_bytes(new_key[0:4], "big"),
+                ),
                 (4, (ken & 0xF) << 40 | new_ti << 32 | int.from_bytes(new_key[12:16], "big")),
                 (8, (sgc & 0xFFF) << 32 | int.from_bytes(new_key[4:8], "big")),
                 (9, (sgc >> 12) << 32 | int.from_bytes(new_key[8:12], "big")),

@@ -36,9 +36,7 @@ def _error(message: str) -> str:
     return _dumps({"error": message})
 
 
-def serve(
-    lines: Iterable[bytes | str], handler: Handler, fast: FastPath | None = None
-) -> tuple[list[str], bool]:
+def serve(lines: Iterable[bytes | str], handler: Handler, fast: FastPath | None = None) -> tuple[list[str], bool]:
     """Answer each non-blank line; returns the output lines and whether every line succeeded.
 
     ``fast``, if given, is tried first on each parsed request: it returns the finished output line
@@ -187,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(args[1:])
     if command not in ("generate", "decode"):
-        sys.stderr.write("usage: python -m vending.sts generate|decode < requests.jsonl > results.jsonl\n"
-                         "       python -m vending.sts bench [count]\n")
+        sys.stderr.write(
+            "usage: python -m vending.sts generate|decode < requests.jsonl > results.jsonl\n"
+            "       python -m vending.sts bench [count]\n"
+        )
         return 2
     fast: FastPath | None = None
     if command == "generate":

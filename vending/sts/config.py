@@ -99,8 +99,7 @@ class MeterConfig:
             want = decoder_key_bytes(self.ea)
             if len(self.decoder_key) != want:
                 raise KeyLengthError(
-                    f"decoder_key has {len(self.decoder_key)} bytes; EA{self.ea} needs {want} "
-                    f"({want * 2} hex digits)"
+                    f"decoder_key has {len(self.decoder_key)} bytes; EA{self.ea} needs {want} ({want * 2} hex digits)"
                 )
         dkga = self.dkga
         if dkga is not None:
@@ -118,8 +117,7 @@ class MeterConfig:
             want = VENDING_KEY_BYTES[dkga]
             if len(self.vending_key) != want:
                 raise KeyLengthError(
-                    f"vending_key has {len(self.vending_key)} bytes; DKGA{dkga} takes {want} "
-                    f"({want * 2} hex digits)"
+                    f"vending_key has {len(self.vending_key)} bytes; DKGA{dkga} takes {want} ({want * 2} hex digits)"
                 )
             if dkga == "02" and self.ea == "11" and self.decoder_key is None:
                 raise UnsupportedError("EA11 needs a 128-bit decoder key; DKGA02 gives 64 bits: use DKGA04")

@@ -102,9 +102,7 @@ def decode_block(token: str, ea: str | None, key: bytes | None) -> tuple[int, in
     return token_class, block
 
 
-def decode_token(
-    token: str, config: MeterConfig | None = None, *, decoder_key: bytes | None = None
-) -> DecodedToken:
+def decode_token(token: str, config: MeterConfig | None = None, *, decoder_key: bytes | None = None) -> DecodedToken:
     """Decode a 20-digit token for a meter; raises a :class:`StsError` child saying why not.
 
     Class 1 tokens need no config. ``decoder_key`` overrides the config's key (or derivation).

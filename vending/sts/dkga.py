@@ -31,9 +31,7 @@ def dkga02(vending_key: bytes, pan_blk: int, ctrl_blk: int) -> bytes:
     return dk.to_bytes(8, "big")
 
 
-def dkga04_message(
-    *, base_date: int, ea: str, ti: int, sgc: str, kt: int, krn: int, pan: str, key_bits: int
-) -> bytes:
+def dkga04_message(*, base_date: int, ea: str, ti: int, sgc: str, kt: int, krn: int, pan: str, key_bits: int) -> bytes:
     """The HMAC message of DKGA04: label ‖ 00 ‖ context ‖ L, as in docs/STS.md §9."""
     return b"".join(
         (

@@ -27,12 +27,7 @@ def luhn_check_digit(payload: str) -> str:
 
 def luhn_is_valid(number: str) -> bool:
     """Whether the last digit of ``number`` is the Luhn digit of the others."""
-    return (
-        len(number) >= 2
-        and number.isdigit()
-        and number.isascii()
-        and luhn_check_digit(number[:-1]) == number[-1]
-    )
+    return len(number) >= 2 and number.isdigit() and number.isascii() and luhn_check_digit(number[:-1]) == number[-1]
 
 
 def drn_is_valid(drn: str) -> bool:

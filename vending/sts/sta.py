@@ -160,13 +160,15 @@ class Sta:
         # then the last inverse substitution without a permutation.
         self._pinv = pib
         self._dec_last = [
-            [_sub_byte(t1inv, b) << 8 * j | _sub_byte(diffinv, b) << (64 + 8 * j) for b in range(256)]
-            for j in range(8)
+            [_sub_byte(t1inv, b) << 8 * j | _sub_byte(diffinv, b) << (64 + 8 * j) for b in range(256)] for j in range(8)
         ]
         self._key_dec = _key_tables(pinv, decrypt=True)
         self._dec = dec = [
-            [_perm_lookup(pib, _sub_byte(t1inv, b) << 8 * j) | _perm_lookup(pib, _sub_byte(diffinv, b) << 8 * j) << 64
-             for b in range(256)]
+            [
+                _perm_lookup(pib, _sub_byte(t1inv, b) << 8 * j)
+                | _perm_lookup(pib, _sub_byte(diffinv, b) << 8 * j) << 64
+                for b in range(256)
+            ]
             for j in range(8)
         ]
         return dec
@@ -254,28 +256,52 @@ class Sta:
             dec = self._build_decryption()
         k0, k1, k2, k3, k4, k5, k6, k7 = self._key_dec
         masks = (
-            k0[key & 255] ^ k1[key >> 8 & 255] ^ k2[key >> 16 & 255] ^ k3[key >> 24 & 255]
-            ^ k4[key >> 32 & 255] ^ k5[key >> 40 & 255] ^ k6[key >> 48 & 255] ^ k7[key >> 56]
+            k0[key & 255]
+            ^ k1[key >> 8 & 255]
+            ^ k2[key >> 16 & 255]
+            ^ k3[key >> 24 & 255]
+            ^ k4[key >> 32 & 255]
+            ^ k5[key >> 40 & 255]
+            ^ k6[key >> 48 & 255]
+            ^ k7[key >> 56]
         )
         p0, p1, p2, p3, p4, p5, p6, p7 = self._pinv
         x = block
         u = (
-            p0[x & 255] ^ p1[x >> 8 & 255] ^ p2[x >> 16 & 255] ^ p3[x >> 24 & 255]
-            ^ p4[x >> 32 & 255] ^ p5[x >> 40 & 255] ^ p6[x >> 48 & 255] ^ p7[x >> 56]
+            p0[x & 255]
+            ^ p1[x >> 8 & 255]
+            ^ p2[x >> 16 & 255]
+            ^ p3[x >> 24 & 255]
+            ^ p4[x >> 32 & 255]
+            ^ p5[x >> 40 & 255]
+            ^ p6[x >> 48 & 255]
+            ^ p7[x >> 56]
         )
         d0, d1, d2, d3, d4, d5, d6, d7 = dec
         m64 = _M64
         for _ in range(ROUNDS - 1):
             acc = (
-                d0[u & 255] ^ d1[u >> 8 & 255] ^ d2[u >> 16 & 255] ^ d3[u >> 24 & 255]
-                ^ d4[u >> 32 & 255] ^ d5[u >> 40 & 255] ^ d6[u >> 48 & 255] ^ d7[u >> 56]
+                d0[u & 255]
+                ^ d1[u >> 8 & 255]
+                ^ d2[u >> 16 & 255]
+                ^ d3[u >> 24 & 255]
+                ^ d4[u >> 32 & 255]
+                ^ d5[u >> 40 & 255]
+                ^ d6[u >> 48 & 255]
+                ^ d7[u >> 56]
             )
             u = (acc & m64) ^ (acc >> 64 & masks)
             masks >>= 64
         d0, d1, d2, d3, d4, d5, d6, d7 = self._dec_last
         acc = (
-            d0[u & 255] ^ d1[u >> 8 & 255] ^ d2[u >> 16 & 255] ^ d3[u >> 24 & 255]
-            ^ d4[u >> 32 & 255] ^ d5[u >> 40 & 255] ^ d6[u >> 48 & 255] ^ d7[u >> 56]
+            d0[u & 255]
+            ^ d1[u >> 8 & 255]
+            ^ d2[u >> 16 & 255]
+            ^ d3[u >> 24 & 255]
+            ^ d4[u >> 32 & 255]
+            ^ d5[u >> 40 & 255]
+            ^ d6[u >> 48 & 255]
+            ^ d7[u >> 56]
         )
         return (acc & m64) ^ (acc >> 64 & masks)
 

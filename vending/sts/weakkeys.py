@@ -17,12 +17,18 @@ WEAK_KEYS_HEX: tuple[str, ...] = (
 )
 # The 12 semi-weak keys, as 6 pairs (each decrypts what the other encrypts):
 SEMI_WEAK_KEYS_HEX: tuple[str, ...] = (
-    "01fe01fe01fe01fe", "fe01fe01fe01fe01",
-    "1fe01fe00ef10ef1", "e01fe01ff10ef10e",
-    "01e001e001f101f1", "e001e001f101f101",
-    "1ffe1ffe0efe0efe", "fe1ffe1ffe0efe0e",
-    "011f011f010e010e", "1f011f010e010e01",
-    "e0fee0fef1fef1fe", "fee0fee0fef1fef1",
+    "01fe01fe01fe01fe",
+    "fe01fe01fe01fe01",
+    "1fe01fe00ef10ef1",
+    "e01fe01ff10ef10e",
+    "01e001e001f101f1",
+    "e001e001f101f101",
+    "1ffe1ffe0efe0efe",
+    "fe1ffe1ffe0efe0e",
+    "011f011f010e010e",
+    "1f011f010e010e01",
+    "e0fee0fef1fef1fe",
+    "fee0fee0fef1fef1",
 )
 
 

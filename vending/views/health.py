@@ -77,6 +77,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
             results[name] = f"down: {type(exc).__name__}"
     workers = _workers(results)
     healthy = all(value == "ok" for value in results.values())
-    body = {"status": "ok" if healthy else "degraded", "checks": results, "workers": workers,
-            "demo_mode": settings.DEMO_MODE}
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "checks": results,
+        "workers": workers,
+        "demo_mode": settings.DEMO_MODE,
+    }
     return JsonResponse(body, status=200 if healthy else 503)

@@ -28,8 +28,11 @@ _KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Forwarded-For")
 
 def _headers(request: HttpRequest) -> dict[str, str]:
     # Escaped like an unreadable body: a NUL in a header would make the JSON column refuse the row.
-    return {name: escaped(request.headers[name].encode("utf-8", "surrogateescape"))[:255]
-            for name in _KEPT_HEADERS if name in request.headers}
+    return {
+        name: escaped(request.headers[name].encode("utf-8", "surrogateescape"))[:255]
+        for name in _KEPT_HEADERS
+        if name in request.headers
+    }
 
 
 def _source_ip(request: HttpRequest) -> str | None:
@@ -47,8 +50,13 @@ def daraja_callback(request: HttpRequest, secret: str) -> HttpResponse:
         _quarantine(request, "daraja", "stk_callback", raw, problem)
         return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
     with transaction.atomic():
-        callback, created = callback_store(provider="daraja", kind="stk_callback", headers=_headers(request),
-                                           body=raw.data, source_ip=_source_ip(request))
+        callback, created = callback_store(
+            provider="daraja",
+            kind="stk_callback",
+            headers=_headers(request),
+            body=raw.data,
+            source_ip=_source_ip(request),
+        )
         if created:
             pipeline.record(pipeline.Work.CALLBACK, callback.pk)
     return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
@@ -78,23 +86,37 @@ def _store_delivery_report(request: HttpRequest, gateway: str, secret: str) -> H
         _quarantine(request, gateway, "delivery_report", raw, problem)
         return HttpResponse("OK", content_type="text/plain")
     body = raw.data
-    if request.method != "POST" or request.GET or not (request.content_type or "").startswith(
-            "application/x-www-form-urlencoded"):
+    if (
+        request.method != "POST"
+        or request.GET
+        or not (request.content_type or "").startswith("application/x-www-form-urlencoded")
+    ):
         # A GET (Kannel), JSON (Hormuud) or multipart report is stored in form encoding, as AT's are, so
         # one reader handles every stored report.
         body = urlencode(list(fields.items())).encode()
     with transaction.atomic():
-        callback, created = callback_store(provider=gateway, kind="delivery_report",
-                                           headers=_headers(request), body=body,
-                                           source_ip=_source_ip(request))
+        callback, created = callback_store(
+            provider=gateway,
+            kind="delivery_report",
+            headers=_headers(request),
+            body=body,
+            source_ip=_source_ip(request),
+        )
         if created:
             pipeline.record(pipeline.Work.DELIVERY_REPORT, callback.pk)
     return HttpResponse("OK", content_type="text/plain")
 
 
 def _quarantine(request: HttpRequest, provider: str, kind: str, raw: RawBody, problem: str) -> None:
-    callback_quarantine(provider=provider, kind=kind, headers=_headers(request), raw=raw, problem=problem,
-                        now=timezone.now(), source_ip=_source_ip(request))
+    callback_quarantine(
+        provider=provider,
+        kind=kind,
+        headers=_headers(request),
+        raw=raw,
+        problem=problem,
+        now=timezone.now(),
+        source_ip=_source_ip(request),
+    )
 
 
 @csrf_exempt
@@ -109,8 +131,9 @@ def daraja_reversal_result(request: HttpRequest, kind: str, secret: str) -> Http
         _quarantine(request, "daraja", stored_kind, raw, problem)
         return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})
     with transaction.atomic():
-        callback, created = callback_store(provider="daraja", kind=stored_kind, headers=_headers(request),
-                                           body=raw.data, source_ip=_source_ip(request))
+        callback, created = callback_store(
+            provider="daraja", kind=stored_kind, headers=_headers(request), body=raw.data, source_ip=_source_ip(request)
+        )
         if created:
             pipeline.record(pipeline.Work.REVERSAL_RESULT, callback.pk)
     return JsonResponse({"ResultCode": 0, "ResultDesc": "Accepted"})

@@ -34,8 +34,15 @@ from vending.states import PurchaseState
 SCREEN_WIDTH = 30
 NETWORK_CODE = "99999"
 # A purchase is settled for the terminal once its money question is answered one way or the other.
-SETTLED = {PurchaseState.VENDED, PurchaseState.DELIVERED, PurchaseState.PAYMENT_FAILED, PurchaseState.NEEDS_REVIEW,
-           PurchaseState.REFUND_PENDING, PurchaseState.REFUNDED, PurchaseState.CANCELLED}
+SETTLED = {
+    PurchaseState.VENDED,
+    PurchaseState.DELIVERED,
+    PurchaseState.PAYMENT_FAILED,
+    PurchaseState.NEEDS_REVIEW,
+    PurchaseState.REFUND_PENDING,
+    PurchaseState.REFUNDED,
+    PurchaseState.CANCELLED,
+}
 HELP = (
     "Commands: press Enter to dial {code} (or type another code), 'sms TEXT' to text {shortcode},\n"
     "'inbox' to read your texts, 'q' to quit."
@@ -67,10 +74,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("phone", help="The phone number, e.g. +254711000111")
-        parser.add_argument("--wait", type=float, default=30.0,
-                            help="Seconds to wait for the token SMS after a purchase (default 30).")
-        parser.add_argument("--gateway", choices=sorted(DIALERS), default="africastalking",
-                            help="The USSD gateway format to dial through (default africastalking).")
+        parser.add_argument(
+            "--wait", type=float, default=30.0, help="Seconds to wait for the token SMS after a purchase (default 30)."
+        )
+        parser.add_argument(
+            "--gateway",
+            choices=sorted(DIALERS),
+            default="africastalking",
+            help="The USSD gateway format to dial through (default africastalking).",
+        )
 
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_MODE:
@@ -150,11 +162,17 @@ class Command(BaseCommand):
             return
         started = timezone.now()
         last_sms = self._last_sms_pk()
-        response = _post("sms-inbound", {
-            "from": self.phone, "to": settings.SMS_SHORTCODE, "text": text,
-            "date": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
-            "id": "ATSMSid_" + secrets.token_hex(8), "networkCode": NETWORK_CODE,
-        })
+        response = _post(
+            "sms-inbound",
+            {
+                "from": self.phone,
+                "to": settings.SMS_SHORTCODE,
+                "text": text,
+                "date": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
+                "id": "ATSMSid_" + secrets.token_hex(8),
+                "networkCode": NETWORK_CODE,
+            },
+        )
         if response.status_code != 200:
             self.stdout.write(f"Message not sent (HTTP {response.status_code}).")
             return
@@ -195,8 +213,11 @@ class Command(BaseCommand):
         return last or 0
 
     def _new_texts(self, last_sms: int) -> list[SmsMessage]:
-        return list(SmsMessage.objects.filter(phone=self.phone, direction=SmsMessage.Direction.OUTBOUND,
-                                              pk__gt=last_sms).order_by("pk"))
+        return list(
+            SmsMessage.objects.filter(
+                phone=self.phone, direction=SmsMessage.Direction.OUTBOUND, pk__gt=last_sms
+            ).order_by("pk")
+        )
 
     def _inbox(self, *, limit: int) -> list[SmsMessage]:
         return list(reversed(selectors.inbox_for_phone(phone=self.phone, limit=limit)))

@@ -1,8 +1,8 @@
 """Create an agent with one terminal and an API key; the key is printed once, alone on the last line.
 
-    python manage.py agent_create "Duka la Mama" --float 50000 --currency KES --credit-limit 5000
-    agent 3 "Duka la Mama": terminal "Terminal 1", float 50000.00 KES, credit limit 5000.00
-    kor_1a2b3c4d_...
+python manage.py agent_create "Duka la Mama" --float 50000 --currency KES --credit-limit 5000
+agent 3 "Duka la Mama": terminal "Terminal 1", float 50000.00 KES, credit limit 5000.00
+kor_1a2b3c4d_...
 """
 
 from decimal import Decimal, InvalidOperation
@@ -35,15 +35,30 @@ class Command(BaseCommand):
         parser.add_argument("--credit-limit", dest="credit_limit", default="0")
         parser.add_argument("--terminal", default="Terminal 1", help="Name of the first terminal.")
 
-    def handle(self, *args: object, name: str, opening_float: str, currency: str, credit_limit: str,
-               terminal: str, **options: object) -> None:
+    def handle(
+        self,
+        *args: object,
+        name: str,
+        opening_float: str,
+        currency: str,
+        credit_limit: str,
+        terminal: str,
+        **options: object,
+    ) -> None:
         if Agent.objects.filter(name=name).exists():
             raise CommandError(f"An agent named {name!r} exists already.")
         try:
-            agent, issued = agent_create(name=name, currency=currency, opening_float=_amount(opening_float),
-                                         credit_limit=_amount(credit_limit), terminal_name=terminal)
+            agent, issued = agent_create(
+                name=name,
+                currency=currency,
+                opening_float=_amount(opening_float),
+                credit_limit=_amount(credit_limit),
+                terminal_name=terminal,
+            )
         except (AgentError, IntegrityError) as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f'agent {agent.pk} "{agent.name}": terminal "{terminal}", float {_amount(opening_float)} '
-                          f"{currency}, credit limit {agent.credit_limit:.2f}")
+        self.stdout.write(
+            f'agent {agent.pk} "{agent.name}": terminal "{terminal}", float {_amount(opening_float)} '
+            f"{currency}, credit limit {agent.credit_limit:.2f}"
+        )
         self.stdout.write(issued.plaintext)

@@ -1,7 +1,7 @@
 """Type a token into a meter's virtual meter and print what the meter shows.
 
-    python manage.py meter_enter 04123456784 "1234 5678 9012 3456 7890"
-    Accept: 25.0 kWh, credit 40.0 kWh
+python manage.py meter_enter 04123456784 "1234 5678 9012 3456 7890"
+Accept: 25.0 kWh, credit 40.0 kWh
 """
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser

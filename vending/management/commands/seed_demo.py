@@ -51,14 +51,17 @@ class Command(BaseCommand):
             for drn, alias in saved:
                 customer_save_meter(customer=customer, meter=Meter.objects.get(drn=drn), alias=alias)
         self._staff(options.get("staff_password"))
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {kenya.name} and {somalia.name}, "
-            f"{Meter.objects.count()} meters, {len(CUSTOMERS)} customers."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {kenya.name} and {somalia.name}, "
+                f"{Meter.objects.count()} meters, {len(CUSTOMERS)} customers."
+            )
+        )
 
     def _supply_group(self, utility: Utility, **fields) -> SupplyGroup:
         group, _ = SupplyGroup.objects.get_or_create(
-            sgc=fields.pop("sgc"), key_revision=fields.pop("key_revision"),
+            sgc=fields.pop("sgc"),
+            key_revision=fields.pop("key_revision"),
             defaults={"utility": utility, **fields},
         )
         if not group.has_vending_key:
@@ -70,24 +73,33 @@ class Command(BaseCommand):
         utility, _ = Utility.objects.get_or_create(
             name="Nairobi Demo Power", defaults={"country": "KE", "currency": "KES", "sms_sender_id": "KORONTO"}
         )
-        sg_1993 = self._supply_group(utility, sgc="600675", key_revision=1, name="Nairobi legacy (1993)",
-                                     dkga="02", ea="07", base_date=1993)
-        sg_2014 = self._supply_group(utility, sgc="600675", key_revision=2, name="Nairobi", dkga="02",
-                                     ea="07", base_date=2014)
+        sg_1993 = self._supply_group(
+            utility, sgc="600675", key_revision=1, name="Nairobi legacy (1993)", dkga="02", ea="07", base_date=1993
+        )
+        sg_2014 = self._supply_group(
+            utility, sgc="600675", key_revision=2, name="Nairobi", dkga="02", ea="07", base_date=2014
+        )
         tariff, created = Tariff.objects.get_or_create(
-            utility=utility, name="Domestic (blocks)",
-            defaults={"currency": "KES", "kind": Tariff.Kind.BLOCKS, "vat_percent": Decimal("16"),
-                      "fixed_monthly_charge": Decimal("0"), "debt_recovery_percent": Decimal("0"),
-                      "min_purchase": Decimal("20"), "max_purchase": Decimal("35000")},
+            utility=utility,
+            name="Domestic (blocks)",
+            defaults={
+                "currency": "KES",
+                "kind": Tariff.Kind.BLOCKS,
+                "vat_percent": Decimal("16"),
+                "fixed_monthly_charge": Decimal("0"),
+                "debt_recovery_percent": Decimal("0"),
+                "min_purchase": Decimal("20"),
+                "max_purchase": Decimal("35000"),
+            },
         )
         if created:
             for up_to, price in [("30", "12.2300"), ("100", "16.5400"), (None, "19.0800")]:
-                TariffBlock.objects.create(tariff=tariff, up_to_kwh=Decimal(up_to) if up_to else None,
-                                           price_per_kwh=Decimal(price))
+                TariffBlock.objects.create(
+                    tariff=tariff, up_to_kwh=Decimal(up_to) if up_to else None, price_per_kwh=Decimal(price)
+                )
         for drn, name, address, base_date in KENYA_METERS:
             group = sg_1993 if base_date == 1993 else sg_2014
-            meter = meter_register(drn=drn, supply_group=group, tariff=tariff, label_name=name,
-                                   label_address=address)
+            meter = meter_register(drn=drn, supply_group=group, tariff=tariff, label_name=name, label_address=address)
             if base_date == 1993 and meter.supply_group_id == sg_1993.pk and not meter.has_pending_key_change:
                 # Past the 2024 rollover: its next vend must carry the key change to base date 2014.
                 meter.pending_supply_group = sg_2014
@@ -100,20 +112,29 @@ class Command(BaseCommand):
         utility, _ = Utility.objects.get_or_create(
             name="Mogadishu Demo Electric", defaults={"country": "SO", "currency": "USD", "sms_sender_id": "KORONTO"}
         )
-        group = self._supply_group(utility, sgc="252001", key_revision=1, name="Mogadishu", dkga="04",
-                                   ea="11", base_date=2014)
+        group = self._supply_group(
+            utility, sgc="252001", key_revision=1, name="Mogadishu", dkga="04", ea="11", base_date=2014
+        )
         tariff, _ = Tariff.objects.get_or_create(
-            utility=utility, name="Residential (flat)",
-            defaults={"currency": "USD", "kind": Tariff.Kind.FLAT, "price_per_kwh": Decimal("0.9500"),
-                      "vat_percent": Decimal("5"), "fixed_monthly_charge": Decimal("2.00"),
-                      "debt_recovery_percent": Decimal("10"), "min_purchase": Decimal("1"),
-                      "max_purchase": Decimal("500")},
+            utility=utility,
+            name="Residential (flat)",
+            defaults={
+                "currency": "USD",
+                "kind": Tariff.Kind.FLAT,
+                "price_per_kwh": Decimal("0.9500"),
+                "vat_percent": Decimal("5"),
+                "fixed_monthly_charge": Decimal("2.00"),
+                "debt_recovery_percent": Decimal("10"),
+                "min_purchase": Decimal("1"),
+                "max_purchase": Decimal("500"),
+            },
         )
         for drn, name, address in SOMALI_METERS:
             meter_register(drn=drn, supply_group=group, tariff=tariff, label_name=name, label_address=address)
         debtor = Meter.objects.get(drn=SOMALI_METERS[1][0])
         MeterDebt.objects.get_or_create(
-            meter=debtor, description="Arrears from the postpaid account",
+            meter=debtor,
+            description="Arrears from the postpaid account",
             defaults={"currency": "USD", "original_amount": Decimal("20.00"), "balance": Decimal("20.00")},
         )
         return utility

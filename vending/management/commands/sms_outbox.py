@@ -30,10 +30,18 @@ class Command(BaseCommand):
                 rows = rows.filter(phone=to)
         latest = list(rows.order_by("-pk")[:limit])[::-1]
         for sms in latest:
-            record = {"id": sms.pk, "to": sms.phone, "status": sms.status, "provider": sms.provider,
-                      "gateway": sms.gateway or None, "route": sms.route or None, "segments": sms.segments,
-                      "purchase": sms.purchase.reference if sms.purchase is not None else None,
-                      "created_at": sms.created_at.isoformat(), "text": sms.text}
+            record = {
+                "id": sms.pk,
+                "to": sms.phone,
+                "status": sms.status,
+                "provider": sms.provider,
+                "gateway": sms.gateway or None,
+                "route": sms.route or None,
+                "segments": sms.segments,
+                "purchase": sms.purchase.reference if sms.purchase is not None else None,
+                "created_at": sms.created_at.isoformat(),
+                "text": sms.text,
+            }
             if as_json:
                 self.stdout.write(json.dumps(record, ensure_ascii=False))
             else:
