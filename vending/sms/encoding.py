@@ -70,23 +70,4 @@ def split_ucs2(text: str, limit: int) -> list[str]:
     """Split `text` into parts of at most `limit` UTF-16 units, after the last space or newline that fits.
 
     A surrogate pair (an emoji) is never cut in two; a run longer than `limit` is cut hard."""
-    parts: list[str] = []
-    rest = text
-    while rest:
-        used, cut, last_break = 0, 0, -1
-        for i, char in enumerate(rest):
-            cost = 2 if ord(char) > 0xFFFF else 1
-            if used + cost > limit:
-                break
-            used += cost
-            cut = i + 1
-            if char in " \n":
-                last_break = i + 1
-        else:
-            parts.append(rest)
-            break
-        if last_break > 0:
-            cut = last_break
-        parts.append(rest[:cut].rstrip(" \n"))
-        rest = rest[cut:].lstrip(" \n")
-    return [p for p in parts if p]
+    return gsm7.split_by_cost(text, limit, cost=lambda char: 2 if ord(char) > 0xFFFF else 1)

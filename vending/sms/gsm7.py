@@ -7,6 +7,7 @@ are transliterated before sending. Extension-table characters cost two septets (
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -99,15 +100,22 @@ def split(text: str, limit: int = SMS_SEPTETS) -> list[str]:
     if limit < 2:
         raise ValueError("limit must allow an extension character")
     septets(text)  # validate once
+    return split_by_cost(text, limit, cost=lambda char: 2 if char in EXTENSION else 1)
+
+
+def split_by_cost(text: str, limit: int, *, cost: Callable[[str], int]) -> list[str]:
+    """Split `text` into parts whose characters cost at most `limit` in all (septets for GSM-7, UTF-16 units
+    for UCS-2), breaking after the last space or newline that fits; a run longer than `limit` is cut hard,
+    never inside one character."""
     parts: list[str] = []
     rest = text
     while rest:
         used, cut, last_break = 0, 0, -1
         for i, char in enumerate(rest):
-            cost = 2 if char in EXTENSION else 1
-            if used + cost > limit:
+            char_cost = cost(char)
+            if used + char_cost > limit:
                 break
-            used += cost
+            used += char_cost
             cut = i + 1
             if char in " \n":
                 last_break = i + 1
