@@ -56,12 +56,6 @@ class MeterBlocked(VendingError):
     code = "meter_blocked"
 
 
-class MeterNeedsKeyChange(MeterBlocked):
-    """The meter's base date has run out of TIDs: it cannot take a token until its key is changed."""
-
-    code = "meter_needs_key_change"
-
-
 class MeterNotVendable(VendingError):
     """The meter's configuration cannot make a token now (vending.selectors.vendability): refused before
     any payment is asked for; customers are told to contact the utility, staff see the detail."""

@@ -293,7 +293,7 @@ def test_a_campaign_to_an_exhausted_base_date_or_another_utility_or_a_weak_key_i
 def test_a_campaign_chunk_fails_its_meters_when_the_target_ran_out_since_it_started(
     custodian, now, django_capture_on_commit_callbacks
 ):
-    from backoffice.services.campaigns import campaign_process_chunk
+    from backoffice.services.campaign_chunks import campaign_process_chunk
 
     meter, groups = _meter_and_targets()
     with django_capture_on_commit_callbacks(execute=False):

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from vending.models import Meter, SupplyGroup, Tariff, Utility
-from vending.sts.tid import BASE_DATES, TID_MAX, last_minute
+from vending.sts.tid import BASE_DATES, TID_MAX, last_minute, minutes_since_base
 
 OK = "ok"
 NOT_FOUND = "not_found"
@@ -57,12 +57,12 @@ SELECT m.status, m.base_date, m.last_tid, m.pending_supply_group_id, m.pending_b
 def base_date_problem(*, base_date: int, now: datetime, headroom: timedelta = timedelta(0)) -> str | None:
     """Why a meter on `base_date` cannot take tokens from `now` for `headroom` longer, or None.
 
-    TIDs count wall-clock minutes (vending.sts.tid), so `now` is compared in local time."""
+    Counted as the engine counts a TID (vending.sts.tid: the minutes of `now`'s own wall clock), so the
+    last minute a vend could still number is the last minute this allows."""
     if base_date not in BASE_DATES:
         return f"base date {base_date} is not one of 1993, 2014, 2035"
-    wall = timezone.localtime(now).replace(tzinfo=None) if timezone.is_aware(now) else now
-    end = last_minute(base_date)
-    if wall + headroom > end:
+    if minutes_since_base(now + headroom, base_date) > TID_MAX:
+        end = last_minute(base_date)
         return f"base date {base_date} runs out of token IDs on {end:%Y-%m-%d %H:%M}" + (
             f" (less than {headroom.days // 365} years left)" if headroom else ""
         )

@@ -19,7 +19,6 @@ from vending import phones, pipeline
 from vending.exceptions import (
     AmountOutOfRange,
     MeterBlocked,
-    MeterNeedsKeyChange,
     MeterNotVendable,
     UnsupportedWallet,
     VendingError,
@@ -30,7 +29,6 @@ from vending.selectors.quotes import ShownQuote, purchase_quote
 from vending.selectors.vendability import meter_vendability
 from vending.services.audit import audit_record
 from vending.services.payments import provider_for_wallet
-from vending.sts.tid import TID_MAX, minutes_since_base
 from vending.tariffs import Quote
 
 # No 0/O or 1/I: references are read aloud and typed from SMS.
@@ -136,24 +134,12 @@ def _checked(
     except phones.InvalidPhoneNumber as exc:
         raise UnsupportedWallet("This phone number cannot pay. Check the number and try again.") from exc
     _validate(meter=meter, wallet=wallet, amount=amount)
-    _check_tid_range(meter=meter, now=now)
     vendable = meter_vendability(meter=meter, now=now)
     if not vendable.ok:  # before any payment is asked for: a paid purchase on this meter would fail to vend
         raise MeterNotVendable(f"Meter {meter.drn} cannot be sold now ({vendable.detail}); contact the utility.")
     honoured = shown_quote.honoured_for(meter=meter, amount=amount, now=now) if shown_quote else None
     # AmountOutOfRange with the reason when quoted afresh
     return payer, honoured or purchase_quote(meter=meter, amount=amount, now=now)
-
-
-def _check_tid_range(*, meter: Meter, now: datetime) -> None:
-    """Refuse, before any money moves, a meter whose base date can no longer number a token (TIDs count
-    24 bits of minutes: base 2014 ends on 2045-11-24 20:15). It needs a key change to the next base date;
-    one already pending is issued with the next token, so that meter may buy."""
-    base_date = (
-        meter.pending_base_date if meter.has_pending_key_change and meter.pending_base_date else (meter.base_date)
-    )
-    if minutes_since_base(now, base_date) > TID_MAX:  # the engine's own count of minutes (vending/sts/tid.py)
-        raise MeterNeedsKeyChange(f"Meter {meter.drn} needs a new key from the utility before it can buy.")
 
 
 def _first_with_key(idempotency_key: str) -> Purchase | None:
