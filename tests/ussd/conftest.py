@@ -35,6 +35,11 @@ class Clock:
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
 
+    def to_start_of_hour(self) -> None:
+        """The rate limits count per clock hour (fixed windows, vending/ratelimit.py): a test of a limit puts
+        its hits inside one hour, wherever the date under test (tests/conftest.py DATES) has put the clock."""
+        self.now = self.now.replace(minute=0, second=0, microsecond=0)
+
 
 class Phone:
     """A handset in a USSD session: dial() opens one, send() answers the current screen."""

@@ -82,6 +82,7 @@ def test_tokens_status_language_and_navigation_in_each_language(phone, lang):
 
 
 def test_resume_and_limits_in_each_language(phone, lang, clock, settings):
+    clock.to_start_of_hour()
     phone.dial()
     phone.send("1")
     clock.advance(seconds=60)

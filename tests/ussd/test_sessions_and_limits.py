@@ -57,6 +57,7 @@ def test_an_ended_session_is_not_offered_again(phone, world, clock):
 
 def test_dials_per_hour_are_limited_per_phone(phone, world, clock, settings, client):
     settings.USSD_DIALS_PER_HOUR = 2
+    clock.to_start_of_hour()
     assert phone.dial() == HOME
     clock.advance(minutes=5)
     assert phone.dial() == HOME
@@ -68,6 +69,7 @@ def test_dials_per_hour_are_limited_per_phone(phone, world, clock, settings, cli
 
 def test_purchases_per_hour_are_limited_per_phone(phone, world, clock, settings):
     settings.USSD_PURCHASES_PER_HOUR = 1
+    clock.to_start_of_hour()
     for expected in ("END Approve the M-Pesa prompt", "END Too many purchases from this phone."):
         phone.dial()
         for answer in ("1", "1", "100"):
