@@ -13,19 +13,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("config", "vending", "ussd", "backoffice", "demo", "fakes")
 
-# Today's circles (issue 14 removes them): the pipeline's services, vending.pipeline (its outbox give-up) and
-# the Celery tasks call each other, the sandbox's demo hook sits in the middle, and the staff approvals call
-# the staff token and refund services that check approvals. Grown in the merge of the outbox, refunds and
-# maker-checker work of 1 December; listed so that no further edge can join them unseen.
+# Today's circles (issue 14 removes them): the pipeline's services and vending.pipeline (its outbox give-up)
+# call each other, and the staff approvals call the staff token and refund services that check approvals.
+# Grown in the merge of the outbox, refunds and maker-checker work of 1 December; listed so that no further
+# edge can join them unseen.
 CIRCLE_EDGES_ALLOWED = {
     ("backoffice.services.approvals", "backoffice.services.meter_tokens"),
     ("backoffice.services.approvals", "backoffice.services.support"),
     ("backoffice.services.meter_tokens", "backoffice.services.approvals"),
     ("backoffice.services.support", "backoffice.services.approvals"),
-    ("demo.interactive", "vending.tasks"),
     ("vending.pipeline", "vending.services.outbox"),
     ("vending.services.outbox", "vending.services.payments"),
-    ("vending.services.payments", "demo.interactive"),
     ("vending.services.payments", "vending.pipeline"),
     ("vending.services.payments", "vending.services.refunds"),
     ("vending.services.payments", "vending.services.sms"),
@@ -37,20 +35,10 @@ CIRCLE_EDGES_ALLOWED = {
     ("vending.services.vend", "vending.pipeline"),
     ("vending.services.vend", "vending.services.sms"),
     ("vending.services.vend", "vending.services.tokens"),
-    ("vending.sweeps", "vending.pipeline"),
-    ("vending.sweeps", "vending.services.outbox"),
-    ("vending.sweeps", "vending.services.payments"),
-    ("vending.sweeps", "vending.services.sms"),
-    ("vending.tasks", "vending.pipeline"),
-    ("vending.tasks", "vending.services.payments"),
-    ("vending.tasks", "vending.services.refunds"),
-    ("vending.tasks", "vending.services.sms"),
-    ("vending.tasks", "vending.services.vend"),
-    ("vending.tasks", "vending.sweeps"),
 }
 
 # vending/admin builds its staff pages from backoffice (issue 14 item 4 moves the admin next to the staff
-# operations), and the sandbox payment path asks the demo to hold its callbacks (issue 14 item 1).
+# operations).
 UP_EDGES_ALLOWED = {
     ("vending.admin.base", "backoffice.lookup_terms"),
     ("vending.admin.meters", "backoffice.admin.forms"),
@@ -70,7 +58,6 @@ UP_EDGES_ALLOWED = {
     ("vending.admin.purchases", "backoffice.services.review"),
     ("vending.admin.purchases", "backoffice.services.support"),
     ("vending.admin.purchases", "backoffice.story"),
-    ("vending.services.payments", "demo.interactive"),
 }
 
 

@@ -36,6 +36,7 @@ from vending.payments import (
 )
 from vending.payments.registry import sandbox_provider
 from vending.services.audit import audit_record
+from vending.services.sandbox_hooks import callbacks_to_schedule
 from vending.services.sms import customer_notice_send
 from vending.services.transitions import transition
 from vending.services.vend import purchase_vend_locked
@@ -135,9 +136,7 @@ def _apply_initiate(*, payment: Payment, provider: PaymentProvider, result: Init
         purchase, _ = transition(payment.purchase, PurchaseState.PAYMENT_PENDING, reason="prompt sent")
         callbacks = result.simulated_callbacks
         if callbacks and settings.DEMO_MODE:  # the simulator page may answer this prompt itself (demo/)
-            from demo.interactive import wallet_prompt_hold
-
-            callbacks = wallet_prompt_hold(provider=provider.name, payment=payment, callbacks=callbacks)
+            callbacks = callbacks_to_schedule(provider=provider.name, payment=payment, callbacks=callbacks)
         for callback in callbacks:  # the sandbox answering later, as a provider would (lost: the query sweep)
             pipeline.record(
                 pipeline.Work.SANDBOX_CALLBACK,
