@@ -2,68 +2,25 @@
 together in the callback's task, the SMS is sent right after the commit in that task, and the
 fallbacks (token_issue_task, sms_deliver_task) still take over when that path cannot finish."""
 
-from decimal import Decimal
-
 import pytest
 from django.db import OperationalError, transaction
 
+from tests.pipeline.helpers import pending_with_paid_callback
 from vending import tasks
-from vending.models import Payment, ProviderCallback, Purchase, SmsMessage, Token
-from vending.payments import PaymentRequest
-from vending.payments.sandbox import SandboxProvider
+from vending.models import ProviderCallback, Purchase, SmsMessage, Token
 from vending.services import sms as sms_service
 from vending.services import tokens
-from vending.services.payments import callback_store
 from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState, SmsState
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 
 
-def _paid_callback(meter) -> tuple[Purchase, ProviderCallback]:
-    """A purchase waiting for its sandbox payment, and the stored 'paid' callback for it."""
-    purchase = Purchase.objects.create(
-        reference="ONETASK0001",
-        idempotency_key="one-task-1",
-        channel="api",
-        meter=meter,
-        payer_phone="+254711000111",
-        wallet="mpesa",
-        amount=Decimal("100"),
-        currency="KES",
-        quote={"units": 50, "amount": "100", "vat": "0"},
-        state=PurchaseState.PAYMENT_PENDING,
-    )
-    result = SandboxProvider(approve_delay=0).initiate(
-        PaymentRequest(
-            reference=purchase.reference,
-            amount=purchase.amount,
-            currency="KES",
-            phone=purchase.payer_phone,
-            wallet="mpesa",
-        )
-    )
-    Payment.objects.create(
-        purchase=purchase,
-        provider="sandbox",
-        state=PaymentState.PENDING,
-        provider_reference=result.provider_reference,
-        amount_requested=purchase.amount,
-    )
-    callback, _ = callback_store(
-        provider="sandbox",
-        kind="stk_callback",
-        headers={"Content-Type": "application/json"},
-        body=result.simulated_callbacks[0].body,
-    )
-    return purchase, callback
-
-
 # Real commits (transaction=True): the send happens when the task's own transaction commits, which a
 # test wrapped in one transaction would postpone until after the task.
 @pytest.mark.django_db(transaction=True)
 def test_callback_task_vends_and_sends_without_further_tasks(kenya_meter, dispatched):
-    purchase, callback = _paid_callback(kenya_meter)
+    purchase, callback = pending_with_paid_callback(kenya_meter, reference="ONETASK0001")
     tasks.callback_process_task.delay(callback.pk)
 
     purchase.refresh_from_db()
@@ -76,7 +33,7 @@ def test_callback_task_vends_and_sends_without_further_tasks(kenya_meter, dispat
 
 
 def test_replayed_callback_task_changes_nothing(kenya_meter, django_capture_on_commit_callbacks):
-    purchase, callback = _paid_callback(kenya_meter)
+    purchase, callback = pending_with_paid_callback(kenya_meter, reference="ONETASK0001")
     with django_capture_on_commit_callbacks(execute=True):
         tasks.callback_process_task.delay(callback.pk)
         ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=None)  # as if redelivered
@@ -90,7 +47,7 @@ def test_vend_failing_for_now_keeps_the_payment_and_hands_over_to_the_vend_task(
 ):
     from vending.services import vend
 
-    purchase, callback = _paid_callback(kenya_meter)
+    purchase, callback = pending_with_paid_callback(kenya_meter, reference="ONETASK0001")
 
     def database_gone(**kwargs):
         raise OperationalError("connection lost mid-vend")
@@ -116,7 +73,9 @@ def test_vend_failing_for_now_keeps_the_payment_and_hands_over_to_the_vend_task(
 def test_sandbox_callback_redelivered_after_a_rolled_back_vend_is_processed(
     kenya_meter, django_capture_on_commit_callbacks
 ):
-    purchase, callback = _paid_callback(kenya_meter)  # stored, never processed: the vend rolled back
+    purchase, callback = pending_with_paid_callback(
+        kenya_meter, reference="ONETASK0001"
+    )  # stored, never processed: the vend rolled back
     with django_capture_on_commit_callbacks(execute=True):
         tasks.sandbox_callback_task("sandbox", callback.body, dict(callback.headers))
     purchase.refresh_from_db()
@@ -128,7 +87,7 @@ def test_sandbox_callback_redelivered_after_a_rolled_back_vend_is_processed(
 def test_failed_send_in_the_task_is_handed_to_the_retrying_task(kenya_meter, monkeypatch):
     from vending.sms import SmsUnavailable
 
-    purchase, callback = _paid_callback(kenya_meter)
+    purchase, callback = pending_with_paid_callback(kenya_meter, reference="ONETASK0001")
     retried = []
 
     def gateway_down(sms):
@@ -155,7 +114,7 @@ def test_sms_sent_outside_a_task_goes_through_the_task(kenya_meter, dispatched, 
 
 @pytest.mark.django_db(transaction=True)
 def test_transition_on_a_locked_row_needs_the_transaction(kenya_meter):
-    purchase, _ = _paid_callback(kenya_meter)
+    purchase, _ = pending_with_paid_callback(kenya_meter, reference="ONETASK0001")
     with pytest.raises(RuntimeError):
         transition(purchase, PurchaseState.PAID, locked=True)  # no transaction: nothing holds the lock
     with transaction.atomic():

@@ -5,17 +5,15 @@ broker would), then shows the outbox sweep finishing the work, and that a second
 """
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from tests.pipeline.helpers import buy, texts_to
+from tests.pipeline.helpers import buy, pending_with_paid_callback, texts_to
 from vending import pipeline
-from vending.models import AuditEvent, Payment, ProviderCallback, Purchase, SmsMessage, Token
-from vending.payments import PaymentRequest
+from vending.models import AuditEvent, ProviderCallback, Purchase, SmsMessage, Token
 from vending.payments.sandbox import SandboxProvider
-from vending.services.payments import callback_store, payment_initiate
+from vending.services.payments import payment_initiate
 from vending.services.sms import sms_deliver, sms_send
 from vending.states import PaymentState, PurchaseState, SmsState
 from vending.sweeps import sweep_outbox, sweep_undelivered_sms
@@ -25,44 +23,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 
 def _later(seconds: float = 3600) -> timezone.datetime:
     return timezone.now() + timedelta(seconds=seconds)
-
-
-def _pending_with_callback(meter) -> tuple[Purchase, ProviderCallback]:
-    purchase = Purchase.objects.create(
-        reference="OUTBOX00001",
-        idempotency_key="outbox-1",
-        channel="api",
-        meter=meter,
-        payer_phone="+254711000111",
-        wallet="mpesa",
-        amount=Decimal("100"),
-        currency="KES",
-        quote={"units": 50, "amount": "100", "vat": "0"},
-        state=PurchaseState.PAYMENT_PENDING,
-    )
-    result = SandboxProvider(approve_delay=0).initiate(
-        PaymentRequest(
-            reference=purchase.reference,
-            amount=purchase.amount,
-            currency="KES",
-            phone=purchase.payer_phone,
-            wallet="mpesa",
-        )
-    )
-    Payment.objects.create(
-        purchase=purchase,
-        provider="sandbox",
-        state=PaymentState.PENDING,
-        provider_reference=result.provider_reference,
-        amount_requested=purchase.amount,
-    )
-    callback, _ = callback_store(
-        provider="sandbox",
-        kind="stk_callback",
-        headers={"Content-Type": "application/json"},
-        body=result.simulated_callbacks[0].body,
-    )
-    return purchase, callback
 
 
 def test_a_push_whose_message_was_lost_is_sent_by_the_outbox_sweep(
@@ -96,7 +56,9 @@ def test_a_second_push_message_sends_nothing(kenya_meter, dispatched, monkeypatc
 def test_a_callback_stored_while_the_broker_was_down_is_processed_by_the_sweep(
     kenya_meter, django_capture_on_commit_callbacks
 ):
-    purchase, callback = _pending_with_callback(kenya_meter)  # stored; its message never sent
+    purchase, callback = pending_with_paid_callback(
+        kenya_meter, reference="OUTBOX00001"
+    )  # stored; its message never sent
     assert sweep_outbox(now=timezone.now()) == 0
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_outbox(now=_later()) == 1
@@ -200,7 +162,7 @@ def test_a_poison_callback_is_flagged_once_not_retried(kenya_meter, monkeypatch,
         calls.append(1)
         raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
 
-    _, callback = _pending_with_callback(kenya_meter)
+    _, callback = pending_with_paid_callback(kenya_meter, reference="OUTBOX00001")
     monkeypatch.setattr(payments, "callback_process", poison)
     tasks.callback_process_task.delay(callback.pk)
     callback.refresh_from_db()
@@ -216,7 +178,7 @@ def test_a_transient_database_error_is_retried_not_flagged(kenya_meter, monkeypa
     from vending import tasks
     from vending.services import payments
 
-    _, callback = _pending_with_callback(kenya_meter)
+    _, callback = pending_with_paid_callback(kenya_meter, reference="OUTBOX00001")
 
     def gone(**kwargs):
         raise OperationalError("connection lost")
