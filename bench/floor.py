@@ -272,44 +272,14 @@ def _session_memory(redis_url: str) -> dict[str, Any]:
 
 def task(args: argparse.Namespace) -> int:
     db_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
-    ensure_database(db_url)
-    from fakes.africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME
-
-    fake_at, at_url = pipeline_bench._start_fake_at()
-    os.environ.update(
-        {
-            "AT_API_BASE_URL": at_url,
-            "AT_USERNAME": FAKE_AT_USERNAME,
-            "AT_API_KEY": FAKE_AT_API_KEY,
-            "SANDBOX_APPROVE_DELAY_SECONDS": "0",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    for name in (
-        "DARAJA_CONSUMER_KEY",
-        "DARAJA_CONSUMER_SECRET",
-        "DARAJA_SHORTCODE",
-        "DARAJA_PASSKEY",
-        "WAAFIPAY_MERCHANT_UID",
-        "WAAFIPAY_API_USER_ID",
-        "WAAFIPAY_API_KEY",
-    ):
-        os.environ.pop(name, None)
-    import django
-
-    django.setup()
-    import redis
-    from django.core.management import call_command
+    fake_at, at_url = pipeline_bench.prepare_environment(db_url, redis_url)
     from django.db import connection
 
     from bench.floor_tasks import CREATE_SQL, floor_task
     from config.celery import app as celery_app
+    from fakes.africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME
     from tests.factories import make_flat_tariff, make_meter, make_supply_group, make_utility
 
-    call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
-    redis.Redis.from_url(redis_url).flushdb()
     with connection.cursor() as cursor:
         cursor.execute(CREATE_SQL)
         cursor.execute("TRUNCATE bench_floor_source, bench_floor_row")

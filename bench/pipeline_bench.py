@@ -297,25 +297,11 @@ def start_workers(
     ]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=1000, help="confirmed payments in the burst phase")
-    parser.add_argument("--rate", type=float, default=100, help="offered callbacks/s in the steady phase (0: skip)")
-    parser.add_argument("--steady-seconds", type=float, default=10, help="length of the steady phase")
-    parser.add_argument("--feeders", type=int, default=4, help="threads storing callbacks in the steady phase")
-    parser.add_argument("--meters", type=int, default=200, help="meters the purchases are spread over")
-    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--pool", default="threads", choices=["prefork", "threads", "solo"])
-    parser.add_argument("--concurrency", type=int, default=8, help="pool size of each worker")
-    parser.add_argument("--rounds", type=int, default=3, help="burst + steady rounds; medians printed at the end")
-    parser.add_argument("--timeout", type=float, default=300)
-    args = parser.parse_args()
-    db_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
-    if not db_url.startswith("postgres") or not redis_url:
-        print("set DATABASE_URL=postgres://... and REDIS_URL=redis://... (see the docstring)", file=sys.stderr)
-        return 2
+def prepare_environment(db_url: str, redis_url: str) -> tuple[subprocess.Popen, str]:
+    """Start the fake Africa's Talking, point this process (and the workers it starts) at it with the sandbox
+    wallet and no real providers, set Django up, migrate, and empty the database and the Redis database.
+    Returns the fake's process and base URL."""
     ensure_database(db_url)
-
     from fakes.africastalking import FAKE_AT_API_KEY, FAKE_AT_USERNAME
 
     fake_at, at_url = _start_fake_at()
@@ -342,13 +328,33 @@ def main() -> int:
     import django
 
     django.setup()
+    import redis
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
-    import redis
-
     redis.Redis.from_url(redis_url).flushdb()
+    return fake_at, at_url
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1000, help="confirmed payments in the burst phase")
+    parser.add_argument("--rate", type=float, default=100, help="offered callbacks/s in the steady phase (0: skip)")
+    parser.add_argument("--steady-seconds", type=float, default=10, help="length of the steady phase")
+    parser.add_argument("--feeders", type=int, default=4, help="threads storing callbacks in the steady phase")
+    parser.add_argument("--meters", type=int, default=200, help="meters the purchases are spread over")
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--pool", default="threads", choices=["prefork", "threads", "solo"])
+    parser.add_argument("--concurrency", type=int, default=8, help="pool size of each worker")
+    parser.add_argument("--rounds", type=int, default=3, help="burst + steady rounds; medians printed at the end")
+    parser.add_argument("--timeout", type=float, default=300)
+    args = parser.parse_args()
+    db_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+    if not db_url.startswith("postgres") or not redis_url:
+        print("set DATABASE_URL=postgres://... and REDIS_URL=redis://... (see the docstring)", file=sys.stderr)
+        return 2
+    fake_at, _ = prepare_environment(db_url, redis_url)
 
     from tests.factories import make_flat_tariff, make_meter, make_supply_group, make_utility
 
