@@ -18,6 +18,9 @@ from django.utils import timezone
 from vending import pipeline
 from vending.models import AuditEvent, Payment, Purchase, SmsMessage
 from vending.services.audit import audit_record
+from vending.services.outbox import pending_work
+from vending.services.payments import payment_query, purchase_refund
+from vending.services.sms import latest_token_sms_ids, token_sms_count, token_sms_send
 from vending.states import PaymentState, PurchaseState, SmsState
 
 log = logging.getLogger(__name__)
@@ -30,8 +33,6 @@ def _claim(queryset, limit: int) -> list[int]:
 
 def sweep_pending_payments(*, now: datetime | None = None) -> int:
     """Open payments older than SWEEP_PENDING_PAYMENT_AFTER_SECONDS → status query, with doubling gaps."""
-    from vending.services.payments import payment_query
-
     now = now or timezone.now()
     first_after = timedelta(seconds=settings.SWEEP_PENDING_PAYMENT_AFTER_SECONDS)
     # A WaafiPay push blocks for up to its timeout while still INITIATED: leave those alone until then.
@@ -74,8 +75,6 @@ def sweep_undelivered_sms(*, now: datetime | None = None) -> int:
     SWEEP_SMS_RESEND_AFTER_SECONDS), or when no delivery report came for SMS_RESEND_SILENT_AFTER_SECONDS
     (hours: a report can be late, and a second text of the same token is worse than a late first one).
     At most SWEEP_SMS_MAX_SENDS sends per purchase; every resend is audited with its reason."""
-    from vending.services.sms import latest_token_sms_ids, token_sms_count, token_sms_send
-
     now = now or timezone.now()
     failure_wait = timedelta(seconds=settings.SWEEP_SMS_RESEND_AFTER_SECONDS)
     silent_wait = timedelta(seconds=settings.SMS_RESEND_SILENT_AFTER_SECONDS)
@@ -125,8 +124,6 @@ def sweep_outbox(*, now: datetime | None = None) -> int:
     """Dispatch again every unit of work still not done OUTBOX_REDISPATCH_AFTER_SECONDS after its commit
     (its message was lost: the broker was down, or restarted without it). Each task is idempotent on its
     row, so a message that was only slow costs a no-op."""
-    from vending.services.outbox import pending_work
-
     now = now or timezone.now()
     work = pending_work(
         now=now, older_than=timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS), limit=settings.SWEEP_BATCH_SIZE
@@ -140,8 +137,6 @@ def sweep_outbox(*, now: datetime | None = None) -> int:
 def sweep_stuck(*, now: datetime | None = None) -> int:
     """Give up to staff: holds left open after a vend are committed again; purchases paid for longer than
     SWEEP_GIVE_UP_AFTER_SECONDS without a token are refunded where the provider allows it, else flagged."""
-    from vending.services.payments import purchase_refund
-
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SWEEP_GIVE_UP_AFTER_SECONDS)
     acted = 0
