@@ -24,6 +24,10 @@ claims it and returns when it is done), so a message sent twice, or redelivered,
 Inside a pipeline task (`worker_task()`), an SMS row committed by the task is sent right there after the
 commit instead of by a second task: one task per purchase on the hot path (docs/BENCHMARKS.md, issue 4).
 That choice is made here, not in the services.
+
+This module is the floor of the pipeline: it imports no service, so every service may record work. What runs
+a task's body and flags a row that failed for good (`vending.tasks`, through `vending.services.outbox`) sits
+above the services it calls.
 """
 
 from __future__ import annotations
@@ -36,13 +40,9 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 
 log = logging.getLogger(__name__)
-
-# Database errors worth a retry (a lost connection, a serialisation failure, a deadlock); anything else
-# (DataError, IntegrityError, a bug) fails the same way every time: the row is flagged at once.
-TRANSIENT_DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 
 
 class Work(StrEnum):
@@ -142,23 +142,3 @@ def _sms_after_commit(rows: list[Any], deliver: Callable[..., Any]) -> None:
         except Exception as exc:  # the gateway or the database, for now: the task retries with backoff
             log.warning("sms %s: send failed here (%s), handed to the retrying task", row.pk, type(exc).__name__)
             dispatch(Work.SMS, row.pk, countdown=2)
-
-
-def run(work: Work, pk: int, body: Callable[[], object], *, transient: tuple[type[Exception], ...] = ()) -> None:
-    """Run a task body for row `pk`: transient errors propagate (the task retries); any other error is
-    permanent, so the row is flagged once (`give_up`) and the message is acknowledged, not retried."""
-    with worker_task():
-        try:
-            body()
-        except (*TRANSIENT_DATABASE_ERRORS, *transient):
-            raise
-        except Exception as exc:
-            log.exception("pipeline: %s %s failed for good; flagged", work, pk)
-            give_up(work, pk, reason=f"{type(exc).__name__}: {exc}")
-
-
-def give_up(work: Work, pk: int, *, reason: str) -> None:
-    """Flag the row of a unit of work that can never succeed, so no sweep dispatches it again."""
-    from vending.services import outbox
-
-    outbox.flag_work(work=str(work), pk=pk, reason=reason)

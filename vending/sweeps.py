@@ -2,7 +2,10 @@
 
 Each sweep picks a small batch of rows stuck in a middle state and pushes them forward through the same
 services as the live path, so overlapping sweeps and live tasks are harmless (every service locks and
-no-ops on a repeat). Rows are claimed with `skip_locked`, so two beat runs do not queue the same work.
+no-ops on a repeat). Rows are picked with `skip_locked` (`_claim`): a row a live task holds locked is left
+for the next run, not waited for. The pick does not reserve a row: two runs that overlap can both push the same
+row forward, and the second push is a no-op for the same reason; the token-SMS resend, which would text twice,
+decides and sends under its purchase's lock.
 Every sweep takes `now`, so tests move time instead of waiting for it. Sweeps enqueue nothing themselves:
 they call the same services, or hand the work to `vending.pipeline`.
 """
@@ -18,20 +21,29 @@ from django.utils import timezone
 from vending import pipeline
 from vending.models import AuditEvent, Payment, Purchase, SmsMessage
 from vending.services.audit import audit_record
+from vending.services.outbox import pending_work
+from vending.services.payments import payment_query, purchase_refund
+from vending.services.sms import latest_token_sms_ids, token_sms_count, token_sms_send
 from vending.states import PaymentState, PurchaseState, SmsState
 
 log = logging.getLogger(__name__)
 
 
 def _claim(queryset, limit: int) -> list[int]:
+    """The ids of up to `limit` rows of `queryset` that no transaction holds locked right now.
+
+    The lock lasts only for this read: it keeps a sweep from waiting behind a row a live task is working on,
+    but it is gone before the caller acts on the rows, so it does not stop an overlapping sweep from taking
+    the same rows. That is safe where the work no-ops on a repeat (the services lock their row again); holding
+    this lock across the work instead would keep a transaction open over provider calls. The token-SMS resend,
+    which is not one, locks its purchase again for the decision and the send.
+    """
     with transaction.atomic():
         return list(queryset.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
 
 
 def sweep_pending_payments(*, now: datetime | None = None) -> int:
     """Open payments older than SWEEP_PENDING_PAYMENT_AFTER_SECONDS → status query, with doubling gaps."""
-    from vending.services.payments import payment_query
-
     now = now or timezone.now()
     first_after = timedelta(seconds=settings.SWEEP_PENDING_PAYMENT_AFTER_SECONDS)
     # A WaafiPay push blocks for up to its timeout while still INITIATED: leave those alone until then.
@@ -74,8 +86,6 @@ def sweep_undelivered_sms(*, now: datetime | None = None) -> int:
     SWEEP_SMS_RESEND_AFTER_SECONDS), or when no delivery report came for SMS_RESEND_SILENT_AFTER_SECONDS
     (hours: a report can be late, and a second text of the same token is worse than a late first one).
     At most SWEEP_SMS_MAX_SENDS sends per purchase; every resend is audited with its reason."""
-    from vending.services.sms import latest_token_sms_ids, token_sms_count, token_sms_send
-
     now = now or timezone.now()
     failure_wait = timedelta(seconds=settings.SWEEP_SMS_RESEND_AFTER_SECONDS)
     silent_wait = timedelta(seconds=settings.SMS_RESEND_SILENT_AFTER_SECONDS)
@@ -90,26 +100,31 @@ def sweep_undelivered_sms(*, now: datetime | None = None) -> int:
     ).order_by("updated_at")
     resent = 0
     for purchase_id in _claim(rows, settings.SWEEP_BATCH_SIZE):
-        purchase = Purchase.objects.get(pk=purchase_id)
-        parts = list(SmsMessage.objects.filter(pk__in=latest_token_sms_ids(purchase)))
-        failed = any(p.status in (SmsState.FAILED, SmsState.REJECTED) for p in parts)
-        silent = all(p.created_at < now - silent_wait for p in parts)
-        if failed:
-            reason = "the gateway reported the token SMS failed"
-        elif silent:
-            reason = f"no delivery report after {settings.SMS_RESEND_SILENT_AFTER_SECONDS // 3600} h"
-        else:
-            continue  # the latest send is still in flight: wait for its report
-        if token_sms_count(purchase) >= settings.SWEEP_SMS_MAX_SENDS:
-            if not AuditEvent.objects.filter(purchase=purchase, action="purchase.sms_gave_up").exists():
-                audit_record(
-                    action="purchase.sms_gave_up",
-                    obj=purchase,
-                    reason="token SMS not delivered after the maximum number of sends",
-                )
-                log.warning("purchase %s: token SMS undelivered, left for staff", purchase.reference)
-            continue
+        # Decided and sent under the purchase's lock: a second text of a token is not a no-op, so an
+        # overlapping run skips the row while this one holds it and, once this one committed, finds the new
+        # send still in flight. The send itself leaves after the commit (vending.pipeline).
         with transaction.atomic():
+            purchase = Purchase.objects.select_for_update(skip_locked=True).filter(pk=purchase_id).first()
+            if purchase is None:
+                continue  # another run has it now
+            parts = list(SmsMessage.objects.filter(pk__in=latest_token_sms_ids(purchase)))
+            failed = any(p.status in (SmsState.FAILED, SmsState.REJECTED) for p in parts)
+            silent = all(p.created_at < now - silent_wait for p in parts)
+            if failed:
+                reason = "the gateway reported the token SMS failed"
+            elif silent:
+                reason = f"no delivery report after {settings.SMS_RESEND_SILENT_AFTER_SECONDS // 3600} h"
+            else:
+                continue  # the latest send is still in flight: wait for its report
+            if token_sms_count(purchase) >= settings.SWEEP_SMS_MAX_SENDS:
+                if not AuditEvent.objects.filter(purchase=purchase, action="purchase.sms_gave_up").exists():
+                    audit_record(
+                        action="purchase.sms_gave_up",
+                        obj=purchase,
+                        reason="token SMS not delivered after the maximum number of sends",
+                    )
+                    log.warning("purchase %s: token SMS undelivered, left for staff", purchase.reference)
+                continue
             token_sms_send(purchase=purchase)
             audit_record(
                 action="purchase.token_sms_resent",
@@ -125,8 +140,6 @@ def sweep_outbox(*, now: datetime | None = None) -> int:
     """Dispatch again every unit of work still not done OUTBOX_REDISPATCH_AFTER_SECONDS after its commit
     (its message was lost: the broker was down, or restarted without it). Each task is idempotent on its
     row, so a message that was only slow costs a no-op."""
-    from vending.services.outbox import pending_work
-
     now = now or timezone.now()
     work = pending_work(
         now=now, older_than=timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS), limit=settings.SWEEP_BATCH_SIZE
@@ -140,8 +153,6 @@ def sweep_outbox(*, now: datetime | None = None) -> int:
 def sweep_stuck(*, now: datetime | None = None) -> int:
     """Give up to staff: holds left open after a vend are committed again; purchases paid for longer than
     SWEEP_GIVE_UP_AFTER_SECONDS without a token are refunded where the provider allows it, else flagged."""
-    from vending.services.payments import purchase_refund
-
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SWEEP_GIVE_UP_AFTER_SECONDS)
     acted = 0

@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from backoffice import permissions as perms
+from backoffice.admin.base import ReadOnlyAdmin
 from backoffice.admin.forms import reason_field
 from backoffice.admin.pages import page, report_error
 from backoffice.services import agents as staff
-from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 from vending.models import (
     Agent,

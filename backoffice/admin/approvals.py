@@ -5,13 +5,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
+from backoffice.admin.base import ReadOnlyAdmin
 from backoffice.admin.forms import ReasonForm
 from backoffice.admin.pages import page
 from backoffice.models import Approval
 from backoffice.permissions import allowed
 from backoffice.services.approvals import CHECKER_PERMS, approval_decide
 from backoffice.services.delivery import SHOW
-from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 
 

@@ -4,10 +4,10 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from backoffice import permissions as perms
+from backoffice.admin.base import ReadOnlyAdmin
 from backoffice.models import KeyChangeCampaign, KeyChangeItem
 from backoffice.services.campaign_chunks import campaign_progress
 from backoffice.services.campaigns import campaign_resume
-from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 
 

@@ -9,13 +9,13 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from backoffice import permissions as perms
+from backoffice.admin.base import ReadOnlyAdmin
 from backoffice.admin.forms import LookupForm
 from backoffice.admin.pages import page
 from backoffice.charts import Chart, bar_chart
 from backoffice.models import Dashboard, Lookup
 from backoffice.reports import TABLES, Table, daily_series
 from backoffice.story import find_by_number
-from vending.admin.base import ReadOnlyAdmin
 from vending.selectors.sms_routes import sms_route_stats
 
 

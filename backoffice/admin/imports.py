@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
+from backoffice.admin.base import ReadOnlyAdmin
 from backoffice.models import MeterImport
-from vending.admin.base import ReadOnlyAdmin
 
 
 @admin.register(MeterImport)

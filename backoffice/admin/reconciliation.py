@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from backoffice import permissions as perms
+from backoffice.admin.base import ReadOnlyAdmin
 from backoffice.admin.forms import ResolveForm, StatementUploadForm
 from backoffice.admin.pages import page
 from backoffice.models import ReconciliationLine, ReconciliationStatement
 from backoffice.reconciliation import MPESA_COLUMNS, WAAFIPAY_COLUMNS
 from backoffice.services.reconcile import mismatch_resolve, resolve_actions_for, statement_upload
-from vending.admin.base import ReadOnlyAdmin
 from vending.exceptions import VendingError
 
 

@@ -14,9 +14,13 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from backoffice.permissions import REFUND_PURCHASE, require, require_reason
+from vending import pipeline
 from vending.exceptions import InvalidTransition
 from vending.models import Payment, Purchase, Refund
 from vending.services.audit import audit_record
+from vending.services.payments import payment_query, payment_request_for
+from vending.services.providers import provider_named
+from vending.services.refunds import refund_record_manual
 from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState
 
@@ -24,8 +28,6 @@ from vending.states import PaymentState, PurchaseState
 def staff_payment_query(*, actor: User, purchase: Purchase, reason: str = "") -> Payment:
     """Ask the provider again how the payment ended (an open payment only; a flagged one stays with staff)."""
     require(actor, REFUND_PURCHASE)
-    from vending.services.payments import payment_query
-
     payment = Payment.objects.get(purchase=purchase)
     audit_record(
         action="purchase.provider_queried_by_staff",
@@ -36,8 +38,6 @@ def staff_payment_query(*, actor: User, purchase: Purchase, reason: str = "") ->
     )
     if payment.state == PaymentState.NEEDS_REVIEW:
         # payment_query leaves a payment under review alone; ask the provider directly and report.
-        from vending.services.payments import payment_request_for, provider_named
-
         provider = provider_named(payment.provider)
         if not provider.capabilities.supports_query:
             raise InvalidTransition(f"{provider.name} cannot be asked about a payment.")
@@ -55,8 +55,6 @@ def staff_confirm_paid_and_vend(*, actor: User, purchase: Purchase, receipt: str
     receipt = receipt.strip()
     if len(receipt) < 4:
         raise InvalidTransition("Enter the provider's receipt you found on the statement.")
-    from vending.tasks import token_issue_task
-
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("purchase").get(purchase=purchase)
         if payment.state != PaymentState.NEEDS_REVIEW or payment.purchase.state != PurchaseState.NEEDS_REVIEW:
@@ -82,7 +80,7 @@ def staff_confirm_paid_and_vend(*, actor: User, purchase: Purchase, receipt: str
             reason=reason,
             data={"receipt": receipt},
         )
-        token_issue_task.delay_on_commit(purchase.pk)
+        pipeline.record(pipeline.Work.VEND, purchase.pk)  # the vend task, once committed
     return purchase
 
 
@@ -93,7 +91,6 @@ def staff_refund_record_manual(
     require(actor, REFUND_PURCHASE)
     reason = require_reason(reason)
     from backoffice.services import approvals
-    from vending.services.refunds import refund_record_manual
 
     if approvals.refund_needs_approval(purchase=purchase) and purchase.state != PurchaseState.REFUND_PENDING:
         raise approvals.ApprovalRequired("This refund is above the threshold: open an approval request.")

@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.utils import timezone
 
-from vending.models import SupplyGroup
+from vending.models import Meter, SupplyGroup
 from vending.models.network import VENDING_KEY_HEX_LENGTH
 from vending.services.audit import audit_record
 from vending.sts.weakkeys import weak_key_problem
@@ -24,8 +24,6 @@ def parse_vending_key_hex(*, key_hex: str, dkga: str) -> bytes:
 
 
 def _has_meters(group: SupplyGroup) -> bool:
-    from vending.models import Meter
-
     return Meter.objects.filter(models.Q(supply_group=group) | models.Q(pending_supply_group=group)).exists()
 
 

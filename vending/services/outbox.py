@@ -1,8 +1,8 @@
 """The outbox's two questions about rows: which work is still to do, and how to flag work that never can be.
 
 `pending_work` is what `vending.sweeps.sweep_outbox` dispatches again; `flag_work` is what a task calls
-(through `vending.pipeline.give_up`) after a permanent failure, so the row is shown to staff once and
-never dispatched again.
+(`vending.tasks`) after a permanent failure, so the row is shown to staff once and never dispatched again.
+Both callers sit above the services; no service imports this module, so it may call any of them.
 """
 
 import logging
@@ -14,6 +14,7 @@ from django.utils import timezone
 from vending.exceptions import InvalidTransition
 from vending.models import Payment, ProviderCallback, Purchase, SmsMessage
 from vending.services.audit import audit_record
+from vending.services.payments import payment_flag_review
 from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState, SmsState
 
@@ -73,8 +74,6 @@ def flag_work(*, work: str, pk: int, reason: str) -> None:
         if sms is not None:
             transition(sms, SmsState.FAILED, reason="failed for good", fields={"failure_reason": reason[:80]})
     elif work == "push":
-        from vending.services.payments import payment_flag_review
-
         payment = Payment.objects.filter(purchase_id=pk).first()
         if payment is not None:
             payment_flag_review(payment=payment, reason=f"push failed: {reason}")

@@ -32,38 +32,24 @@ from vending.payments import (
     ProviderRejected,
     ProviderUnavailable,
     StatusResult,
-    get_provider,
 )
-from vending.payments.registry import sandbox_provider
 from vending.services.audit import audit_record
+from vending.services.providers import provider_named
+from vending.services.refunds import refund_record_provider, reversal_try
 from vending.services.sandbox_hooks import callbacks_to_schedule
 from vending.services.sms import customer_notice_send
 from vending.services.transitions import transition
 from vending.services.vend import purchase_vend_locked
 from vending.states import PaymentState, PurchaseState
+from vending.texts import failure_text_key
 
 log = logging.getLogger(__name__)
 
 _P = PaymentState
 _OPEN = frozenset({_P.INITIATED, _P.PENDING, _P.UNKNOWN})
-_PROVIDER_WALLET = {"daraja": "mpesa", "waafipay": "evcplus", "edahab": "edahab"}
 
 
 # -- providers ---------------------------------------------------------------------------------------
-
-
-def provider_for_wallet(wallet: str) -> PaymentProvider:
-    return get_provider(wallet, settings)
-
-
-def provider_named(name: str) -> PaymentProvider:
-    """The provider a stored payment or callback names (it must still be configured)."""
-    if name == "sandbox":
-        return sandbox_provider(settings)
-    provider = get_provider(_PROVIDER_WALLET.get(name, "mpesa"), settings)
-    if provider.name != name:
-        raise ProviderRejected(f"provider {name!r} is not configured any more")
-    return provider
 
 
 def daraja_callback_url() -> str:
@@ -227,8 +213,6 @@ def payment_fail(*, payment: Payment, reason: str, message: str = "") -> Payment
             fields={"failure_reason": str(reason)[:40]},
         )
         if changed:
-            from vending.texts import failure_text_key
-
             customer_notice_send(
                 purchase=purchase,
                 key=failure_text_key(str(reason)),
@@ -431,8 +415,6 @@ def _failure_code(reason: str) -> str:
 def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
     """Give the money back after a final vend failure: release a hold, refund where the API allows it,
     otherwise hand the refund to staff. The customer is told which."""
-    from vending.services.refunds import refund_record_provider  # a Refund row for what the API completed
-
     payment = Payment.objects.get(purchase=purchase)
     provider = provider_named(payment.provider)
     request = payment_request_for(purchase)
@@ -482,7 +464,5 @@ def purchase_refund(*, purchase: Purchase, reason: str, actor=None) -> Purchase:
         audit_record(action="purchase.refund_by_staff", obj=purchase, actor=actor, reason=reason[:255])
         if changed:
             customer_notice_send(purchase=purchase, key="pipeline.vend_failed_refund")
-    from vending.services.refunds import reversal_try
-
     reversal_try(purchase=purchase, actor=actor, reason=reason)  # M-Pesa: a Transaction Reversal if configured
     return purchase

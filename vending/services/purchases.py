@@ -28,7 +28,7 @@ from vending.models.choices import WALLET_CURRENCIES, Wallet
 from vending.selectors.quotes import ShownQuote, purchase_quote
 from vending.selectors.vendability import meter_vendability
 from vending.services.audit import audit_record
-from vending.services.payments import provider_for_wallet
+from vending.services.providers import provider_for_wallet
 from vending.tariffs import Quote
 
 # No 0/O or 1/I: references are read aloud and typed from SMS.

@@ -21,7 +21,10 @@ from django.utils import timezone
 from vending.exceptions import InvalidTransition, VendingError
 from vending.models import Payment, ProviderCallback, Purchase, Refund
 from vending.payments.base import InvalidCallback, OutcomeUnknown, PaymentError
+from vending.payments.daraja import DarajaProvider
+from vending.payments.daraja_reversal import parse_reversal_result, request_reversal
 from vending.services.audit import audit_record
+from vending.services.providers import provider_named
 from vending.services.sms import customer_notice_send
 from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState
@@ -47,10 +50,6 @@ def _to_refund_pending(purchase: Purchase, *, actor: User | None, reason: str) -
 
 def refund_reversal_start(*, purchase: Purchase, actor: User | None, reason: str) -> Refund:
     """Ask Daraja to reverse the M-Pesa payment of `purchase`; the Refund stays `requested` until the result."""
-    from vending.payments.daraja import DarajaProvider
-    from vending.payments.daraja_reversal import request_reversal
-    from vending.services.payments import provider_named
-
     payment = Payment.objects.get(purchase=purchase)
     if payment.provider != "daraja" or not payment.receipt:
         raise InvalidTransition("Only a confirmed M-Pesa payment with a receipt can be reversed through Daraja.")
@@ -121,8 +120,6 @@ def reversal_try(*, purchase: Purchase, actor: User | None, reason: str) -> Refu
 
 def reversal_result_process(*, callback_id: int) -> Refund | None:
     """Apply a stored reversal result (or queue timeout) to its Refund; an unmatched one is flagged."""
-    from vending.payments.daraja_reversal import parse_reversal_result
-
     callback = ProviderCallback.objects.get(pk=callback_id)
     if callback.processed_at is not None:
         return None

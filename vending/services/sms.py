@@ -12,6 +12,7 @@ segments and every attempt (SmsAttempt).
 import logging
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from vending import i18n, pipeline
 from vending import texts as _texts  # noqa: F401  (registers the pipeline catalogue)
-from vending.models import AuditEvent, Purchase, SmsAttempt, SmsMessage, Token
+from vending.models import AuditEvent, ProviderCallback, Purchase, SmsAttempt, SmsMessage, Token
 from vending.services.audit import audit_record
 from vending.services.transitions import transition
 from vending.sms import (
@@ -28,13 +29,14 @@ from vending.sms import (
     AttemptOutcome,
     DeliveryReport,
     DeliveryStatus,
+    InvalidDeliveryReport,
     SmsRejected,
     SmsUnavailable,
     encoding,
     get_sender,
     gsm7,
 )
-from vending.states import PurchaseState, SmsState
+from vending.states import SMS_TRANSITIONS, PurchaseState, SmsState
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +197,6 @@ def sms_record_delivery(*, report: DeliveryReport) -> SmsMessage | None:
 
 
 def _allowed(status: str) -> frozenset[str]:
-    from vending.states import SMS_TRANSITIONS
-
     return SMS_TRANSITIONS.get(status, frozenset())
 
 
@@ -285,11 +285,6 @@ def customer_notice_send(*, purchase: Purchase, key: str, **values: object) -> l
 
 def delivery_report_process(*, callback_id: int) -> None:
     """Apply a stored delivery report (form-encoded, read by its gateway's parser); an unreadable one is flagged."""
-    from urllib.parse import parse_qsl
-
-    from vending.models import ProviderCallback
-    from vending.sms import InvalidDeliveryReport
-
     callback = ProviderCallback.objects.get(pk=callback_id)
     if callback.processed_at is not None:
         return

@@ -14,13 +14,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from backoffice import permissions as perms
+from backoffice.admin.base import NumberSearchMixin, ReadOnlyAdmin
 from backoffice.admin.forms import ReasonForm, ReceiptForm
 from backoffice.admin.pages import action_form, applying, page, report_error
 from backoffice.services.approvals import refund_needs_approval, refund_request
 from backoffice.services.review import staff_confirm_paid_and_vend, staff_payment_query, staff_refund_record_manual
 from backoffice.services.support import staff_purchase_refund, staff_token_reprint, staff_token_resend
 from backoffice.story import purchase_story
-from vending.admin.base import NumberSearchMixin, ReadOnlyAdmin
 from vending.exceptions import VendingError
 from vending.models import Payment, ProviderCallback, Purchase, Refund, SmsAttempt, SmsMessage, Token
 from vending.payments.base import PaymentError

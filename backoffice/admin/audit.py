@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from vending.admin.base import ReadOnlyAdmin
+from backoffice.admin.base import ReadOnlyAdmin
 from vending.models import AuditEvent
 
 

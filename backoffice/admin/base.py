@@ -1,6 +1,9 @@
-"""Shared admin bases."""
+"""Shared admin bases of every staff page, the core models' and the back office's own."""
 
 from django.contrib import admin
+from django.db.models import Q
+
+from backoffice.lookup_terms import meter_digits, phone_forms
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,10 +28,6 @@ class NumberSearchMixin:
     meter_search_field = ""  # e.g. "drn": compared with the term's digits
 
     def get_search_results(self, request, queryset, search_term):
-        from django.db.models import Q
-
-        from backoffice.lookup_terms import meter_digits, phone_forms
-
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         extra = Q()
         if self.phone_search_field:

@@ -2,10 +2,12 @@
 operators), key changes for one meter or a filtered batch, and CSV import (key custodians)."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from backoffice import permissions as perms
+from backoffice.admin.base import NumberSearchMixin
 from backoffice.admin.forms import EngineeringTokenForm, FreeTokenForm, KeyChangeForm, UploadForm
 from backoffice.admin.pages import action_form, applying, page
 from backoffice.services.approvals import free_token_needs_approval, free_token_request
@@ -14,8 +16,8 @@ from backoffice.services.delivery import SHOW
 from backoffice.services.key_changes import KeyChangeTarget, limit_key_change_targets, meter_key_change
 from backoffice.services.meter_import import REQUIRED_COLUMNS, meters_import_csv
 from backoffice.services.meter_tokens import engineering_token_issue, free_token_issue
-from vending.admin.base import NumberSearchMixin
 from vending.exceptions import VendingError
+from vending.meter_numbers import derive_pan
 from vending.models import CustomerMeter, Meter, MeterDebt
 
 
@@ -216,8 +218,6 @@ class MeterAdmin(NumberSearchMixin, admin.ModelAdmin):
 
     def import_view(self, request):
         if not perms.allowed(request.user, perms.IMPORT_METERS):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -248,8 +248,6 @@ class MeterAdmin(NumberSearchMixin, admin.ModelAdmin):
         return obj.has_pending_key_change
 
     def save_model(self, request, obj, form, change):
-        from vending.meter_numbers import derive_pan
-
         obj.pan = derive_pan(obj.drn)
         super().save_model(request, obj, form, change)
 

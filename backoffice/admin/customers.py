@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from vending.admin.base import NumberSearchMixin
+from backoffice.admin.base import NumberSearchMixin
 from vending.models import Customer, CustomerMeter
 
 
