@@ -146,8 +146,8 @@ def meter_token_issue(
     # No savepoint: the callers roll back what they wrote with it, and the vend pays for each savepoint.
     with transaction.atomic(savepoint=False):
         meter = meter_lock(meter_id=meter_id)
-        wanted = order(meter) if callable(order) else order
         try:
+            wanted = order(meter) if callable(order) else order
             return _issue(meter=meter, order=wanted, now=now, purchase=purchase, issued_by=issued_by)
         except EngineError as exc:
             raise StsError(f"the STS engine refused: {exc}") from exc
