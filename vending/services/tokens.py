@@ -84,7 +84,7 @@ def token_issue_locked(*, purchase: Purchase, now: datetime) -> list[Token]:
     return tokens
 
 
-def _describe(config: MeterConfig) -> dict[str, int]:
+def _describe(config: MeterConfig) -> dict[str, str | int]:
     return {"sgc": config.sgc, "krn": config.krn, "ti": config.ti, "base_date": config.base_date}
 
 
