@@ -3,10 +3,13 @@ made at once all issue through `vending.services.issuing.meter_token_issue`: the
 typed into the checking virtual meter, one TID sequence per meter, and nothing saved when a check fails."""
 
 import logging
+import threading
+import time
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from django.db import connection, connections, transaction
 
 from backoffice.services.key_changes import KeyChangeTarget, meter_key_change
 from backoffice.services.meter_tokens import engineering_token_issue, free_token_issue
@@ -130,3 +133,34 @@ def test_one_tid_sequence_per_meter_whoever_issues(now, operator, custodian):
     assert meter.last_tid == tids[-1] and meter.key_revision == 2
     # The last vend came after the key change, under the new key; its purchase carries no key change.
     assert Token.objects.filter(meter=meter, kind=Token.Kind.KEY_CHANGE, purchase__isnull=False).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the row lock is PostgreSQL's (SQLite locks the file)")
+def test_a_second_issue_for_the_meter_waits_for_the_first_and_takes_the_next_tid(now, operator):
+    meter = make_meter()
+    holding = threading.Event()
+    finished = []
+
+    def first():  # another worker: issues, then keeps its transaction (and the meter lock) open a moment
+        try:
+            with transaction.atomic():
+                issued = issuing.meter_token_issue(
+                    meter_id=meter.pk, order=issuing.TokenOrder(token=issuing.Management(subclass=5, value=0)), now=now
+                )
+                holding.set()
+                time.sleep(0.5)
+                finished.append(("first", issued.tokens[0].tid))
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert holding.wait(10)
+    second = free_token_issue(
+        actor=operator, meter=meter, kwh=Decimal("1"), reason="goodwill", delivery="show", now=now
+    )
+    finished.append(("second", second.token.tid))
+    worker.join()
+    [(_, tid), _] = finished
+    assert finished == [("first", tid), ("second", tid + 1)]
