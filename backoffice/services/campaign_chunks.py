@@ -5,6 +5,10 @@ items and their meters (skip_locked, so parallel chunks never take the same ones
 transaction, writes the meters' new keys, their tokens, the items' final status and one audit event
 for the chunk (every meter's before/after in it). A worker killed mid-chunk rolls the whole chunk
 back; the next run takes the same items again, and settled items are never taken again.
+
+Batched on purpose, not one `vending.services.issuing.meter_token_issue` per meter: thousands of meters
+per chunk written in a handful of statements is the measured speed of docs/BENCHMARKS.md "Key change
+campaigns". The rules are shared, not copied: see backoffice.services.campaign_plan.
 """
 
 from datetime import datetime

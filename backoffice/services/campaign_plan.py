@@ -1,15 +1,19 @@
 """What one chunk of a key change campaign writes, worked out in memory (no queries, no writes).
 
-The rules are those of `key_changes.plan_key_change` (one meter): a meter already at the target is
-skipped; a supply group without a vending key, or a meter the STS engine refuses, fails with a reason;
-pre-coded sets the pending_* fields the pipeline applies at the next vend
-(vending.services.tokens._issue_locked); at once moves the meter row to the new key now and, across a
-base date (the 1993 → 2014 roll-over), clears last_tid as the meter clears its TID memory.
+The rules are those of one meter's key change (`key_changes.meter_key_change` and the issue path it uses,
+vending.services.issuing): a meter already at the target is skipped; a supply group without a vending
+key, or a meter the STS engine refuses, fails with a reason; pre-coded sets the pending_* fields the
+pipeline applies at the next vend; at once moves the meter row to the new key now and, across a base
+date (the 1993 → 2014 roll-over), clears last_tid as the meter clears its TID memory (the same rule
+function, `issuing.clears_tid_memory`). Key change tokens carry no TID, so a chunk takes none.
 
 What differs is the scale: a chunk holds thousands of meters moving between the same few supply
 groups, so the vending keys are decrypted and the engine's per-group work is done once per group
 (vending.sts.batch.KeyChangeBatch), and the meter updates come out grouped by identical values so the
-caller writes them as a handful of UPDATEs.
+caller writes them as a handful of UPDATEs. That is why it does not call `meter_token_issue` once per
+meter (a lock, a config, a virtual meter and a save each): docs/BENCHMARKS.md "Key change campaigns"
+measures this batch path. Each token is still checked before it is written, inside KeyChangeBatch
+(decrypted back under the meter's current key, the whole block compared).
 """
 
 from dataclasses import dataclass, field
@@ -17,6 +21,7 @@ from typing import Any, NamedTuple
 
 from backoffice.services.key_changes import NOW, KeyChangeTarget
 from vending.models import SupplyGroup
+from vending.services.issuing import clears_tid_memory
 from vending.sts import MeterConfig, StsError, Token
 from vending.sts.batch import KeyChangeBatch
 
@@ -118,7 +123,7 @@ def plan_chunk(
             plan.skipped_meters.append(row.meter_id)
             continue
         batch = batches.get(row.supply_group_id)
-        rollover = new_base_date != row.base_date
+        rollover = clears_tid_memory(row.base_date, new_base_date)
         try:
             if refused:
                 raise _Refused(f"Key change refused: {refused}.")

@@ -3,14 +3,16 @@
 Two ways, as the utility chooses:
 - pre-coded: the meter's pending_* fields are set and the pipeline's next vend carries the key change
   tokens ahead of the credit token (vending.services.tokens);
-- at once: the key change tokens are made now (under the meter's current key), decoded back, stored,
-  and SMSed to the meter's customers or shown once; the meter row moves to the new key immediately.
+- at once: the key change tokens are made now by `vending.services.issuing.meter_token_issue` (the
+  issue path of every token: under the meter's lock and current key, each typed into a virtual meter
+  before it is stored), SMSed to the meter's customers or shown once; the meter row moves to the new key.
 
-A base date change (1993 → 2014, the 2024 TID rollover) sets the RO bit and restarts the meter's TID
-count. The per-meter work is in `plan_key_change` so a campaign can apply many meters in one write.
+Both modes first pass `key_change_configs` (key_guard's checks and a trial vend). A base date change
+(1993 → 2014, the 2024 TID rollover) sets the RO bit and restarts the meter's TID count. A campaign
+changes many meters in a few writes (backoffice.services.campaign_plan / campaign_chunks).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +26,9 @@ from backoffice.services.delivery import SMS, check_delivery, sms_to_meter_custo
 from vending.exceptions import StsError, VendingError
 from vending.models import Meter, SupplyGroup, Token
 from vending.services.audit import audit_record
+from vending.services.issuing import KEY_FIELDS, KeyChange, TokenOrder, meter_lock, meter_token_issue
 from vending.services.virtual_meters import meter_config
-from vending.sts import MeterConfig, decode_token, derive_decoder_key, key_change_tokens
+from vending.sts import MeterConfig
 from vending.sts import StsError as EngineError
 
 PRECODE = "precode"
@@ -94,101 +97,28 @@ def _describe(config: MeterConfig) -> dict[str, Any]:
     return {"sgc": config.sgc, "krn": config.krn, "ti": config.ti, "base_date": config.base_date}
 
 
-@dataclass
-class KeyChangePlan:
-    """What applying one meter's key change writes: meter fields, token rows, audit before/after."""
+def key_change_configs(*, meter: Meter, target: KeyChangeTarget, now: datetime) -> tuple[MeterConfig, MeterConfig]:
+    """The meter's present configuration and the target's, once the change is known to be safe.
 
-    meter: Meter
-    tokens: list[Token] = field(default_factory=list)
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-
-
-def plan_key_change(
-    *,
-    meter: Meter,
-    target: KeyChangeTarget,
-    mode: str,
-    cache: ConfigCache,
-    actor: User | None,
-    reason: str,
-    now: datetime | None = None,
-) -> KeyChangePlan:
-    """Change `meter` in memory (the caller saves it) and build its unsaved key change tokens.
-
-    Refuses (UnsafeKeyChange) a target the meter could not vend on afterwards (key_guard), checked by
-    a trial vend in both modes: a pre-coded change is refused now, not at the customer's next purchase."""
+    Refuses (UnsafeKeyChange) a target the meter could not vend on afterwards (key_guard), checked by a
+    trial vend in both modes: a pre-coded change is refused now, not at the customer's next purchase."""
     if target.reached_by(meter):
         raise AlreadyAtTarget(f"Meter {meter.drn} already has this key.")
     group = target.supply_group
     for needed in (meter.supply_group, group):
         if not needed.has_vending_key:
             raise VendingError(f"Supply group {needed.sgc} KRN {needed.key_revision} has no vending key.")
-    wall = timezone.localtime(now or timezone.now())
+    wall = timezone.localtime(now)
     key_guard.refuse_if(key_guard.group_problem(group=group, now=wall, base_date=target.base_date_for(meter)))
     key_guard.refuse_if(key_guard.meter_problem(meter=meter, group=group))
+    cache = ConfigCache()
     try:
         current = cache.current(meter)
         new = cache.target(meter, target)
     except EngineError as exc:
         raise StsError(f"the STS engine refused: {exc}") from exc
     key_guard.refuse_if(key_guard.trial_vend(current=current, new=new, now=wall))
-    plan = KeyChangePlan(meter=meter, before=_describe(current), after=_describe(new))
-    if mode == PRECODE:
-        meter.pending_supply_group = group
-        meter.pending_tariff_index = new.ti
-        meter.pending_key_revision = new.krn
-        meter.pending_base_date = new.base_date
-        return plan
-    rollover = new.base_date != current.base_date
-    try:
-        old_key = derive_decoder_key(current)
-        sections = key_change_tokens(
-            current, new, ro=rollover, decoder_key=old_key, new_decoder_key=derive_decoder_key(new)
-        )
-        for section in sections:
-            decoded = decode_token(section.digits, current, decoder_key=old_key)
-            if (decoded.token_class, decoded.subclass) != (section.token_class, section.subclass):
-                raise StsError("a key change token did not decode back to itself")
-    except EngineError as exc:
-        raise StsError(f"the STS engine refused: {exc}") from exc
-    plan.tokens = [
-        Token(
-            meter=meter,
-            kind=Token.Kind.KEY_CHANGE,
-            token_class=s.token_class,
-            subclass=s.subclass,
-            sequence=i,
-            digits=s.digits,
-            reason=reason[:255],
-            issued_by=actor,
-        )
-        for i, s in enumerate(sections)
-    ]
-    plan.after["rollover"] = rollover
-    meter.supply_group = group
-    meter.key_revision = new.krn
-    meter.tariff_index = new.ti
-    meter.base_date = new.base_date
-    meter.pending_supply_group = None
-    meter.pending_tariff_index = meter.pending_key_revision = meter.pending_base_date = None
-    if rollover:
-        meter.last_tid = None  # the meter cleared its TID memory; minutes count from the new base date
-    return plan
-
-
-METER_FIELDS = [
-    "supply_group",
-    "key_revision",
-    "tariff_index",
-    "base_date",
-    "last_tid",
-    "pending_supply_group",
-    "pending_tariff_index",
-    "pending_key_revision",
-    "pending_base_date",
-    "updated_at",
-]
+    return current, new
 
 
 def sms_key_change_tokens(*, meter: Meter, tokens: list[Token], required: bool = True) -> int:
@@ -237,21 +167,34 @@ def meter_key_change(
         raise VendingError(f"unknown key change mode {mode!r}")
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Meter.objects.select_for_update().select_related("supply_group").get(pk=meter.pk)
-        plan = plan_key_change(
-            meter=locked, target=target, mode=mode, cache=ConfigCache(), actor=actor, reason=reason, now=now
-        )
-        locked.updated_at = now
-        locked.save(update_fields=METER_FIELDS)
-        tokens = [_save(t) for t in plan.tokens]
+        if mode == PRECODE:
+            # No token now: the pending_* fields wait for the meter's next vend (vending.services.tokens).
+            locked = meter_lock(meter_id=meter.pk)
+            current, new = key_change_configs(meter=locked, target=target, now=now)
+            locked.pending_supply_group = target.supply_group
+            locked.pending_tariff_index, locked.pending_key_revision = new.ti, new.krn
+            locked.pending_base_date = new.base_date
+            locked.save(update_fields=KEY_FIELDS)
+            tokens: list[Token] = []
+            before, after = _describe(current), _describe(new)
+        else:
+
+            def order(locked: Meter) -> TokenOrder:
+                _, new = key_change_configs(meter=locked, target=target, now=now)
+                return TokenOrder(key_change=KeyChange(supply_group=target.supply_group, config=new, reason=reason))
+
+            issued = meter_token_issue(meter_id=meter.pk, order=order, now=now, issued_by=actor)
+            locked, tokens = issued.meter, issued.tokens
+            before = _describe(issued.before)
+            after = {**_describe(issued.after), "rollover": issued.rollover}
         sms_count = sms_key_change_tokens(meter=locked, tokens=tokens) if tokens and delivery == SMS else 0
         audit_record(
             action="meter.key_change_precoded" if mode == PRECODE else "meter.key_changed",
             obj=locked,
             actor=actor,
             reason=reason,
-            before=plan.before,
-            after=plan.after,
+            before=before,
+            after=after,
             data={"mode": mode, "delivery": delivery, "token_ids": [t.pk for t in tokens], "sms_count": sms_count},
         )
     return KeyChangeResult(meter=locked, mode=mode, tokens=tokens, sms_count=sms_count)
@@ -275,8 +218,3 @@ def key_change_target_choices(*, meters: Any, now: datetime | None = None) -> An
 def limit_key_change_targets(form: Any, meters: Any) -> None:
     """Narrow a KeyChangeForm's supply group choices to key_change_target_choices(meters)."""
     form.fields["supply_group"].queryset = key_change_target_choices(meters=meters)
-
-
-def _save(token: Token) -> Token:
-    token.save()
-    return token

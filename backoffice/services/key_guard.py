@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from vending.exceptions import VendingError
 from vending.models import Meter, SupplyGroup
 from vending.selectors.vendability import base_date_problem
+from vending.services.issuing import clears_tid_memory
 
 __all__ = [
     "MIN_TID_HEADROOM",
@@ -86,7 +87,7 @@ def trial_vend(*, current: MeterConfig, new: MeterConfig, now: datetime) -> str 
         if weak:
             return f"the meter's new decoder key is unsafe: {weak}"
         virtual = VirtualMeter(current)
-        rollover = new.base_date != current.base_date
+        rollover = clears_tid_memory(current.base_date, new.base_date)
         for section in key_change_tokens(current, new, ro=rollover, decoder_key=old_key, new_decoder_key=new_key):
             result = virtual.enter(section.digits)
             if result.display not in (Display.KCT1, Display.KCT2, Display.ACCEPT):

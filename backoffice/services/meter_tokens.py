@@ -1,11 +1,11 @@
 """Engineering tokens (clear tamper, clear credit, set power limit) and free credit tokens, issued by staff.
 
-TIDs are allocated as the pipeline does in vending.services.tokens (it has no separate helper):
-`next_tid(now, base_date, last_tid)` under a lock on the Meter row, so tokens for one meter never share
-a TID. Every token is decoded back under the meter's key before it is stored.
+The token itself comes from `vending.services.issuing.meter_token_issue`, the issue path the pipeline and
+key changes use too: the meter row locked, the next TID (tokens for one meter never share one), the token
+typed into a virtual meter in the meter's configuration before it is stored. This module adds the staff
+rules around it: the right, the reason, the delivery, the approval above the daily free kWh, the audit.
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,21 +16,13 @@ from django.utils import timezone
 
 from backoffice.models import Approval
 from backoffice.permissions import ISSUE_ENGINEERING_TOKEN, ISSUE_FREE_TOKEN, require, require_reason
+from backoffice.services.approval_rules import check_approved, free_token_needs_approval
 from backoffice.services.delivery import SMS, check_delivery, sms_to_meter_customers
-from vending.exceptions import StsError, VendingError
+from vending.exceptions import VendingError
 from vending.models import Meter, Token
 from vending.services.audit import audit_record
-from vending.services.virtual_meters import meter_config
-from vending.sts import StsError as EngineError
-from vending.sts import (
-    credit_token,
-    decode_token,
-    derive_decoder_key,
-    kwh_to_units,
-    management_token,
-    next_tid,
-    units_to_kwh,
-)
+from vending.services.issuing import Credit, Management, TokenOrder, meter_token_issue
+from vending.sts import kwh_to_units
 
 # kind → (management subclass, fixed value or None when staff give one)
 ENGINEERING_KINDS: dict[str, tuple[int, int | None]] = {
@@ -45,17 +37,6 @@ MAX_FREE_KWH = Decimal("1000")
 class IssuedToken:
     token: Token
     sms_count: int
-
-
-def _lock_meter(meter: Meter) -> Meter:
-    return Meter.objects.select_for_update().select_related("supply_group").get(pk=meter.pk)
-
-
-def _take_tid(meter: Meter, base_date: int, now: datetime) -> int:
-    tid = next_tid(now, base_date, meter.last_tid)
-    meter.last_tid = tid
-    meter.save(update_fields=["last_tid", "updated_at"])
-    return tid
 
 
 def engineering_token_issue(
@@ -81,29 +62,14 @@ def engineering_token_issue(
         value = watts
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _lock_meter(meter)
-        config = meter_config(meter=locked)
-        key = derive_decoder_key(config)
-        try:
-            tid = _take_tid(locked, config.base_date, now)
-            sts = management_token(
-                config, subclass=subclass, value=value, tid=tid, rnd=secrets.randbelow(16), decoder_key=key
-            )
-            decoded = decode_token(sts.digits, config, decoder_key=key)
-        except EngineError as exc:
-            raise StsError(f"the STS engine refused: {exc}") from exc
-        if (decoded.token_class, decoded.subclass, decoded.tid) != (2, subclass, tid):
-            raise StsError("the new engineering token did not decode back to itself")
-        token = Token.objects.create(
-            meter=locked,
-            kind=Token.Kind.ENGINEERING,
-            token_class=sts.token_class,
-            subclass=sts.subclass,
-            tid=tid,
-            digits=sts.digits,
-            reason=reason[:255],
+        issued = meter_token_issue(
+            meter_id=meter.pk,
+            order=TokenOrder(token=Management(subclass=subclass, value=value, reason=reason)),
+            now=now,
             issued_by=actor,
         )
+        locked, [token] = issued.meter, issued.tokens
+        tid = token.tid
         sms_count = 0
         if delivery == SMS:
             sms_count = sms_to_meter_customers(meter=locked, key="staff.engineering_token", token=token.grouped)
@@ -144,35 +110,18 @@ def free_token_issue(
     if not Decimal("0") < kwh <= MAX_FREE_KWH:
         raise VendingError(f"A free token is between 0.1 and {MAX_FREE_KWH} kWh.")
     now = now or timezone.now()
-    from backoffice.services import approvals
-
-    if approvals.free_token_needs_approval(meter=meter, kwh=kwh, now=now):
-        approvals.check_approved(approval, kind=Approval.Kind.FREE_TOKEN, meter=meter)
+    if free_token_needs_approval(meter=meter, kwh=kwh, now=now):
+        check_approved(approval, kind=Approval.Kind.FREE_TOKEN, meter=meter)
     units = kwh_to_units(str(kwh))
     with transaction.atomic():
-        locked = _lock_meter(meter)
-        config = meter_config(meter=locked)
-        key = derive_decoder_key(config)
-        try:
-            tid = _take_tid(locked, config.base_date, now)
-            sts = credit_token(config, units=units, tid=tid, rnd=secrets.randbelow(16), decoder_key=key)
-            decoded = decode_token(sts.digits, config, decoder_key=key)
-        except EngineError as exc:
-            raise StsError(f"the STS engine refused: {exc}") from exc
-        if decoded.token_class != 0 or decoded.tid != tid or decoded.units != units:
-            raise StsError("the new credit token did not decode back to itself")
-        credited = units_to_kwh(units)
-        token = Token.objects.create(
-            meter=locked,
-            kind=Token.Kind.FREE,
-            token_class=sts.token_class,
-            subclass=sts.subclass,
-            tid=tid,
-            units=credited,
-            digits=sts.digits,
-            reason=reason[:255],
+        issued = meter_token_issue(
+            meter_id=meter.pk,
+            order=TokenOrder(token=Credit(units=units, kind=Token.Kind.FREE, reason=reason)),
+            now=now,
             issued_by=actor,
         )
+        locked, [token] = issued.meter, issued.tokens
+        tid, credited = token.tid, token.units
         sms_count = 0
         if delivery == SMS:
             sms_count = sms_to_meter_customers(

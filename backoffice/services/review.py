@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from backoffice.permissions import REFUND_PURCHASE, require, require_reason
+from backoffice.services.approval_rules import ApprovalRequired, refund_needs_approval
 from vending import pipeline
 from vending.exceptions import InvalidTransition
 from vending.models import Payment, Purchase, Refund
@@ -90,8 +91,6 @@ def staff_refund_record_manual(
     """The money went back by hand: record the provider's receipt and mark the refund done."""
     require(actor, REFUND_PURCHASE)
     reason = require_reason(reason)
-    from backoffice.services import approvals
-
-    if approvals.refund_needs_approval(purchase=purchase) and purchase.state != PurchaseState.REFUND_PENDING:
-        raise approvals.ApprovalRequired("This refund is above the threshold: open an approval request.")
+    if refund_needs_approval(purchase=purchase) and purchase.state != PurchaseState.REFUND_PENDING:
+        raise ApprovalRequired("This refund is above the threshold: open an approval request.")
     return refund_record_manual(purchase=purchase, receipt=receipt, actor=actor, reason=reason, amount=amount)

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from backoffice.models import Approval
 from backoffice.permissions import REFUND_PURCHASE, REPRINT_TOKEN, RESEND_TOKEN, require, require_reason
+from backoffice.services.approval_rules import check_approved, refund_needs_approval
 from vending.exceptions import InvalidTransition
 from vending.models import Purchase, Token
 from vending.services.audit import audit_record
@@ -50,10 +51,8 @@ def staff_purchase_refund(
     needs an approved request (approvals.refund_request, decided by a second person)."""
     require(actor, REFUND_PURCHASE)
     reason = require_reason(reason)
-    from backoffice.services import approvals
-
-    if approvals.refund_needs_approval(purchase=purchase):
-        approvals.check_approved(approval, kind=Approval.Kind.REFUND, purchase=purchase)
+    if refund_needs_approval(purchase=purchase):
+        check_approved(approval, kind=Approval.Kind.REFUND, purchase=purchase)
 
     with transaction.atomic():
         before = {"state": purchase.state}

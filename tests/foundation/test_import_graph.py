@@ -2,9 +2,7 @@
 
 Every import counts, at the top of a module or inside a function (an import moved into a function still ties the
 two modules together; it only hides the circle from Python). No module of `vending` imports `backoffice` or
-`demo`. The circle edges still there are listed below with the issue that removes them; the test fails when a
-new one appears *and* when a listed one is gone, so the list only shrinks. Only edges are listed, never modules:
-a new circle always adds an edge of its own, which is on no list.
+`demo`, and no two modules reach each other by any path.
 """
 
 import ast
@@ -12,15 +10,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("config", "vending", "ussd", "backoffice", "demo", "fakes")
-
-# The one circle left (issue 14 removes it): the staff approvals call the staff token and refund services that
-# check approvals. Listed so that no further edge can join it unseen.
-CIRCLE_EDGES_ALLOWED = {
-    ("backoffice.services.approvals", "backoffice.services.meter_tokens"),
-    ("backoffice.services.approvals", "backoffice.services.support"),
-    ("backoffice.services.meter_tokens", "backoffice.services.approvals"),
-    ("backoffice.services.support", "backoffice.services.approvals"),
-}
 
 
 def _modules() -> dict[str, Path]:
@@ -123,10 +112,8 @@ def up_edges(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
     }
 
 
-def test_no_new_import_circle():
-    edges = circle_edges(import_graph())
-    assert edges - CIRCLE_EDGES_ALLOWED == set(), "these imports close a circle"
-    assert CIRCLE_EDGES_ALLOWED - edges == set(), "no longer on a circle: delete them from CIRCLE_EDGES_ALLOWED"
+def test_no_import_circle():
+    assert circle_edges(import_graph()) == set(), "these imports close a circle"
 
 
 def test_no_import_from_vending_up_into_backoffice_or_demo():

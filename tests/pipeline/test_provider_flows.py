@@ -179,7 +179,7 @@ def test_waafipay_vend_failure_releases_the_hold(
     def refuse(**kwargs):
         raise StsError("the virtual meter refused the new token: CRC error")
 
-    monkeypatch.setattr(tokens, "_issue_locked", refuse)
+    monkeypatch.setattr(tokens, "meter_token_issue", refuse)
     purchase = buy(
         django_capture_on_commit_callbacks, somali_meter, phone="+252611000111", wallet="evcplus", amount="5"
     )

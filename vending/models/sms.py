@@ -29,6 +29,9 @@ class SmsMessage(models.Model):
     # Claimed by the worker that sends it (an outbound row goes to the gateway at most once per claim);
     # QUEUED without it means no send was tried: the outbox dispatches it again.
     send_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A part of the purchase's token SMS: which send of it (1 the first, 2 the first resend…); None for
+    # every other message. The delivered state and the resend limit read it (the audit keeps the record).
+    token_send = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

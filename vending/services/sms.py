@@ -16,11 +16,12 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from vending import i18n, pipeline
 from vending import texts as _texts  # noqa: F401  (registers the pipeline catalogue)
-from vending.models import AuditEvent, ProviderCallback, Purchase, SmsAttempt, SmsMessage, Token
+from vending.models import ProviderCallback, Purchase, SmsAttempt, SmsMessage, Token
 from vending.services.audit import audit_record
 from vending.services.transitions import transition
 from vending.sms import (
@@ -68,8 +69,11 @@ def sms_parts(text: str) -> list[str]:
     return [f"({i}/{len(parts)}) {part}" for i, part in enumerate(parts, 1)]
 
 
-def sms_send(*, phone: str, text: str, purchase: Purchase | None = None) -> list[SmsMessage]:
-    """Queue `text` to `phone` (E.164); the rows are sent once the transaction commits."""
+def sms_send(
+    *, phone: str, text: str, purchase: Purchase | None = None, token_send: int | None = None
+) -> list[SmsMessage]:
+    """Queue `text` to `phone` (E.164); the rows are sent once the transaction commits. `token_send`: the
+    rows are the purchase's token SMS, its `token_send`-th send (see token_sms_send)."""
     sender_name = get_sender(settings).name
     with transaction.atomic(savepoint=False):  # plain inserts: nothing to roll back partially
         rows = [
@@ -82,6 +86,7 @@ def sms_send(*, phone: str, text: str, purchase: Purchase | None = None) -> list
                 purchase=purchase,
                 encoding=encoding.encoding_of(part),
                 segments=encoding.segments(part),
+                token_send=token_send,
             )
             for part in sms_parts(text)
         ]
@@ -211,17 +216,25 @@ def _purchase_delivered_if_complete(purchase_id: int) -> None:
 
 
 def latest_token_sms_ids(purchase: Purchase) -> list[int]:
-    event = (
-        AuditEvent.objects.filter(purchase=purchase, action=TOKEN_SMS_ACTION)
-        .order_by("-pk")
-        .values_list("data", flat=True)
-        .first()
+    """The rows (every part) of the purchase's latest token SMS send."""
+    rows = (
+        SmsMessage.objects.filter(purchase=purchase, token_send__isnull=False)
+        .order_by("-token_send", "pk")
+        .values_list("pk", "token_send")
     )
-    return list(event.get("sms_ids", [])) if event else []
+    latest = None
+    ids = []
+    for pk, send in rows:
+        if latest is not None and send != latest:
+            break
+        latest = send
+        ids.append(pk)
+    return ids
 
 
 def token_sms_count(purchase: Purchase) -> int:
-    return AuditEvent.objects.filter(purchase=purchase, action=TOKEN_SMS_ACTION).count()
+    """How many times the purchase's token SMS was sent (the first send and every resend)."""
+    return SmsMessage.objects.filter(purchase=purchase).aggregate(n=Max("token_send"))["n"] or 0
 
 
 # -- the token SMS ---------------------------------------------------------------------------------
@@ -262,18 +275,22 @@ def token_sms_text(*, purchase: Purchase, tokens: list[Token]) -> str:
 def token_sms_send(
     *, purchase: Purchase, phone: str | None = None, tokens: list[Token] | None = None
 ) -> list[SmsMessage]:
-    """Send (or send again) the purchase's token SMS and remember which rows carry it.
+    """Send (or send again) the purchase's token SMS; its rows carry the number of this send (token_send).
 
-    `tokens` saves a query when the caller has just issued them (the vend)."""
+    `tokens`: the vend has just issued them, so this is the first send (no query for either)."""
     if tokens is None:
         tokens = list(purchase.tokens.all())
+        send = token_sms_count(purchase) + 1
+    else:
+        send = 1
     with transaction.atomic(savepoint=False):
         rows = sms_send(
             phone=phone or purchase.payer_phone,
             text=token_sms_text(purchase=purchase, tokens=tokens),
             purchase=purchase,
+            token_send=send,
         )
-        audit_record(action=TOKEN_SMS_ACTION, obj=purchase, data={"sms_ids": [r.pk for r in rows]})
+        audit_record(action=TOKEN_SMS_ACTION, obj=purchase, data={"sms_ids": [r.pk for r in rows], "send": send})
     return rows
 
 

@@ -1,18 +1,14 @@
 """Issuing STS tokens for a paid purchase (and resending them).
 
 One credit token per purchase: a second `token_issue` returns the first one (DB constraint + row lock).
-The TID comes from `vending.sts.next_tid` under a lock on the Meter row, so two vends for one meter in
-the same minute take successive minutes. A pending key change goes first: its tokens are issued in
-order under the current key, the meter row moves to the new key, and the credit token is made under
-the new key. Every token is typed into a fresh virtual meter in the configuration our records give the
-meter before it is stored; a token that meter would refuse is never stored or sent. (Not the stored
-virtual meter: that one is what the customer has typed so far, and a customer who has not yet typed
-an earlier key change must still be able to buy.)
+The tokens come from `vending.services.issuing.meter_token_issue`, the one issue path staff tokens and key
+changes use too (meter lock, TID, a check on a virtual meter; see there). A pending key change goes
+first: its tokens are made under the current key, the meter row moves to the new key, and the credit
+token is made under the new key; the move is audited with the purchase.
 """
 
 import logging
 import os
-import secrets
 import time
 from datetime import datetime
 
@@ -20,14 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from vending import phones
-from vending.exceptions import InvalidTransition, PermissionDenied, StsError
+from vending.exceptions import InvalidTransition, PermissionDenied
 from vending.models import Meter, Purchase, Token
 from vending.services.audit import audit_record
+from vending.services.issuing import Credit, TokenOrder, meter_token_issue, pending_key_change
 from vending.services.transitions import transition
-from vending.services.virtual_meters import meter_config, pending_meter_config
 from vending.states import PurchaseState
-from vending.sts import StsError as EngineError
-from vending.sts import VirtualMeter, credit_token, derive_decoder_key, key_change_tokens, next_tid, units_to_kwh
+from vending.sts import MeterConfig
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +57,23 @@ def token_issue_locked(*, purchase: Purchase, now: datetime) -> list[Token]:
 
     This is the vend inside `payment_confirm`, so money in, token and token SMS commit together.
     """
-    meter = (
-        Meter.objects.select_for_update(of=("self",))
-        .select_related("supply_group", "pending_supply_group")
-        .get(pk=purchase.meter_id)
-    )
-    purchase.meter = meter  # the token SMS shows the DRN: no second read of the meter
-    _pause_for_tests()
     units = int(purchase.quote["units"])
-    try:
-        tokens = _issue_locked(purchase=purchase, meter=meter, units=units, now=now)
-    except EngineError as exc:
-        raise StsError(f"the STS engine refused: {exc}") from exc
+
+    def order(meter: Meter) -> TokenOrder:
+        _pause_for_tests()  # the meter row is locked now: the point the SIGKILL test kills a worker at
+        return TokenOrder(key_change=pending_key_change(meter), token=Credit(units=units))
+
+    issued = meter_token_issue(meter_id=purchase.meter_id, order=order, now=now, purchase=purchase)
+    purchase.meter = issued.meter  # the token SMS shows the DRN: no second read of the meter
+    tokens = issued.tokens
+    if issued.key_changed:
+        audit_record(
+            action="meter.key_changed",
+            obj=issued.meter,
+            purchase=purchase,
+            before=_describe(issued.before),
+            after=_describe(issued.after),
+        )
     transition(
         purchase,
         PurchaseState.VENDED,
@@ -84,88 +84,13 @@ def token_issue_locked(*, purchase: Purchase, now: datetime) -> list[Token]:
     return tokens
 
 
+def _describe(config: MeterConfig) -> dict[str, str | int]:
+    return {"sgc": config.sgc, "krn": config.krn, "ti": config.ti, "base_date": config.base_date}
+
+
 def _ordered(tokens: list[Token]) -> list[Token]:
     keys = sorted((t for t in tokens if t.kind == Token.Kind.KEY_CHANGE), key=lambda t: t.sequence)
     return keys + [t for t in tokens if t.kind != Token.Kind.KEY_CHANGE]
-
-
-def _issue_locked(*, purchase: Purchase, meter: Meter, units: int, now: datetime) -> list[Token]:
-    current = meter_config(meter=meter)
-    checker = VirtualMeter(current)
-    issued: list[Token] = []
-    config = current
-    if meter.has_pending_key_change:
-        config = pending_meter_config(meter=meter)
-        rollover = config.base_date != current.base_date
-        kcts = key_change_tokens(
-            current,
-            config,
-            ro=rollover,
-            decoder_key=derive_decoder_key(current),
-            new_decoder_key=derive_decoder_key(config),
-        )
-        for sequence, kct in enumerate(kcts):
-            _check(checker, kct.digits, expect_units=None)
-            issued.append(
-                Token(
-                    purchase=purchase,
-                    meter=meter,
-                    kind=Token.Kind.KEY_CHANGE,
-                    token_class=kct.token_class,
-                    subclass=kct.subclass,
-                    sequence=sequence,
-                    digits=kct.digits,
-                    reason="pending key change",
-                    created_at=now,
-                )
-            )
-        before = {"sgc": current.sgc, "krn": current.krn, "ti": current.ti, "base_date": current.base_date}
-        meter.supply_group = meter.pending_supply_group or meter.supply_group
-        meter.key_revision, meter.tariff_index, meter.base_date = config.krn, config.ti, config.base_date
-        meter.pending_supply_group = None
-        meter.pending_tariff_index = meter.pending_key_revision = meter.pending_base_date = None
-        if rollover:
-            meter.last_tid = None  # a new base date counts minutes afresh; the meter cleared its TID memory
-        audit_record(
-            action="meter.key_changed",
-            obj=meter,
-            purchase=purchase,
-            before=before,
-            after={"sgc": config.sgc, "krn": config.krn, "ti": config.ti, "base_date": config.base_date},
-        )
-    tid = next_tid(now, config.base_date, meter.last_tid)
-    token = credit_token(
-        config, units=units, tid=tid, rnd=secrets.randbelow(16), decoder_key=derive_decoder_key(config)
-    )
-    _check(checker, token.digits, expect_units=units)
-    meter.last_tid = tid
-    # A plain vend changes only the TID memory; a key change moved the meter's key fields as well.
-    meter.save(update_fields=None if issued else ["last_tid", "updated_at"])
-    issued.append(
-        Token(
-            purchase=purchase,
-            meter=meter,
-            kind=Token.Kind.CREDIT,
-            token_class=token.token_class,
-            subclass=token.subclass,
-            sequence=len(issued),
-            tid=tid,
-            units=units_to_kwh(units),
-            digits=token.digits,
-            created_at=now,
-        )
-    )
-    for token_row in issued:
-        token_row.save()
-    return issued
-
-
-def _check(checker, digits: str, *, expect_units: int | None) -> None:
-    """Type the token into the checking virtual meter; refuse anything the meter would not accept."""
-    result = checker.enter(digits)
-    if not result.accepted or (expect_units is not None and result.units_added != expect_units):
-        # The display code says why; the digits never reach the log.
-        raise StsError(f"the virtual meter refused the new token: {result.display.value}")
 
 
 def token_resend(*, purchase: Purchase, phone: str) -> None:
