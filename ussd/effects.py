@@ -44,7 +44,7 @@ from vending.exceptions import (
 )
 from vending.i18n import render
 from vending.models import Customer, Meter, Purchase
-from vending.models.choices import Channel, wallets_for_currency
+from vending.models.choices import Channel
 from vending.privacy import masked_label
 from vending.selectors.customers import saved_meters_of
 from vending.selectors.history import last_tokens_for_phone, recent_purchases_for_phone
@@ -59,6 +59,7 @@ from vending.services.customers import (
 from vending.services.purchases import purchase_create
 from vending.services.tokens import token_resend
 from vending.tariffs import Quote
+from vending.wallets import wallets_for_currency
 
 logger = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from vending.exceptions import (
     VendingError,
 )
 from vending.models import Customer, CustomerMeter, Meter, Purchase, SmsMessage
-from vending.models.choices import Channel, wallets_for_currency
+from vending.models.choices import Channel
 from vending.privacy import masked_label
 from vending.ratelimit import Limit, hit
 from vending.selectors.history import last_tokens_for_phone, recent_purchases_for_phone
@@ -59,6 +59,7 @@ from vending.services.transitions import transition
 from vending.sms.gsm7 import transliterate
 from vending.states import PurchaseState, SmsState
 from vending.tariffs import Quote, format_money
+from vending.wallets import wallet_spec, wallets_for_currency
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,6 @@ COMMANDS_PER_HOUR = Limit("sms_commands", max_hits=settings.SMS_COMMANDS_PER_HOU
 SLOW_DOWN_NOTICES = Limit("sms_slow_down_notice", max_hits=1, window_seconds=3600)
 BUYS_PER_HOUR = Limit("sms_buys", max_hits=settings.SMS_PURCHASES_PER_HOUR, window_seconds=3600)
 
-# How each wallet is written in a command (and in our examples).
-WALLET_KEYWORDS = {"mpesa": "MPESA", "evcplus": "EVC", "zaad": "ZAAD", "sahal": "SAHAL", "edahab": "EDAHAB"}
 _IN_PROGRESS = (PurchaseState.CREATED, PurchaseState.PAYMENT_PENDING, PurchaseState.PAID)
 _NAME_CHARS = 20  # meter names shown in a reply are cut so every reply fits one SMS
 
@@ -266,8 +265,14 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
+def _wallet_keyword(code: str) -> str:
+    """How a wallet is written in a command and in our examples (its registry entry's first keyword)."""
+    spec = wallet_spec(code)
+    return spec.keyword if spec else code.upper()
+
+
 def _wallet_list(currency: str) -> str:
-    return "/".join(WALLET_KEYWORDS[w] for w in wallets_for_currency(currency))
+    return "/".join(_wallet_keyword(w) for w in wallets_for_currency(currency))
 
 
 def _short(name: str) -> str:
@@ -314,7 +319,7 @@ def _choose_wallet(ctx: _Context, currency: str, asked: str | None) -> str:
         "sms.buy.need_wallet",
         "need_wallet",
         wallets=_wallet_list(currency),
-        wallet=WALLET_KEYWORDS[allowed[0]],
+        wallet=_wallet_keyword(allowed[0]),
         example=_example(CommandName.BUY, ctx.language),
     )
 

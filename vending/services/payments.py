@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from vending import pipeline
 from vending.models import Payment, ProviderCallback, Purchase
-from vending.models.choices import Wallet
 from vending.payments import (
     CallbackEvent,
     FailureReason,
@@ -34,19 +33,19 @@ from vending.payments import (
     StatusResult,
     get_provider,
 )
-from vending.payments.registry import sandbox_provider
+from vending.payments.registry import DARAJA, WAAFIPAY, provider_by_name
 from vending.services.audit import audit_record
 from vending.services.sandbox_hooks import callbacks_to_schedule
 from vending.services.sms import customer_notice_send
 from vending.services.transitions import transition
 from vending.services.vend import purchase_vend_locked
 from vending.states import PaymentState, PurchaseState
+from vending.wallets import wallet_name
 
 log = logging.getLogger(__name__)
 
 _P = PaymentState
 _OPEN = frozenset({_P.INITIATED, _P.PENDING, _P.UNKNOWN})
-_PROVIDER_WALLET = {"daraja": "mpesa", "waafipay": "evcplus", "edahab": "edahab"}
 
 
 # -- providers ---------------------------------------------------------------------------------------
@@ -58,12 +57,7 @@ def provider_for_wallet(wallet: str) -> PaymentProvider:
 
 def provider_named(name: str) -> PaymentProvider:
     """The provider a stored payment or callback names (it must still be configured)."""
-    if name == "sandbox":
-        return sandbox_provider(settings)
-    provider = get_provider(_PROVIDER_WALLET.get(name, "mpesa"), settings)
-    if provider.name != name:
-        raise ProviderRejected(f"provider {name!r} is not configured any more")
-    return provider
+    return provider_by_name(name, settings)
 
 
 def daraja_callback_url() -> str:
@@ -233,7 +227,7 @@ def payment_fail(*, payment: Payment, reason: str, message: str = "") -> Payment
                 purchase=purchase,
                 key=failure_text_key(str(reason)),
                 ussd=settings.USSD_SERVICE_CODES[0],
-                wallet=dict(Wallet.choices).get(purchase.wallet, purchase.wallet),
+                wallet=wallet_name(purchase.wallet),
             )
     return payment
 
@@ -297,7 +291,7 @@ def _flag_callback(callback: ProviderCallback, reason: str, payment: Payment | N
 
 def _doubt(callback: ProviderCallback, event: CallbackEvent, payment: Payment) -> str:
     """Why this approval needs a query before we vend on it ("" when it does not)."""
-    allowlist = settings.DARAJA_CALLBACK_IP_ALLOWLIST if callback.provider == "daraja" else []
+    allowlist = settings.DARAJA_CALLBACK_IP_ALLOWLIST if callback.provider == DARAJA else []
     if allowlist and callback.source_ip not in allowlist:
         return f"callback from unlisted address {callback.source_ip}"
     if event.amount is None:
@@ -372,7 +366,7 @@ def payment_query(*, payment_id: int, now: datetime | None = None) -> Payment:
     if payment.state not in _OPEN:
         return payment
     provider = provider_named(payment.provider)
-    queryable = provider.capabilities.supports_query and (payment.provider_reference or provider.name == "waafipay")
+    queryable = provider.capabilities.supports_query and (payment.provider_reference or provider.name == WAAFIPAY)
     result: StatusResult | None = None
     if queryable:
         Payment.objects.filter(pk=payment.pk).update(query_count=F("query_count") + 1)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from vending.exceptions import InvalidTransition, VendingError
 from vending.models import Payment, ProviderCallback, Purchase, Refund
 from vending.payments.base import InvalidCallback, OutcomeUnknown, PaymentError
+from vending.payments.registry import DARAJA
 from vending.services.audit import audit_record
 from vending.services.sms import customer_notice_send
 from vending.services.transitions import transition
@@ -52,11 +53,11 @@ def refund_reversal_start(*, purchase: Purchase, actor: User | None, reason: str
     from vending.services.payments import provider_named
 
     payment = Payment.objects.get(purchase=purchase)
-    if payment.provider != "daraja" or not payment.receipt:
+    if payment.provider != DARAJA or not payment.receipt:
         raise InvalidTransition("Only a confirmed M-Pesa payment with a receipt can be reversed through Daraja.")
     if purchase.refunds.filter(state__in=[Refund.State.REQUESTED, Refund.State.COMPLETED]).exists():
         raise InvalidTransition(f"Purchase {purchase.reference} already has a refund requested or done.")
-    provider = provider_named("daraja")
+    provider = provider_named(DARAJA)
     if not isinstance(provider, DarajaProvider):
         raise InvalidTransition("Daraja is not configured: record a refund made by hand instead.")
     with transaction.atomic():
@@ -110,7 +111,7 @@ def reversal_try(*, purchase: Purchase, actor: User | None, reason: str) -> Refu
     if purchase.state != PurchaseState.REFUND_PENDING or not settings.DARAJA_INITIATOR:
         return None
     payment = Payment.objects.get(purchase=purchase)
-    if payment.provider != "daraja" or not payment.receipt or purchase.refunds.exists():
+    if payment.provider != DARAJA or not payment.receipt or purchase.refunds.exists():
         return None
     try:
         return refund_reversal_start(purchase=purchase, actor=actor, reason=reason)
