@@ -55,12 +55,20 @@ def test_a_wallet_only_this_test_registers_reaches_ussd_sms_admin_and_api(
     assert parse("buy 04123456784 200 test pay").wallet == "testpay"  # two words count as one keyword
     with django_capture_on_commit_callbacks(execute=False):
         reply = sms_command_reply(
-            text="BUY 04123456784 200 TESTPAY", phone="+254711000111", message_id="ATXid_testpay", now=clock.now
+            text="BUY 04123456784 200 TESTPAY",
+            phone="+254711000111",
+            message_id="ATXid_testpay",
+            now=clock.now,
+            customer=world["wanjiku"],
         )
     assert reply.purchase is not None and reply.purchase.wallet == "testpay" and reply.outcome == "buy"
     with django_capture_on_commit_callbacks(execute=False):
         by_mpesa = sms_command_reply(
-            text="BUY 04123456792 100 MPESA", phone="+254711000111", message_id="ATXid_mpesa", now=clock.now
+            text="BUY 04123456792 100 MPESA",
+            phone="+254711000111",
+            message_id="ATXid_mpesa",
+            now=clock.now,
+            customer=world["wanjiku"],
         ).purchase
     assert by_mpesa is not None and by_mpesa.wallet == "mpesa"
 

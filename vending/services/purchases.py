@@ -62,6 +62,7 @@ def purchase_create(
     amount: Decimal,
     idempotency_key: str,
     customer: Customer | None = None,
+    customer_id: int | None = None,
     language: str = "en",
     created_by: User | None = None,
     now: datetime | None = None,
@@ -71,6 +72,7 @@ def purchase_create(
 
     The same `idempotency_key` returns the first purchase unchanged (no second push). Raises
     MeterBlocked, MeterNotVendable, UnsupportedWallet or AmountOutOfRange with a message a customer understands.
+    `customer_id` links the customer when the caller has only its id (no query for the row).
     `shown_quote` is the quote the customer just confirmed: while it is honoured (same meter, amount and
     month, a few minutes old) the purchase carries exactly the units they were shown; otherwise, or
     without one, the purchase is quoted afresh.
@@ -95,7 +97,7 @@ def purchase_create(
                     idempotency_key=idempotency_key,
                     channel=channel,
                     meter=meter,
-                    customer=customer,
+                    **({"customer": customer} if customer is not None else {"customer_id": customer_id}),
                     payer_phone=payer,
                     wallet=wallet,
                     amount=amount,
