@@ -6,7 +6,8 @@ wallet when it is configured), the model's choices (and so the admin and its fil
 demo's wallet prompt. Adding a wallet is one entry in `WALLETS` plus, if it is new, its provider in
 `vending/payments/registry.py`; nothing else lists wallets.
 
-Pure data: no Django, no ORM, so `vending.payments` and the pure USSD and SMS cores may read it too.
+Pure data: no Django, no ORM (only the language codes of vending/i18n.py), so `vending.payments` and the pure
+USSD and SMS cores may read it too.
 Tests add a wallet of their own with `wallet_registered`.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-LANGUAGES = ("en", "so", "sw")
+from vending.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 
 def same_in_every_language(name: str) -> Mapping[str, str]:
@@ -36,7 +37,7 @@ class WalletSpec:
     prompt_name: str = ""  # how the wallet's own payment prompt brands itself (the demo's simulated prompt)
 
     def label(self, language: str) -> str:
-        return self.labels.get(language) or self.labels.get("en") or self.name
+        return self.labels.get(language) or self.labels.get(DEFAULT_LANGUAGE) or self.name
 
     @property
     def keyword(self) -> str:
@@ -94,21 +95,32 @@ WALLETS: tuple[WalletSpec, ...] = (
     ),
 )
 
+CODE_LENGTH = 10  # Purchase.wallet's max_length
+
+
+def _indexes(wallets: tuple[WalletSpec, ...]) -> tuple[dict[str, WalletSpec], dict[str, str]]:
+    """Codes and keywords each name one wallet: a clash would make a menu choice or an SMS ambiguous."""
+    by_code: dict[str, WalletSpec] = {}
+    by_keyword: dict[str, str] = {}
+    for spec in wallets:
+        if spec.code in by_code or not 0 < len(spec.code) <= CODE_LENGTH:
+            raise ValueError(f"wallet code {spec.code!r} is taken or not 1-{CODE_LENGTH} characters")
+        clash = [k for k in spec.sms_keywords if k in by_keyword or not (k.isascii() and k.isalpha() and k.isupper())]
+        if clash or not spec.sms_keywords:
+            raise ValueError(f"wallet {spec.code!r}: SMS keywords {clash or '(none)'} taken or not capital letters")
+        by_code[spec.code] = spec
+        by_keyword.update(dict.fromkeys(spec.sms_keywords, spec.code))
+    return by_code, by_keyword
+
+
 _registered: tuple[WalletSpec, ...] = WALLETS
-_by_code: dict[str, WalletSpec] = {w.code: w for w in WALLETS}
-_by_keyword: dict[str, str] = {k: w.code for w in WALLETS for k in w.sms_keywords}
+_by_code, _by_keyword = _indexes(WALLETS)
 
 
 def _install(wallets: tuple[WalletSpec, ...]) -> None:
     global _registered, _by_code, _by_keyword
+    _by_code, _by_keyword = _indexes(wallets)
     _registered = wallets
-    _by_code = {w.code: w for w in wallets}
-    _by_keyword = {k: w.code for w in wallets for k in w.sms_keywords}
-
-
-def all_wallets() -> tuple[WalletSpec, ...]:
-    """Every wallet, in menu order."""
-    return _registered
 
 
 def wallet_codes() -> tuple[str, ...]:
@@ -140,17 +152,11 @@ def wallet_for_keyword(word: str) -> str | None:
     return _by_keyword.get(word)
 
 
-def wallets_of_provider(provider: str) -> frozenset[str]:
-    return frozenset(w.code for w in _registered if w.provider == provider)
-
-
 @contextmanager
 def wallet_registered(spec: WalletSpec) -> Iterator[WalletSpec]:
     """For tests: `spec` is a wallet (after the others in menu order) until the block ends."""
-    if spec.code in _by_code:
-        raise ValueError(f"wallet {spec.code!r} exists already")
     before = _registered
-    _install((*before, spec))
+    _install((*before, spec))  # refuses a code or keyword some wallet has already
     try:
         yield spec
     finally:

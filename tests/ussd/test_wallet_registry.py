@@ -4,6 +4,8 @@ admin and the partner API all read the registry, so a wallet that exists only in
 "Test Pay" takes KES through the sandbox provider; nothing else in koronto names it.
 """
 
+from dataclasses import replace
+
 import pytest
 from django.urls import reverse
 
@@ -14,7 +16,7 @@ from ussd.sms_commands import sms_command_reply
 from ussd.sms_parser import Command, Field, ParseError, Reason, parse
 from vending.api.serializers import PaymentRequest
 from vending.models import Purchase
-from vending.wallets import WALLETS, WalletSpec, same_in_every_language, wallet_registered, wallet_spec
+from vending.wallets import WalletSpec, same_in_every_language, wallet_registered, wallet_spec
 
 TEST_PAY = WalletSpec(
     code="testpay",
@@ -102,5 +104,18 @@ def test_without_the_registration_no_channel_knows_the_wallet(phone, world):
 def test_a_registered_wallet_speaks_its_own_name_per_language():
     assert TEST_PAY.label("sw") == "TestPesa" and TEST_PAY.label("so") == "TestPay"
     assert TEST_PAY.keyword == "TESTPAY"
-    with pytest.raises(ValueError, match="exists already"), wallet_registered(WALLETS[0]):
+
+
+@pytest.mark.parametrize(
+    "clash",
+    [
+        replace(TEST_PAY, code="mpesa"),  # a code taken
+        replace(TEST_PAY, code="testpaywallet"),  # longer than Purchase.wallet holds
+        replace(TEST_PAY, sms_keywords=("TESTPAY", "DAHAB")),  # e-Dahab's word: an SMS would be ambiguous
+        replace(TEST_PAY, sms_keywords=("test pay",)),  # the parser compares capital letters only
+    ],
+)
+def test_a_wallet_that_clashes_with_the_registry_is_refused_and_nothing_changes(clash):
+    with pytest.raises(ValueError), wallet_registered(clash):
         pass
+    assert wallet_spec("testpay") is None and parse("BUY 04123456784 200 DAHAB").wallet == "edahab"
