@@ -99,6 +99,9 @@ class Capabilities:
     supports_query: bool
     holds_funds: bool
     supports_refund: bool
+    # ``query_status`` works from our request alone, so a payment whose provider reference never came back
+    # (a timeout on initiate) can still be asked about (WaafiPay replays the preauthorization).
+    queries_without_reference: bool = False
 
 
 @dataclass(frozen=True)

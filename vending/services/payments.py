@@ -33,7 +33,7 @@ from vending.payments import (
     StatusResult,
     get_provider,
 )
-from vending.payments.registry import DARAJA, WAAFIPAY, provider_by_name
+from vending.payments.registry import DARAJA, provider_by_name
 from vending.services.audit import audit_record
 from vending.services.sandbox_hooks import callbacks_to_schedule
 from vending.services.sms import customer_notice_send
@@ -366,7 +366,8 @@ def payment_query(*, payment_id: int, now: datetime | None = None) -> Payment:
     if payment.state not in _OPEN:
         return payment
     provider = provider_named(payment.provider)
-    queryable = provider.capabilities.supports_query and (payment.provider_reference or provider.name == WAAFIPAY)
+    capabilities = provider.capabilities
+    queryable = capabilities.supports_query and (payment.provider_reference or capabilities.queries_without_reference)
     result: StatusResult | None = None
     if queryable:
         Payment.objects.filter(pk=payment.pk).update(query_count=F("query_count") + 1)
