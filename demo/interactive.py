@@ -26,8 +26,9 @@ from demo import texts as _texts  # noqa: F401  (registers the prompt's words)
 from vending.i18n import render
 from vending.models import Payment
 from vending.payments import FailureReason, Outcome, SimulatedCallback
+from vending.payments.registry import SANDBOX
+from vending.wallets import wallet_spec
 
-SANDBOX = "sandbox"
 # The page polls every couple of seconds; a closed page stops holding prompts after this long.
 HEARTBEAT_SECONDS = 20
 # How long an unanswered prompt stays on the page (a real STK prompt gives up after about a minute;
@@ -37,7 +38,6 @@ PROMPT_SECONDS = 90
 DEMO_PIN = "1234"
 PIN_LENGTH = 4
 _JSON_HEADERS = {"Content-Type": "application/json"}
-_WALLET_NAMES = {"mpesa": "M-PESA", "evcplus": "EVC Plus", "zaad": "Zaad", "sahal": "Sahal", "edahab": "eDahab"}
 PROMPT_TEXTS = ("ask", "pin_hint", "approved", "wrong_pin", "declined")
 
 
@@ -66,7 +66,8 @@ class WalletPrompt:
 
     def public(self) -> dict[str, object]:
         """What the page may show: no provider reference, no callback bodies."""
-        wallet_name = _WALLET_NAMES.get(self.wallet, self.wallet)
+        spec = wallet_spec(self.wallet)
+        wallet_name = (spec.prompt_name or spec.name) if spec else self.wallet
         values = {
             "wallet": wallet_name,
             "currency": self.currency,

@@ -36,29 +36,29 @@ from vending.exceptions import (
     AmountOutOfRange,
     MeterBlocked,
     MeterNotVendable,
-    PermissionDenied,
     RateLimited,
     UnknownMeter,
     UnsupportedWallet,
     VendingError,
 )
 from vending.i18n import render
-from vending.models import Customer, Meter, Purchase
-from vending.models.choices import Channel, wallets_for_currency
+from vending.models import Meter, Purchase
+from vending.models.choices import Channel
 from vending.privacy import masked_label
 from vending.selectors.customers import saved_meters_of
 from vending.selectors.history import last_tokens_for_phone, recent_purchases_for_phone
-from vending.selectors.meters import meter_for_purchase
+from vending.selectors.meters import meter_by_drn, meter_for_purchase
 from vending.selectors.quotes import ShownQuote, purchase_quote_for_drn
-from vending.services.customers import (
-    TooManySavedMeters,
-    customer_remove_meter,
-    customer_save_meter,
-    customer_set_language,
-)
+from vending.services.customers import TooManySavedMeters
 from vending.services.purchases import purchase_create
-from vending.services.tokens import token_resend
+from vending.services.self_service import (
+    language_set,
+    saved_meter_add,
+    saved_meter_remove,
+    token_resend_by_reference,
+)
 from vending.tariffs import Quote
+from vending.wallets import wallets_for_currency
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +88,7 @@ class DatabaseReader:
 
     def _meter(self, drn: str) -> Meter | None:
         if drn not in self._meters:
-            try:
-                self._meters[drn] = Meter.objects.select_related("tariff").get(drn=drn)
-            except Meter.DoesNotExist:
-                self._meters[drn] = None
+            self._meters[drn] = meter_by_drn(drn=drn)
         return self._meters[drn]
 
     def _saved_meters(self) -> dict[str, tuple[SavedMeter, MeterInfo]]:
@@ -265,28 +262,19 @@ def _perform_one(
             wallet=effect.wallet,
             amount=Decimal(effect.amount),
             idempotency_key=idempotency_key(session_id),
-            # Only its id is needed to link the purchase: no query for the row.
-            customer=Customer(pk=customer_id, phone=phone),
+            customer_id=customer_id,  # only its id links the purchase: no query for the row
             language=lang,
             now=now,
             shown_quote=shown_quote(reads),
         )
     elif isinstance(effect, SaveMeter):
-        meter = Meter.objects.filter(drn=effect.drn).first()
-        if meter is None:
-            raise UnknownMeter(effect.drn)
-        customer_save_meter(customer=Customer.objects.get(pk=customer_id), meter=meter, alias=effect.alias)
+        saved_meter_add(customer_id=customer_id, drn=effect.drn, alias=effect.alias)
     elif isinstance(effect, RemoveMeter):
-        meter = Meter.objects.filter(drn=effect.drn).first()
-        if meter is not None:
-            customer_remove_meter(customer=Customer.objects.get(pk=customer_id), meter=meter)
+        saved_meter_remove(customer_id=customer_id, drn=effect.drn)
     elif isinstance(effect, SetLanguage):
-        customer_set_language(customer=Customer.objects.get(pk=customer_id), language=effect.language)
+        language_set(customer_id=customer_id, language=effect.language)
     elif isinstance(effect, ResendToken):
-        purchase = Purchase.objects.filter(reference=effect.reference).select_related("customer").first()
-        if purchase is None:
-            raise PermissionDenied("no such purchase")
-        token_resend(purchase=purchase, phone=phone)
+        token_resend_by_reference(reference=effect.reference, phone=phone)
     else:  # pragma: no cover - a new effect type without a runner is a programming error
         raise TypeError(f"no runner for {effect!r}")
 

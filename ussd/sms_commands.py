@@ -40,11 +40,13 @@ from vending.exceptions import (
     UnsupportedWallet,
     VendingError,
 )
-from vending.models import Customer, CustomerMeter, Meter, Purchase, SmsMessage
-from vending.models.choices import Channel, wallets_for_currency
+from vending.models import Customer, Meter, Purchase, SmsMessage
+from vending.models.choices import Channel
 from vending.privacy import masked_label
 from vending.ratelimit import Limit, hit
-from vending.selectors.history import last_tokens_for_phone, recent_purchases_for_phone
+from vending.selectors.customers import saved_meters_of_phone
+from vending.selectors.history import last_tokens_for_phone, purchase_of_phone, recent_purchases_for_phone
+from vending.selectors.meters import meter_by_drn
 from vending.services.customers import (
     TooManySavedMeters,
     customer_get_or_create,
@@ -52,13 +54,13 @@ from vending.services.customers import (
     customer_save_meter,
     customer_set_language,
 )
+from vending.services.inbound_sms import InboundAnswer, sms_inbound_answer
 from vending.services.purchases import purchase_create
-from vending.services.sms import sms_send
 from vending.services.tokens import token_resend
-from vending.services.transitions import transition
 from vending.sms.gsm7 import transliterate
-from vending.states import PurchaseState, SmsState
+from vending.states import PurchaseState
 from vending.tariffs import Quote, format_money
+from vending.wallets import wallet_spec, wallets_for_currency
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,6 @@ COMMANDS_PER_HOUR = Limit("sms_commands", max_hits=settings.SMS_COMMANDS_PER_HOU
 SLOW_DOWN_NOTICES = Limit("sms_slow_down_notice", max_hits=1, window_seconds=3600)
 BUYS_PER_HOUR = Limit("sms_buys", max_hits=settings.SMS_PURCHASES_PER_HOUR, window_seconds=3600)
 
-# How each wallet is written in a command (and in our examples).
-WALLET_KEYWORDS = {"mpesa": "MPESA", "evcplus": "EVC", "zaad": "ZAAD", "sahal": "SAHAL", "edahab": "EDAHAB"}
 _IN_PROGRESS = (PurchaseState.CREATED, PurchaseState.PAYMENT_PENDING, PurchaseState.PAID)
 _NAME_CHARS = 20  # meter names shown in a reply are cut so every reply fits one SMS
 
@@ -136,10 +136,8 @@ def sms_rate_verdict(*, phone: str, now: datetime) -> RateVerdict:
 def sms_inbound_handle(*, sms_id: int, now: datetime | None = None) -> SmsMessage:
     """Answer one stored inbound SMS and mark it processed; a processed row is left alone (no second reply)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        inbound = SmsMessage.objects.select_for_update().get(pk=sms_id, direction=SmsMessage.Direction.INBOUND)
-        if inbound.status != SmsState.RECEIVED:
-            return inbound
+
+    def answer(inbound: SmsMessage, customer: Customer | None) -> InboundAnswer:
         verdict = sms_rate_verdict(phone=inbound.phone, now=now)
         if verdict == RateVerdict.ALLOWED:
             reply = sms_command_reply(
@@ -147,46 +145,30 @@ def sms_inbound_handle(*, sms_id: int, now: datetime | None = None) -> SmsMessag
                 phone=inbound.phone,
                 message_id=inbound.provider_message_id or str(inbound.pk),
                 now=now,
+                customer=customer,
             )
-        else:
-            customer = Customer.objects.filter(phone=inbound.phone).first()
-            lang = sms_language(phone=inbound.phone, customer=customer, keyword_language=None)
-            text = i18n.render("sms.slow_down", lang) if verdict == RateVerdict.NOTICE else None
-            reply = Reply(text, lang, outcome=verdict.value)
-        if reply.text:
-            sms_send(phone=inbound.phone, text=reply.text, purchase=reply.purchase)
-        inbound, _ = transition(
-            inbound,
-            SmsState.PROCESSED,
-            actor_label=inbound.phone,
-            reason=reply.outcome,
-            fields={"purchase": reply.purchase} if reply.purchase else None,
-        )
-    return inbound
+            return InboundAnswer(reply.text, reply.outcome, purchase=reply.purchase)
+        lang = sms_language(phone=inbound.phone, customer=customer, keyword_language=None)
+        text = i18n.render("sms.slow_down", lang) if verdict == RateVerdict.NOTICE else None
+        return InboundAnswer(text, verdict.value)
+
+    return sms_inbound_answer(sms_id=sms_id, answer=answer)
 
 
 def sms_inbound_give_up(*, sms_id: int) -> None:
     """After an unexpected failure: apologise once and mark the row processed, so AT's sender still hears back."""
-    with transaction.atomic():
-        inbound = SmsMessage.objects.select_for_update().get(pk=sms_id, direction=SmsMessage.Direction.INBOUND)
-        if inbound.status != SmsState.RECEIVED:
-            return
-        customer = Customer.objects.filter(phone=inbound.phone).first()
+
+    def apology(inbound: SmsMessage, customer: Customer | None) -> InboundAnswer:
         lang = sms_language(phone=inbound.phone, customer=customer, keyword_language=None)
-        sms_send(phone=inbound.phone, text=i18n.render("sms.error.generic", lang))
-        transition(
-            inbound,
-            SmsState.PROCESSED,
-            actor_label=inbound.phone,
-            reason="internal_error",
-            fields={"failure_reason": "internal_error"},
-        )
+        return InboundAnswer(i18n.render("sms.error.generic", lang), "internal_error", failure_reason="internal_error")
+
+    sms_inbound_answer(sms_id=sms_id, answer=apology)
 
 
-def sms_command_reply(*, text: str, phone: str, message_id: str, now: datetime) -> Reply:
-    """Parse and run one command for `phone`; always returns a reply (VendingErrors become text)."""
+def sms_command_reply(*, text: str, phone: str, message_id: str, now: datetime, customer: Customer | None) -> Reply:
+    """Parse and run one command for `phone`, whose customer row is `customer` (None: none yet); always returns
+    a reply (VendingErrors become text)."""
     parsed = parse(text)
-    customer = Customer.objects.filter(phone=phone).first()
     lang = sms_language(phone=phone, customer=customer, keyword_language=parsed.keyword_language)
     ctx = _Context(
         phone=phone,
@@ -266,8 +248,14 @@ def _error_reply(exc: VendingError, ctx: _Context) -> Reply:
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
+def _wallet_keyword(code: str) -> str:
+    """How a wallet is written in a command and in our examples (its registry entry's first keyword)."""
+    spec = wallet_spec(code)
+    return spec.keyword if spec else code.upper()
+
+
 def _wallet_list(currency: str) -> str:
-    return "/".join(WALLET_KEYWORDS[w] for w in wallets_for_currency(currency))
+    return "/".join(_wallet_keyword(w) for w in wallets_for_currency(currency))
 
 
 def _short(name: str) -> str:
@@ -275,19 +263,17 @@ def _short(name: str) -> str:
     return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1].rstrip() + "."
 
 
-def _saved_meters(phone: str) -> list[CustomerMeter]:
-    return list(CustomerMeter.objects.filter(customer__phone=phone).select_related("meter", "meter__tariff"))
-
-
 def _resolve_meter(ctx: _Context, ref: MeterRef) -> Meter:
     """A DRN must be registered; an alias must be one of the sender's saved meters (case-blind)."""
     if ref.drn:
-        meter = Meter.objects.select_related("tariff").filter(drn=ref.drn).first()
+        meter = meter_by_drn(drn=ref.drn)
         if meter is None:
             raise _Answer("sms.error.unknown_meter", "unknown_meter", drn=ref.drn)
     else:
         wanted = " ".join(ref.alias.split()).casefold()
-        saved = next((s for s in _saved_meters(ctx.phone) if " ".join(s.alias.split()).casefold() == wanted), None)
+        saved = next(
+            (s for s in saved_meters_of_phone(phone=ctx.phone) if " ".join(s.alias.split()).casefold() == wanted), None
+        )
         if saved is None:
             raise _Answer("sms.alias.unknown", "unknown_alias", alias=ref.alias[:_NAME_CHARS])
         meter = saved.meter
@@ -314,7 +300,7 @@ def _choose_wallet(ctx: _Context, currency: str, asked: str | None) -> str:
         "sms.buy.need_wallet",
         "need_wallet",
         wallets=_wallet_list(currency),
-        wallet=WALLET_KEYWORDS[allowed[0]],
+        wallet=_wallet_keyword(allowed[0]),
         example=_example(CommandName.BUY, ctx.language),
     )
 
@@ -387,7 +373,7 @@ def _token(ctx: _Context, cmd: Command) -> Reply:
 
 
 def _meters(ctx: _Context, cmd: Command) -> Reply:
-    saved = _saved_meters(ctx.phone)
+    saved = saved_meters_of_phone(phone=ctx.phone)
     if not saved:
         raise _Answer("sms.meters.none", "no_meters", example=_example(CommandName.ADD, ctx.language))
     items = "; ".join(
@@ -415,7 +401,7 @@ def _remove(ctx: _Context, cmd: Command) -> Reply:
     if ctx.customer is None:
         raise _Answer("sms.remove.not_saved", "not_saved", meter=shown)
     # By number: any registered meter (not saved → "not saved"); by alias: must be saved.
-    meter = Meter.objects.filter(drn=cmd.meter.drn).first() if cmd.meter.drn else _resolve_meter(ctx, cmd.meter)
+    meter = meter_by_drn(drn=cmd.meter.drn) if cmd.meter.drn else _resolve_meter(ctx, cmd.meter)
     if meter is None or not customer_remove_meter(customer=ctx.customer, meter=meter):
         raise _Answer("sms.remove.not_saved", "not_saved", meter=shown)
     return Reply(i18n.render("sms.remove.done", ctx.language, drn=meter.drn), ctx.language, outcome="removed")
@@ -424,9 +410,7 @@ def _remove(ctx: _Context, cmd: Command) -> Reply:
 def _status(ctx: _Context, cmd: Command) -> Reply:
     if cmd.reference:
         # Only this phone's purchases: a reference seen on someone else's receipt tells nothing.
-        purchase = (
-            Purchase.objects.select_related("meter").filter(reference=cmd.reference, payer_phone=ctx.phone).first()
-        )
+        purchase = purchase_of_phone(reference=cmd.reference, phone=ctx.phone)
         if purchase is None:
             raise _Answer("sms.status.not_found", "not_found", ref=cmd.reference)
     else:

@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from vending.sts.identity import drn_is_valid
+from vending.wallets import wallet_for_keyword
 
 
 class CommandName(StrEnum):
@@ -130,15 +131,6 @@ KEYWORDS: dict[str, tuple[CommandName, str]] = {
     "MSAADA": (CommandName.HELP, "sw"),
 }
 
-WALLET_WORDS: dict[str, str] = {
-    "MPESA": "mpesa",
-    "EVC": "evcplus",
-    "EVCPLUS": "evcplus",
-    "ZAAD": "zaad",
-    "SAHAL": "sahal",
-    "EDAHAB": "edahab",
-    "DAHAB": "edahab",
-}
 # Wallets people name that we do not take: a clear "unknown wallet" beats reading them as a meter name.
 OTHER_WALLET_WORDS = frozenset({"AIRTEL", "AIRTELMONEY", "TKASH", "EBIRR", "PREMIER", "MYCASH"})
 
@@ -325,7 +317,7 @@ def _is_word(token: str) -> bool:
 
 
 def _wallet_word(token: str) -> str | None:
-    return WALLET_WORDS.get(_letters(token))
+    return wallet_for_keyword(_letters(token))
 
 
 def _take_wallet(tokens: list[str]) -> tuple[list[str], str | None]:
@@ -336,8 +328,9 @@ def _take_wallet(tokens: list[str]) -> tuple[list[str], str | None]:
     while i < len(tokens):
         two = tokens[i : i + 2]
         pair = _letters("".join(two)) if len(two) == 2 and all(_is_word(t) for t in two) else ""
-        if pair in WALLET_WORDS:
-            wallet = WALLET_WORDS[pair]
+        paired = wallet_for_keyword(pair) if pair else None
+        if paired is not None:
+            wallet = paired
             i += 2
             continue
         single = _wallet_word(tokens[i])

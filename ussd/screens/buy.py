@@ -19,20 +19,19 @@ from ussd.conversation import (
     Retry,
     SaveMeter,
     Screen,
-    safe_text,
     screen,
 )
 from ussd.screens.common import (
     METER_PROBLEMS,
     TARIFF_REFUSALS,
-    WALLET_NAMES,
-    WHOLE_AMOUNT_WALLETS,
     meter_chosen,
     meter_label,
     meter_number,
     money,
     parse_amount,
     saved_item,
+    wallet_label,
+    whole_amounts_only,
 )
 
 # --- Picking a meter (buy, last tokens, add) ----------------------------------------------------------
@@ -135,7 +134,7 @@ class BuyAmount(Screen):
                 },
             )
         wallets = list(ctx.reader.wallets(meter.currency))
-        if amount != amount.to_integral_value() and wallets and set(wallets) <= WHOLE_AMOUNT_WALLETS:
+        if amount != amount.to_integral_value() and whole_amounts_only(wallets):
             return Retry("ussd.err.whole_amount")
         quote = ctx.reader.quote(meter.drn, str(amount))
         if quote is None:
@@ -162,7 +161,7 @@ class BuyWallet(ListScreen):
 
     def items(self, ctx: Ctx) -> Sequence[Item]:
         wallets = ctx.reader.wallets(ctx.data["meter"]["currency"])
-        return [Item(WALLET_NAMES.get(w, safe_text(w)), w) for w in wallets]
+        return [Item(wallet_label(w, ctx.lang), w) for w in wallets]
 
     def choose(self, ctx: Ctx, value: Any) -> Outcome:
         return Go("buy.confirm", {**ctx.data, "wallet": value})
@@ -183,7 +182,7 @@ class BuyConfirm(Screen):
             vat=quote["vat"],
             fixed=quote["fixed_charge"],
             debt=quote["debt_recovery"],
-            wallet=WALLET_NAMES.get(ctx.data["wallet"], ctx.data["wallet"]),
+            wallet=wallet_label(ctx.data["wallet"], ctx.lang),
         )
         if ctx.note:  # a re-prompt: the amount, units, wallet and choices; the meter and charges were just shown
             lines = text.split("\n")
@@ -197,7 +196,7 @@ class BuyConfirm(Screen):
             return Finish(
                 "ussd.buy.approve",
                 {
-                    "wallet": WALLET_NAMES.get(wallet, wallet),
+                    "wallet": wallet_label(wallet, ctx.lang),
                     "currency": quote["currency"],
                     "amount": money(quote["amount"]),
                 },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -10,12 +11,9 @@ from ussd.conversation import Ctx, Go, Item, Outcome, Retry, safe_text
 from vending.exceptions import BadMeterNumber
 from vending.meter_numbers import clean_drn
 from vending.sms.gsm7 import is_gsm7
+from vending.wallets import wallet_spec
 
-# Brand names, the same in every language.
-WALLET_NAMES = {"mpesa": "M-Pesa", "evcplus": "EVC Plus", "zaad": "Zaad", "sahal": "Sahal", "edahab": "eDahab"}
 LANGUAGES = ("en", "so", "sw")
-# Wallets that take whole amounts only (M-Pesa: whole shillings).
-WHOLE_AMOUNT_WALLETS = frozenset({"mpesa"})
 _AMOUNT = re.compile(r"\d{1,9}(\.\d{1,2})?")
 MAX_NAME_LENGTH = 20
 METER_PROBLEMS = (
@@ -77,6 +75,18 @@ def meter_name(text: str) -> str | None:
     if not 1 <= len(name) <= MAX_NAME_LENGTH or not is_gsm7(name):
         return None
     return name if all(ch.isalnum() or ch in " -'." for ch in name) else None
+
+
+def wallet_label(code: str, lang: str) -> str:
+    """The wallet's name in the menu (vending/wallets.py); a code the registry does not know, made safe."""
+    spec = wallet_spec(code)
+    return spec.label(lang) if spec else safe_text(code)
+
+
+def whole_amounts_only(codes: Sequence[str]) -> bool:
+    """Every wallet offered takes whole amounts only, so cents cannot be paid at all."""
+    specs = [wallet_spec(code) for code in codes]
+    return bool(specs) and all(spec is not None and spec.whole_amounts for spec in specs)
 
 
 def meter_label(meter: dict[str, Any]) -> str:

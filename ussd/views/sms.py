@@ -3,7 +3,7 @@
 
 Store first, answer 200 at once, work in a task. Gateways repeat a callback until they get a 200, so:
 - the raw message becomes an inbound SmsMessage row whose (direction, provider_message_id) is unique:
-  a repeated id is a no-op that still answers 200;
+  a repeated id is a no-op that still answers 200 (vending.services.inbound_sms.sms_inbound_receive);
 - the RECEIVED row is the work to do: vending.pipeline dispatches it on commit, only when the row is new
   (and the outbox sweep again if that message is lost);
 - 400 only for a request without a sender or a text (nothing to answer); a sender we cannot answer
@@ -16,17 +16,15 @@ import hashlib
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from vending import phones, pipeline
-from vending.models import SmsMessage
+from vending import phones
+from vending.services.inbound_sms import sms_inbound_receive
 from vending.services.quarantine import callback_quarantine
 from vending.sms import INBOUND_PARSERS, InboundSms, InvalidInbound
-from vending.states import SmsState
 from vending.webhookbody import gateway_fields, read_body
 from vending.webhooksecret import check_webhook_secret
 
@@ -78,20 +76,8 @@ def _receive(request: HttpRequest, gateway: str, secret: str) -> HttpResponse:
         return HttpResponse("OK")
     text = message.text[:MAX_TEXT]
     message_id = message.message_id[:80] or _fallback_id(gateway, message)
-    try:
-        with transaction.atomic():
-            inbound = SmsMessage.objects.create(
-                direction=SmsMessage.Direction.INBOUND,
-                phone=phone,
-                text=text,
-                provider=gateway,
-                gateway=gateway,
-                provider_message_id=message_id,
-                status=SmsState.RECEIVED,
-            )
-            pipeline.record(pipeline.Work.INBOUND_SMS, inbound.pk)
-    except IntegrityError:
-        pass  # the gateway repeating a message we already have: acknowledge again, do nothing
+    # A repeated message id is acknowledged again and changes nothing (the service returns None).
+    sms_inbound_receive(gateway=gateway, phone=phone, text=text, message_id=message_id)
     return HttpResponse("OK")
 
 

@@ -12,7 +12,8 @@ from vending import phones
 from vending.exceptions import BadMeterNumber
 from vending.meter_numbers import clean_drn
 from vending.models import AgentSale, FaultReport
-from vending.models.choices import Currency, Wallet
+from vending.models.choices import Currency
+from vending.wallets import wallet_choices, wallet_codes
 
 
 def _meter_number(value: str) -> str:
@@ -45,6 +46,15 @@ class PhoneField(serializers.CharField):
         return _phone(super().to_internal_value(data))
 
 
+class WalletField(serializers.ChoiceField):
+    """A wallet code of the registry (vending/wallets.py), read each time a serializer is built."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        codes = ", ".join(wallet_codes())
+        kwargs.setdefault("help_text", f"mobile_money only: {codes}.")
+        super().__init__(choices=wallet_choices(), **kwargs)
+
+
 _AMOUNT: dict[str, Any] = {
     "max_digits": 12,
     "decimal_places": 2,
@@ -63,9 +73,7 @@ class QuoteRequest(serializers.Serializer):
 
 class PaymentRequest(serializers.Serializer):
     method = serializers.ChoiceField(choices=AgentSale.Method.choices)
-    wallet = serializers.ChoiceField(
-        choices=Wallet.choices, required=False, help_text="mobile_money only: mpesa, evcplus, zaad or sahal."
-    )
+    wallet = WalletField(required=False)
     phone = PhoneField(required=False, help_text="mobile_money only: the wallet's phone number (gets the prompt).")
 
     def validate(self, attrs: dict) -> dict:

@@ -15,14 +15,6 @@ class Language(models.TextChoices):
     SWAHILI = "sw", "Swahili"
 
 
-class Wallet(models.TextChoices):
-    MPESA = "mpesa", "M-Pesa"
-    EVCPLUS = "evcplus", "EVC Plus"
-    ZAAD = "zaad", "Zaad"
-    SAHAL = "sahal", "Sahal"
-    EDAHAB = "edahab", "e-Dahab"
-
-
 class Channel(models.TextChoices):
     USSD = "ussd", "USSD"
     SMS = "sms", "SMS"
@@ -52,19 +44,3 @@ class KeyType(models.IntegerChoices):
     DDTK = 1, "1 DDTK (default)"
     DUTK = 2, "2 DUTK (unique)"
     DCTK = 3, "3 DCTK (common)"
-
-
-# Which wallet can pay in which currency (WaafiPay: USD everywhere, SLSH on Zaad; M-Pesa: KES;
-# e-Dahab: USD and SLSH).
-WALLET_CURRENCIES: dict[str, frozenset[str]] = {
-    Wallet.MPESA: frozenset({Currency.KES}),
-    Wallet.EVCPLUS: frozenset({Currency.USD}),
-    Wallet.ZAAD: frozenset({Currency.USD, Currency.SLSH}),
-    Wallet.SAHAL: frozenset({Currency.USD}),
-    Wallet.EDAHAB: frozenset({Currency.USD, Currency.SLSH}),
-}
-
-
-def wallets_for_currency(currency: str) -> list[str]:
-    """Wallets that can pay in `currency`, in menu order."""
-    return [wallet for wallet in Wallet.values if currency in WALLET_CURRENCIES[wallet]]

@@ -3,10 +3,11 @@
 from django.db import models
 from django.utils import timezone
 
-from vending.models.choices import Channel, Currency, Language, Wallet
+from vending.models.choices import Channel, Currency, Language
 from vending.models.customers import Customer
 from vending.models.meters import Meter
 from vending.states import PaymentState, PurchaseState
+from vending.wallets import wallet_choices
 
 
 class Purchase(models.Model):
@@ -18,7 +19,8 @@ class Purchase(models.Model):
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="purchases")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="purchases")
     payer_phone = models.CharField(max_length=16)
-    wallet = models.CharField(max_length=10, choices=Wallet.choices)
+    # A callable: forms and the admin's filter ask the wallet registry each time (vending/wallets.py).
+    wallet = models.CharField(max_length=10, choices=wallet_choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=4, choices=Currency.choices)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)

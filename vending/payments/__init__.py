@@ -1,7 +1,6 @@
 """Payment providers behind one interface: Daraja (M-Pesa), WaafiPay (EVC Plus, Zaad, Sahal), sandbox."""
 
 from .base import (
-    WALLETS,
     ActionResult,
     CallbackEvent,
     Capabilities,
@@ -23,7 +22,6 @@ from .base import (
 from .registry import get_provider
 
 __all__ = [
-    "WALLETS",
     "ActionResult",
     "CallbackEvent",
     "Capabilities",

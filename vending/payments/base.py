@@ -32,13 +32,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-# Wallet ids used everywhere (USSD menu, settings, registry).
-WALLET_MPESA = "mpesa"
-WALLET_EVCPLUS = "evcplus"
-WALLET_ZAAD = "zaad"
-WALLET_SAHAL = "sahal"
-WALLET_EDAHAB = "edahab"
-WALLETS: tuple[str, ...] = (WALLET_MPESA, WALLET_EVCPLUS, WALLET_ZAAD, WALLET_SAHAL, WALLET_EDAHAB)
+from vending.wallets import wallet_spec
 
 # Daraja's AccountReference allows 12 alphanumerics, so that bounds our purchase reference.
 _REFERENCE_RE = re.compile(r"^[A-Za-z0-9]{1,12}$")
@@ -105,6 +99,9 @@ class Capabilities:
     supports_query: bool
     holds_funds: bool
     supports_refund: bool
+    # ``query_status`` works from our request alone, so a payment whose provider reference never came back
+    # (a timeout on initiate) can still be asked about (WaafiPay replays the preauthorization).
+    queries_without_reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,7 +112,7 @@ class PaymentRequest:
     amount: Decimal
     currency: str  # "KES", "USD", "SLSH", "DJF"
     phone: str  # payer, E.164 with "+"
-    wallet: str  # one of WALLETS
+    wallet: str  # a code of vending/wallets.py
     description: str = ""
     callback_url: str = ""
 
@@ -126,7 +123,7 @@ class PaymentRequest:
             raise ValueError("amount must be a positive Decimal")
         if not _E164_RE.match(self.phone):
             raise ValueError("phone must be E.164 with a leading +")
-        if self.wallet not in WALLETS:
+        if wallet_spec(self.wallet) is None:
             raise ValueError(f"unknown wallet {self.wallet!r}")
         if self.callback_url != self.callback_url.strip():
             # Daraja answers "Invalid CallBackURL" for stray whitespace (docs/PROTOCOLS.md §3.2).

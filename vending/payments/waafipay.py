@@ -117,7 +117,13 @@ class _Reply:
 
 class WaafiPayProvider(PaymentProvider):
     name = "waafipay"
-    capabilities = Capabilities(supports_callback=False, supports_query=True, holds_funds=True, supports_refund=True)
+    capabilities = Capabilities(
+        supports_callback=False,
+        supports_query=True,
+        holds_funds=True,
+        supports_refund=True,
+        queries_without_reference=True,
+    )
 
     def __init__(
         self,

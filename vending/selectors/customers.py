@@ -63,3 +63,17 @@ def saved_meters_of(*, customer_id: int) -> list[SavedMeterRow]:
         )
         for drn, alias, label, status, currency, low, high in rows
     ]
+
+
+def customer_of_phone(*, phone: str) -> Customer | None:
+    """The customer row of a normalised phone number, if there is one."""
+    return Customer.objects.filter(phone=phone).first()
+
+
+def saved_meters_of_phone(*, phone: str) -> list[CustomerMeter]:
+    """The saved meters of the customer behind `phone`, in the order they were saved, meters and tariffs loaded."""
+    return list(
+        CustomerMeter.objects.filter(customer__phone=phone)
+        .select_related("meter", "meter__tariff")
+        .order_by("created_at", "pk")
+    )

@@ -21,3 +21,9 @@ def recent_purchases_for_phone(*, phone: str, limit: int = 5) -> list[Purchase]:
     return list(
         Purchase.objects.filter(payer_phone=phone).select_related("meter").order_by("-created_at", "-pk")[:limit]
     )
+
+
+def purchase_of_phone(*, reference: str, phone: str) -> Purchase | None:
+    """The purchase with this reference if `phone` paid for it (a reference seen on someone else's receipt
+    tells nothing), with its meter loaded."""
+    return Purchase.objects.select_related("meter").filter(reference=reference, payer_phone=phone).first()

@@ -30,6 +30,11 @@ def meter_for_purchase(*, drn: str) -> Meter | None:
     return meter
 
 
+def meter_by_drn(*, drn: str) -> Meter | None:
+    """The meter numbered `drn` with its tariff (every field), or None."""
+    return Meter.objects.select_related("tariff").filter(drn=drn).first()
+
+
 def _partial(model: type[_M], **values: object) -> _M:
     # Model.from_db takes the values in the model's field order and defers every field not given.
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]

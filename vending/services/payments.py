@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from vending import pipeline
 from vending.models import Payment, ProviderCallback, Purchase
-from vending.models.choices import Wallet
 from vending.payments import (
     CallbackEvent,
     FailureReason,
@@ -33,6 +32,7 @@ from vending.payments import (
     ProviderUnavailable,
     StatusResult,
 )
+from vending.payments.registry import DARAJA
 from vending.services.audit import audit_record
 from vending.services.providers import provider_named
 from vending.services.refunds import refund_record_provider, reversal_try
@@ -42,6 +42,7 @@ from vending.services.transitions import transition
 from vending.services.vend import purchase_vend_locked
 from vending.states import PaymentState, PurchaseState
 from vending.texts import failure_text_key
+from vending.wallets import wallet_name
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def payment_fail(*, payment: Payment, reason: str, message: str = "") -> Payment
                 purchase=purchase,
                 key=failure_text_key(str(reason)),
                 ussd=settings.USSD_SERVICE_CODES[0],
-                wallet=dict(Wallet.choices).get(purchase.wallet, purchase.wallet),
+                wallet=wallet_name(purchase.wallet),
             )
     return payment
 
@@ -281,7 +282,7 @@ def _flag_callback(callback: ProviderCallback, reason: str, payment: Payment | N
 
 def _doubt(callback: ProviderCallback, event: CallbackEvent, payment: Payment) -> str:
     """Why this approval needs a query before we vend on it ("" when it does not)."""
-    allowlist = settings.DARAJA_CALLBACK_IP_ALLOWLIST if callback.provider == "daraja" else []
+    allowlist = settings.DARAJA_CALLBACK_IP_ALLOWLIST if callback.provider == DARAJA else []
     if allowlist and callback.source_ip not in allowlist:
         return f"callback from unlisted address {callback.source_ip}"
     if event.amount is None:
@@ -356,7 +357,8 @@ def payment_query(*, payment_id: int, now: datetime | None = None) -> Payment:
     if payment.state not in _OPEN:
         return payment
     provider = provider_named(payment.provider)
-    queryable = provider.capabilities.supports_query and (payment.provider_reference or provider.name == "waafipay")
+    capabilities = provider.capabilities
+    queryable = capabilities.supports_query and (payment.provider_reference or capabilities.queries_without_reference)
     result: StatusResult | None = None
     if queryable:
         Payment.objects.filter(pk=payment.pk).update(query_count=F("query_count") + 1)

@@ -4,10 +4,8 @@ money-back services share (vending.services.payments, vending.services.refunds),
 
 from django.conf import settings
 
-from vending.payments import PaymentProvider, ProviderRejected, get_provider
-from vending.payments.registry import sandbox_provider
-
-_PROVIDER_WALLET = {"daraja": "mpesa", "waafipay": "evcplus", "edahab": "edahab"}
+from vending.payments import PaymentProvider, get_provider
+from vending.payments.registry import provider_by_name
 
 
 def provider_for_wallet(wallet: str) -> PaymentProvider:
@@ -16,9 +14,4 @@ def provider_for_wallet(wallet: str) -> PaymentProvider:
 
 def provider_named(name: str) -> PaymentProvider:
     """The provider a stored payment or callback names (it must still be configured)."""
-    if name == "sandbox":
-        return sandbox_provider(settings)
-    provider = get_provider(_PROVIDER_WALLET.get(name, "mpesa"), settings)
-    if provider.name != name:
-        raise ProviderRejected(f"provider {name!r} is not configured any more")
-    return provider
+    return provider_by_name(name, settings)

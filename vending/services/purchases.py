@@ -24,16 +24,18 @@ from vending.exceptions import (
     VendingError,
 )
 from vending.models import Customer, Meter, Payment, Purchase
-from vending.models.choices import WALLET_CURRENCIES, Wallet
 from vending.selectors.quotes import ShownQuote, purchase_quote
 from vending.selectors.vendability import meter_vendability
 from vending.services.audit import audit_record
 from vending.services.providers import provider_for_wallet
 from vending.tariffs import Quote
+from vending.wallets import wallet_spec
 
 # No 0/O or 1/I: references are read aloud and typed from SMS.
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 10
+# What a whole amount counts in, for the refusal of cents (M-Pesa: "in whole shillings").
+_WHOLE_UNITS = {"KES": "shillings", "SLSH": "shillings", "USD": "dollars"}
 
 
 def new_reference() -> str:
@@ -44,10 +46,11 @@ def _validate(*, meter: Meter, wallet: str, amount: Decimal) -> None:
     if meter.status != Meter.Status.ACTIVE:
         raise MeterBlocked(f"Meter {meter.drn} is blocked. Please contact your utility.")
     currency = meter.tariff.currency
-    if wallet not in Wallet.values or currency not in WALLET_CURRENCIES[wallet]:
+    spec = wallet_spec(wallet)
+    if spec is None or currency not in spec.currencies:
         raise UnsupportedWallet(f"This meter is paid in {currency}; choose another wallet.")
-    if wallet == Wallet.MPESA and amount != amount.to_integral_value():
-        raise AmountOutOfRange("M-Pesa payments are in whole shillings.")
+    if spec.whole_amounts and amount != amount.to_integral_value():
+        raise AmountOutOfRange(f"{spec.name} payments are in whole {_WHOLE_UNITS.get(currency, 'units')}.")
 
 
 def purchase_create(
@@ -59,6 +62,7 @@ def purchase_create(
     amount: Decimal,
     idempotency_key: str,
     customer: Customer | None = None,
+    customer_id: int | None = None,
     language: str = "en",
     created_by: User | None = None,
     now: datetime | None = None,
@@ -68,6 +72,7 @@ def purchase_create(
 
     The same `idempotency_key` returns the first purchase unchanged (no second push). Raises
     MeterBlocked, MeterNotVendable, UnsupportedWallet or AmountOutOfRange with a message a customer understands.
+    `customer_id` links the customer when the caller has only its id (no query for the row).
     `shown_quote` is the quote the customer just confirmed: while it is honoured (same meter, amount and
     month, a few minutes old) the purchase carries exactly the units they were shown; otherwise, or
     without one, the purchase is quoted afresh.
@@ -92,7 +97,7 @@ def purchase_create(
                     idempotency_key=idempotency_key,
                     channel=channel,
                     meter=meter,
-                    customer=customer,
+                    **({"customer": customer} if customer is not None else {"customer_id": customer_id}),
                     payer_phone=payer,
                     wallet=wallet,
                     amount=amount,

@@ -23,6 +23,7 @@ from vending.models import Payment, ProviderCallback, Purchase, Refund
 from vending.payments.base import InvalidCallback, OutcomeUnknown, PaymentError
 from vending.payments.daraja import DarajaProvider
 from vending.payments.daraja_reversal import parse_reversal_result, request_reversal
+from vending.payments.registry import DARAJA
 from vending.services.audit import audit_record
 from vending.services.providers import provider_named
 from vending.services.sms import customer_notice_send
@@ -51,11 +52,11 @@ def _to_refund_pending(purchase: Purchase, *, actor: User | None, reason: str) -
 def refund_reversal_start(*, purchase: Purchase, actor: User | None, reason: str) -> Refund:
     """Ask Daraja to reverse the M-Pesa payment of `purchase`; the Refund stays `requested` until the result."""
     payment = Payment.objects.get(purchase=purchase)
-    if payment.provider != "daraja" or not payment.receipt:
+    if payment.provider != DARAJA or not payment.receipt:
         raise InvalidTransition("Only a confirmed M-Pesa payment with a receipt can be reversed through Daraja.")
     if purchase.refunds.filter(state__in=[Refund.State.REQUESTED, Refund.State.COMPLETED]).exists():
         raise InvalidTransition(f"Purchase {purchase.reference} already has a refund requested or done.")
-    provider = provider_named("daraja")
+    provider = provider_named(DARAJA)
     if not isinstance(provider, DarajaProvider):
         raise InvalidTransition("Daraja is not configured: record a refund made by hand instead.")
     with transaction.atomic():
@@ -109,7 +110,7 @@ def reversal_try(*, purchase: Purchase, actor: User | None, reason: str) -> Refu
     if purchase.state != PurchaseState.REFUND_PENDING or not settings.DARAJA_INITIATOR:
         return None
     payment = Payment.objects.get(purchase=purchase)
-    if payment.provider != "daraja" or not payment.receipt or purchase.refunds.exists():
+    if payment.provider != DARAJA or not payment.receipt or purchase.refunds.exists():
         return None
     try:
         return refund_reversal_start(purchase=purchase, actor=actor, reason=reason)
