@@ -22,13 +22,21 @@ def make_utility(country: str = "KE", currency: str = "KES") -> Utility:
     return Utility.objects.create(name=f"Utility {next(_serial)}", country=country, currency=currency)
 
 
-def current_base_date() -> int:
-    """The base date a meter made today has: 2014, or 2035 once base 2014's TIDs have run out (Nov 2045)."""
+def current_base_date(*, real_clock: bool = False) -> int:
+    """The base date a meter made now has (the product's rule, vending.sts.tid.base_date_in_use): 2014,
+    or 2035 once base 2014's TIDs have run out (Nov 2045).
+
+    `real_clock`: for a meter that a process the test starts will vend (gunicorn, a Celery worker): those
+    keep the real clock when KORONTO_TEST_DATE moves the test's own clock (tests/conftest.py)."""
+    from datetime import UTC
+
     from django.utils import timezone
+    from time_machine import escape_hatch
 
-    from vending.sts.tid import TID_MAX, minutes_since_base
+    from vending.sts.tid import base_date_in_use
 
-    return 2035 if minutes_since_base(timezone.now(), 2014) > TID_MAX else 2014
+    travelling = real_clock and escape_hatch.is_travelling()
+    return base_date_in_use(escape_hatch.datetime.datetime.now(UTC) if travelling else timezone.now())
 
 
 def make_supply_group(

@@ -6,18 +6,29 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import make_flat_tariff, make_meter, make_supply_group, make_utility
+from tests.factories import current_base_date, make_flat_tariff, make_meter, make_supply_group, make_utility
 from vending.services.agents import agent_create
 
 PRICE = "20"  # KES per kWh: 100 KES buys 5.0 kWh
 
 
-@pytest.fixture
-def kenya_meter(db):
+def _kenya_meter(base_date: int):
     utility = make_utility("KE", "KES")
-    group = make_supply_group(utility, base_date=2014)
+    group = make_supply_group(utility, base_date=base_date)
     tariff = make_flat_tariff(utility, price=PRICE, min_purchase=Decimal("10"), max_purchase=Decimal("10000"))
     return make_meter(supply_group=group, tariff=tariff, label_name="Amina Hassan")
+
+
+@pytest.fixture
+def kenya_meter(db):
+    """A meter the API (in this process) can vend at the test's date."""
+    return _kenya_meter(current_base_date())
+
+
+@pytest.fixture
+def served_kenya_meter(db):
+    """The same for the API served by gunicorn (`api_server`): its processes keep the real clock."""
+    return _kenya_meter(current_base_date(real_clock=True))
 
 
 def new_agent(name: str = "Duka", *, opening: str = "1000", credit_limit: str = "0", currency: str = "KES"):

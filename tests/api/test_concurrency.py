@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.api.conftest import new_agent
-from tests.factories import make_flat_tariff, make_meter, make_supply_group, make_utility
+from tests.factories import current_base_date, make_flat_tariff, make_meter, make_supply_group, make_utility
 from vending.models import AgentSale, FloatEntry, Purchase, Token
 from vending.selectors.agents import balance_locked, ledger_sum
 
@@ -39,7 +39,7 @@ def _fire(url: str, key: str, bodies: list[dict]) -> list[requests.Response]:
 @pytest.fixture
 def meters(db):
     utility = make_utility("KE", "KES")
-    group = make_supply_group(utility, base_date=2014)
+    group = make_supply_group(utility, base_date=current_base_date(real_clock=True))  # gunicorn vends them
     tariff = make_flat_tariff(utility, price="20", min_purchase=Decimal("10"), max_purchase=Decimal("10000"))
     return [make_meter(supply_group=group, tariff=tariff) for _ in range(5)]
 

@@ -63,10 +63,10 @@ def _add_examples(document: dict, *, drn: str) -> None:
 
 
 @pytest.mark.e2e
-def test_the_live_api_matches_its_schema(api_server, kenya_meter):
+def test_the_live_api_matches_its_schema(api_server, served_kenya_meter):
     _, key = new_agent("Schemathesis", opening="1000000", credit_limit="0")
     document = requests.get(f"{api_server.url}/api/v1/schema/?format=json", timeout=30).json()
-    _add_examples(document, drn=kenya_meter.drn)
+    _add_examples(document, drn=served_kenya_meter.drn)
     schema = schemathesis.openapi.from_dict(document)
     headers = {"Authorization": f"Api-Key {key}"}
     operations = [result.ok() for result in schema.get_all_operations()]

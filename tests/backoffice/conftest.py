@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, User
 
 from backoffice.roles import FINANCE, KEY_CUSTODIAN, SUPPORT, VENDING_OPERATOR
@@ -21,8 +22,19 @@ def make_staff(role: str | None, username: str | None = None) -> User:
 
 
 @pytest.fixture
-def now() -> datetime:
-    return NOW
+def now(wall_clock) -> datetime:
+    """The instant the services are told it is: NOW, or the date KORONTO_TEST_DATE moved the suite to
+    (meters the factories make then are on that date's base date, so their tokens must be made then too)."""
+    return wall_clock or NOW
+
+
+@pytest.fixture
+def january_2026():
+    """The wall clock at NOW (as well as `now`), at any date the suite runs at: for tests whose subject is
+    base 2014 as the safe target (the 1993 → 2014 roll-over; issue 17's meter on base 2014), which stops
+    being true as 2045-11-24 nears (the key-change guard wants five years of TIDs left)."""
+    with time_machine.travel(NOW, tick=True):
+        yield NOW
 
 
 @pytest.fixture

@@ -27,6 +27,15 @@ from vending.services.virtual_meters import meter_config
 from vending.sts.weakkeys import SEMI_WEAK_KEYS_HEX, WEAK_KEYS_HEX, is_weak_des_key
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def now(january_2026):
+    """Issue 17's meter on base 2014, with 2014 as the safe target, is the subject of these tests: the
+    wall clock stays in January 2026 at any date the suite runs at."""
+    return january_2026
+
+
 MODES = pytest.mark.parametrize("mode", ["now", "precode"])
 
 

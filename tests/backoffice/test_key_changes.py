@@ -17,6 +17,13 @@ from vending.sts import VirtualMeter, credit_token, next_tid
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def now(january_2026):
+    """The 1993 → 2014 roll-over is the subject of these tests: the wall clock stays in January 2026
+    at any date the suite runs at."""
+    return january_2026
+
+
 def _rollover_setup(dkga="02", ea="07"):
     old_group = make_supply_group(dkga=dkga, ea=ea, base_date=1993, key_revision=1)
     new_group = make_supply_group(

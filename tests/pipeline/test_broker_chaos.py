@@ -37,7 +37,14 @@ from django.db import connection
 
 from config.brokers import amqp_settings, as_celery_conf, redis_settings
 from config.celery import app as celery_app
-from tests.factories import make_customer, make_flat_tariff, make_meter, make_supply_group, make_utility
+from tests.factories import (
+    current_base_date,
+    make_customer,
+    make_flat_tariff,
+    make_meter,
+    make_supply_group,
+    make_utility,
+)
 from tests.pipeline.chaos import Beat, RedisServer, TcpProxy, free_port, pause
 from tests.pipeline.test_e2e_worker import fakes  # noqa: F401  (fixture: fake Daraja, WaafiPay, AT)
 from tests.pipeline.worker import Worker, wait_until
@@ -80,7 +87,7 @@ def on_postgres() -> None:
 def shoppers(db):
     """Kenyan customers, each with two saved meters and a phone of their own (rate limits are per phone)."""
     utility = make_utility("KE", "KES")
-    group = make_supply_group(utility, base_date=2014)
+    group = make_supply_group(utility, base_date=current_base_date(real_clock=True))  # the workers vend them
     tariff = make_flat_tariff(utility, price="20", min_purchase=Decimal("10"), max_purchase=Decimal("10000"))
     people = []
     block = random.randint(1, 9)

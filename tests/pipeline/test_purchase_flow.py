@@ -15,6 +15,7 @@ from vending.services.purchases import purchase_create
 from vending.services.tokens import token_issue, token_resend
 from vending.services.virtual_meters import meter_enter
 from vending.states import PaymentState, PurchaseState, SmsState
+from vending.sts.tid import base_date_before
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager"), pytest.mark.dated]
 
@@ -128,16 +129,13 @@ def test_two_vends_in_one_minute_take_successive_tids(kenya_meter):
     assert token_issue(purchase=later, now=now + timedelta(hours=1))[-1].tid == tids[0] + 60
 
 
-_PREVIOUS_BASE = {2014: 1993, 2035: 2014}
-
-
 def _meter_with_pending_rollover(sgc: str) -> Meter:
     """A meter on the base date before today's whose next vend must carry the key change to KRN 2 and
     today's base date (1993 → 2014; in a dated run after November 2045, 2014 → 2035)."""
     from tests.factories import make_flat_tariff, make_supply_group, make_utility
 
     utility = make_utility()
-    old = make_supply_group(utility, base_date=_PREVIOUS_BASE[current_base_date()], sgc=sgc, key_revision=1)
+    old = make_supply_group(utility, base_date=base_date_before(current_base_date()), sgc=sgc, key_revision=1)
     new = make_supply_group(utility, base_date=current_base_date(), sgc=sgc, key_revision=2)
     meter = make_meter(supply_group=old, tariff=make_flat_tariff(utility))
     Meter.objects.filter(pk=meter.pk).update(

@@ -10,6 +10,7 @@ import pytest
 
 from tests.sts.conftest import run_cli
 from vending.sts import TidError, next_tid, tid_from_datetime
+from vending.sts.tid import base_date_before, base_date_in_use
 
 GOOD_METER = {"drn": "00000000000", "kt": 2, "sgc": "123456", "ti": 1, "krn": 1, "ea": "07", "dkga": "02",
               "vending_key": "abababababababab"}  # fmt: skip
@@ -111,3 +112,29 @@ def test_next_tid_gives_successive_minutes_and_refuses_past_the_last_minute() ->
         next_tid(datetime(2024, 11, 24, 20, 15), 1993, 0xFFFFFF)
     with pytest.raises(TidError):
         tid_from_datetime(datetime(2024, 11, 24, 20, 16), 1993)
+
+
+@pytest.mark.parametrize(
+    ("now", "base_date"),
+    [
+        (datetime(2024, 11, 24, 20, 15), 1993),  # 1993's last minute
+        (datetime(2024, 11, 24, 20, 16), 2014),
+        (datetime(2040, 1, 1), 2014),  # 2035 has begun, but 2014 still numbers tokens
+        (datetime(2045, 11, 24, 20, 15), 2014),
+        (datetime(2045, 11, 24, 20, 16), 2035),
+    ],
+)
+def test_a_meter_made_now_gets_the_oldest_base_date_that_still_numbers_tokens(now: datetime, base_date: int) -> None:
+    assert base_date_in_use(now) == base_date
+    next_tid(now, base_date_in_use(now), None)  # its first token can be numbered
+
+
+def test_no_base_date_numbers_tokens_before_1993_or_after_2035s_range() -> None:
+    with pytest.raises(TidError):
+        base_date_in_use(datetime(1992, 12, 31, 23, 59))
+    with pytest.raises(TidError):
+        base_date_in_use(datetime(2066, 11, 24, 20, 16))
+
+
+def test_the_base_date_a_meter_rolls_over_from() -> None:
+    assert [base_date_before(b) for b in (1993, 2014, 2035)] == [None, 1993, 2014]

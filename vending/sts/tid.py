@@ -39,6 +39,25 @@ def minutes_since_base(issued_at: datetime, base_date: int) -> int:
     return (issued_at - base_datetime(base_date)) // _MINUTE
 
 
+def base_date_in_use(now: datetime) -> int:
+    """The base date a meter set up at ``now`` is given: the oldest whose TIDs still number ``now``.
+
+    1993 until its range ended (2024-11-24 20:15), then 2014 until 2045-11-24 20:15, then 2035: a
+    meter made on an ended base date could take no token, one on a base date not yet begun neither.
+    """
+    for base_date in sorted(BASE_DATES):
+        if 0 <= minutes_since_base(now, base_date) <= TID_MAX:
+            return base_date
+    raise TidError(f"no base date numbers tokens at {now:%Y-%m-%d %H:%M}")
+
+
+def base_date_before(base_date: int) -> int | None:
+    """The base date whose meters roll over to ``base_date`` (2014 → 1993), or None for the first."""
+    base_datetime(base_date)  # a RequestError for anything but 1993, 2014, 2035
+    earlier = [year for year in sorted(BASE_DATES) if year < base_date]
+    return earlier[-1] if earlier else None
+
+
 def check_tid(tid: int, base_date: int = 1993) -> int:
     """``tid`` if it fits 24 bits; otherwise a :class:`TidError` naming the remedy."""
     if tid < 0:

@@ -1,7 +1,9 @@
 """python manage.py seed_demo: an idempotent demo data set.
 
-Two utilities: a Kenyan one selling in KES to DKGA02/EA07 meters (one of them still on base date
-1993 with a rollover key change pending), and a Somali one selling in USD to DKGA04/EA11 meters.
+Two utilities: a Kenyan one selling in KES to DKGA02/EA07 meters (one of them still on the base date
+before today's, 1993 until base 2014 runs out in November 2045, with a rollover key change pending), and a
+Somali one selling in USD to DKGA04/EA11 meters. The meters are on the base date that numbers tokens on
+the day of seeding (vending.sts.tid.base_date_in_use): a demo seeded on base 2014 after 2045 could sell nothing.
 Vending keys are generated at random on first run and stored encrypted; nothing secret is in the repo.
 """
 
@@ -11,16 +13,19 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from vending.models import Meter, MeterDebt, SupplyGroup, Tariff, TariffBlock, Utility
 from vending.services.customers import customer_get_or_create, customer_save_meter, meter_register
 from vending.services.keys import supply_group_set_vending_key
+from vending.sts.tid import base_date_before, base_date_in_use
 
+# The last field: a legacy meter, on the base date before today's with the rollover pending.
 KENYA_METERS = [
-    ("04123456784", "Wanjiku Home", "Kilimani, Nairobi", 2014),
-    ("04123456792", "Otieno Shop", "Gikomba Market, Nairobi", 2014),
-    ("04123456800", "Amina Flat 3B", "South C, Nairobi", 2014),
-    ("47500150231", "Kamau Farm", "Limuru", 1993),
+    ("04123456784", "Wanjiku Home", "Kilimani, Nairobi", False),
+    ("04123456792", "Otieno Shop", "Gikomba Market, Nairobi", False),
+    ("04123456800", "Amina Flat 3B", "South C, Nairobi", False),
+    ("47500150231", "Kamau Farm", "Limuru", True),
 ]
 SOMALI_METERS = [
     ("0100000000016", "Hodan Family", "Hodan District, Mogadishu"),
@@ -44,8 +49,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        kenya = self._kenya()
-        somalia = self._somalia()
+        base_date = base_date_in_use(timezone.now())
+        kenya = self._kenya(base_date)
+        somalia = self._somalia(base_date)
         for phone, language, saved in CUSTOMERS:
             customer = customer_get_or_create(phone=phone, language=language)
             for drn, alias in saved:
@@ -69,15 +75,22 @@ class Command(BaseCommand):
             supply_group_set_vending_key(supply_group=group, key=secrets.token_bytes(length), reason="seed_demo")
         return group
 
-    def _kenya(self) -> Utility:
+    def _kenya(self, base_date: int) -> Utility:
         utility, _ = Utility.objects.get_or_create(
             name="Nairobi Demo Power", defaults={"country": "KE", "currency": "KES", "sms_sender_id": "KORONTO"}
         )
-        sg_1993 = self._supply_group(
-            utility, sgc="600675", key_revision=1, name="Nairobi legacy (1993)", dkga="02", ea="07", base_date=1993
+        legacy_base = base_date_before(base_date) or base_date
+        legacy = self._supply_group(
+            utility,
+            sgc="600675",
+            key_revision=1,
+            name=f"Nairobi legacy ({legacy_base})",
+            dkga="02",
+            ea="07",
+            base_date=legacy_base,
         )
-        sg_2014 = self._supply_group(
-            utility, sgc="600675", key_revision=2, name="Nairobi", dkga="02", ea="07", base_date=2014
+        current = self._supply_group(
+            utility, sgc="600675", key_revision=2, name="Nairobi", dkga="02", ea="07", base_date=base_date
         )
         tariff, created = Tariff.objects.get_or_create(
             utility=utility,
@@ -97,23 +110,23 @@ class Command(BaseCommand):
                 TariffBlock.objects.create(
                     tariff=tariff, up_to_kwh=Decimal(up_to) if up_to else None, price_per_kwh=Decimal(price)
                 )
-        for drn, name, address, base_date in KENYA_METERS:
-            group = sg_1993 if base_date == 1993 else sg_2014
+        for drn, name, address, is_legacy in KENYA_METERS:
+            group = legacy if is_legacy else current
             meter = meter_register(drn=drn, supply_group=group, tariff=tariff, label_name=name, label_address=address)
-            if base_date == 1993 and meter.supply_group_id == sg_1993.pk and not meter.has_pending_key_change:
-                # Past the 2024 rollover: its next vend must carry the key change to base date 2014.
-                meter.pending_supply_group = sg_2014
+            if is_legacy and meter.supply_group_id == legacy.pk and not meter.has_pending_key_change:
+                # Past its base date's rollover: its next vend must carry the key change to today's base date.
+                meter.pending_supply_group = current
                 meter.pending_key_revision = 2
-                meter.pending_base_date = 2014
+                meter.pending_base_date = current.base_date
                 meter.save()
         return utility
 
-    def _somalia(self) -> Utility:
+    def _somalia(self, base_date: int) -> Utility:
         utility, _ = Utility.objects.get_or_create(
             name="Mogadishu Demo Electric", defaults={"country": "SO", "currency": "USD", "sms_sender_id": "KORONTO"}
         )
         group = self._supply_group(
-            utility, sgc="252001", key_revision=1, name="Mogadishu", dkga="04", ea="11", base_date=2014
+            utility, sgc="252001", key_revision=1, name="Mogadishu", dkga="04", ea="11", base_date=base_date
         )
         tariff, _ = Tariff.objects.get_or_create(
             utility=utility,
