@@ -2,13 +2,14 @@
 illegal state transitions refused, an append-only audit trail."""
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from tests.factories import make_meter, make_payment, make_purchase
 from vending.exceptions import BadMeterNumber, InvalidTransition
 from vending.meter_numbers import clean_drn, derive_pan
-from vending.models import AuditEvent, Meter, Purchase, Token
+from vending.models import AuditEvent, Meter, Purchase, SupplyGroup, Token
 from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState
 
@@ -143,3 +144,15 @@ def test_audit_events_are_append_only():
         AuditEvent.objects.all().update(reason="x")
     with pytest.raises(TypeError):
         AuditEvent.objects.all().delete()
+
+
+@pytest.mark.parametrize(
+    ("instant", "base_date"),
+    [("2026-12-01 10:00 +03:00", 2014), ("2045-11-24 20:14 +03:00", 2014), ("2045-11-25 10:00 +03:00", 2035)],
+)
+def test_a_new_supply_group_or_meter_proposes_the_base_date_that_numbers_tokens_that_day(instant, base_date):
+    """The admin's add forms start from the model default: after 2045-11-24 20:15 (Nairobi wall clock) a
+    proposed base 2014 could take no token, so the default follows the clock."""
+    with time_machine.travel(instant, tick=False):
+        assert SupplyGroup().base_date == base_date
+        assert Meter().base_date == base_date

@@ -1,6 +1,9 @@
 """Small vocabularies shared by several models."""
 
 from django.db import models
+from django.utils import timezone
+
+from vending.sts.tid import base_date_in_use
 
 
 class Currency(models.TextChoices):
@@ -37,6 +40,12 @@ class BaseDate(models.IntegerChoices):
     Y1993 = 1993, "1993-01-01"
     Y2014 = 2014, "2014-01-01"
     Y2035 = 2035, "2035-01-01"
+
+
+def base_date_for_new_rows() -> int:
+    """The default base date of a new supply group or meter: the one that numbers tokens today (2014 until
+    2045-11-24, then 2035), so a row added in the admin with the proposed value can be sold a token."""
+    return base_date_in_use(timezone.localtime())
 
 
 class KeyType(models.IntegerChoices):

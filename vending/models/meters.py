@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from vending.meter_numbers import validate_drn
-from vending.models.choices import BaseDate, Currency, KeyType
+from vending.models.choices import BaseDate, Currency, KeyType, base_date_for_new_rows
 from vending.models.network import SupplyGroup, Tariff
 
 
@@ -29,7 +29,7 @@ class Meter(models.Model):
     tariff_index = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(99)])
     key_type = models.PositiveSmallIntegerField(choices=KeyType.choices, default=KeyType.DUTK)
     key_revision = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(9)])
-    base_date = models.PositiveSmallIntegerField(choices=BaseDate.choices, default=BaseDate.Y2014)
+    base_date = models.PositiveSmallIntegerField(choices=BaseDate.choices, default=base_date_for_new_rows)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     label_name = models.CharField("customer-facing name", max_length=80)
     label_address = models.CharField("address", max_length=160, blank=True)

@@ -6,7 +6,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from vending.crypto import decrypt_secret, encrypt_secret
-from vending.models.choices import BaseDate, Currency, EncryptionAlgorithm, KeyGenerationAlgorithm
+from vending.models.choices import (
+    BaseDate,
+    Currency,
+    EncryptionAlgorithm,
+    KeyGenerationAlgorithm,
+    base_date_for_new_rows,
+)
 
 # Keyed by the DKGA code as stored and typed ("02", "04"); the choices are those strings.
 VENDING_KEY_HEX_LENGTH: dict[str, int] = {KeyGenerationAlgorithm.DKGA02: 16, KeyGenerationAlgorithm.DKGA04: 40}
@@ -43,7 +49,7 @@ class SupplyGroup(models.Model):
     )
     dkga = models.CharField("key generation algorithm", max_length=2, choices=KeyGenerationAlgorithm.choices)
     ea = models.CharField("encryption algorithm", max_length=2, choices=EncryptionAlgorithm.choices)
-    base_date = models.PositiveSmallIntegerField(choices=BaseDate.choices, default=BaseDate.Y2014)
+    base_date = models.PositiveSmallIntegerField(choices=BaseDate.choices, default=base_date_for_new_rows)
     ken = models.PositiveSmallIntegerField("key expiry number (KEN)", default=255, validators=[MaxValueValidator(255)])
     # AES-GCM blob (vending.crypto); never shown again once saved, never logged.
     vending_key_encrypted = models.BinaryField(editable=False, null=True)
