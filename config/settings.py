@@ -362,7 +362,8 @@ AT_ENQUEUE = env.bool("AT_ENQUEUE", default=True)
 # Rules "DESTINATION=GATEWAY[:SENDER],FALLBACK[:SENDER]; ..." (first match wins). Empty: the one configured
 # gateway (several: all of them in the order africastalking, kannel, hormuud), or the console backend.
 SMS_ROUTES = env.str("SMS_ROUTES", default="")
-# "+25261=Hormuud,+25277=Hormuud,...": operators by number prefix, before libphonenumber's carrier data.
+# "+25261=Hormuud,+25277=Hormuud,...": operators by number prefix, before libphonenumber's carrier data (read
+# by the SMS routes and by the wallet a caller's number suggests, vending/phones.py).
 SMS_OPERATOR_PREFIXES = env.str("SMS_OPERATOR_PREFIXES", default="")
 KANNEL_SENDSMS_URL = env.str("KANNEL_SENDSMS_URL", default="")  # http://127.0.0.1:13013/cgi-bin/sendsms
 KANNEL_USERNAME = env.str("KANNEL_USERNAME", default="")

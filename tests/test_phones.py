@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from vending import phones
+from vending.wallets import WalletSpec, wallet_registered
 
 
 @pytest.mark.parametrize(
@@ -53,20 +54,46 @@ def test_daraja_format_refuses_non_kenyan_numbers():
         ("+254750000000", "Airtel", None),
         ("+254761000000", "Telkom", None),  # 761 beats Airtel's 76
         ("+254768000000", "Safaricom", "mpesa"),
-        ("+254744000000", "Other", None),  # 744 is not Safaricom although 74 is
+        ("+254744000000", "Homeland Media", None),  # 744 is not Safaricom although 74 is
+        ("+254747000000", "JTL", None),
         ("+252611111111", "Hormuud", "evcplus"),
         ("+252631234567", "Telesom", "zaad"),
-        ("+252901234567", "Golis", "sahal"),
+        ("+252901234567", "Golis Telecom", "sahal"),
         ("+252621234567", "Somtel", "edahab"),
+        ("+252681234567", "SomNet", "evcplus"),
+        ("+25224123456", "Telesom", "zaad"),  # Telesom's eight-digit range
+        ("+252671234567", "Nationlink", None),
     ],
 )
-def test_longest_prefix_wins(number, network, wallet):
+def test_the_operator_comes_from_the_carrier_data_and_the_wallet_from_the_registry(number, network, wallet):
     info = phones.detect_network(number)
     assert info is not None and (info.network, info.wallet) == (network, wallet)
 
 
-def test_prefix_table_comes_from_config():
-    table = {"254": {"7": ("Anything", "mpesa"), "71": ("Custom", None)}}
-    assert phones.wallet_for("+254711000111", table) is None
-    assert phones.wallet_for("+254721000111", table) == "mpesa"
-    assert phones.detect_network("+252611111111", table) is None
+def test_a_number_of_no_known_operator_suggests_no_wallet():
+    assert phones.detect_network("+254202000000") is None  # a Nairobi fixed line: no carrier data
+    assert phones.wallet_for("+254202000000") is None
+
+
+def test_configured_prefixes_correct_the_carrier_data():
+    overrides = phones.operator_prefixes("+2547=Anything, +254711=Somtel, +25261=NewNet")
+    assert phones.wallet_for("+254711000111", overrides) == "edahab"  # the longest prefix wins
+    info = phones.detect_network("+254721000111", overrides)
+    assert info is not None and (info.network, info.wallet) == ("Anything", None)
+    assert phones.wallet_for("+252611111111", overrides) is None  # an operator no wallet names
+    assert phones.wallet_for("+252631234567", overrides) == "zaad"  # outside them, the carrier data
+
+
+@pytest.mark.parametrize("bad", ["25261=Hormuud", "+25261", "+2526x=Hormuud", "+25261="])
+def test_an_unreadable_prefix_setting_is_refused(bad):
+    with pytest.raises(ValueError, match="SMS_OPERATOR_PREFIXES"):
+        phones.operator_prefixes(bad)
+
+
+def test_the_wallet_an_operator_suggests_is_the_registry_s():
+    airtel = "+254731000111"
+    assert phones.wallet_for(airtel) is None
+    spec = WalletSpec("testpay", "Test Pay", {}, "sandbox", frozenset({"KES"}), ("TESTPAY",), networks=("airtel",))
+    with wallet_registered(spec):
+        assert phones.wallet_for(airtel) == "testpay"
+    assert phones.wallet_for(airtel) is None

@@ -158,10 +158,10 @@ class DatabaseReader:
     def wallets(self, currency: str) -> Sequence[str]:
         wallets = wallets_for_currency(currency)
         try:
-            preferred = phones.wallet_for(self.phone)
-        except (phones.InvalidPhoneNumber, ValueError):
+            preferred = phones.wallet_for(self.phone, phones.operator_prefixes(settings.SMS_OPERATOR_PREFIXES))
+        except ValueError:  # not a number we can place (or a prefix setting the system check refuses at start)
             preferred = None
-        # The phone's own network's wallet first; a prefix is only a hint, so every other wallet stays.
+        # The wallet of the phone's own operator first; that is only a hint, so every other wallet stays.
         return sorted(wallets, key=lambda w: w != preferred)
 
     def last_tokens(self, drn: str) -> Sequence[TokenInfo]:

@@ -289,8 +289,8 @@ def _choose_wallet(ctx: _Context, currency: str, asked: str | None) -> str:
             raise UnsupportedWallet(f"wallet {asked} cannot pay {currency}")
         return asked
     try:
-        hint = phones.wallet_for(ctx.phone)
-    except phones.InvalidPhoneNumber:
+        hint = phones.wallet_for(ctx.phone, phones.operator_prefixes(settings.SMS_OPERATOR_PREFIXES))
+    except ValueError:  # not a number we can place (or a prefix setting the system check refuses at start)
         hint = None
     if hint in allowed:
         return str(hint)

@@ -1,49 +1,27 @@
 """Phone numbers: one canonical E.164 value, formatted per provider at the edge (docs/PROTOCOLS.md §5).
 
 Parsing and validation are libphonenumber's job; this module only adds the input habits of our customers
-(``00`` for international, a missing ``+``) and the prefix -> network -> wallet hint table.
-A prefix is a hint, not proof (Kenya has number portability): the USSD menu lets the customer choose.
+(``00`` for international, a missing ``+``). The operator of a number is libphonenumber's carrier data too
+(``phonenumbers.carrier``), unless a deployment corrects it by prefix (SMS_OPERATOR_PREFIXES); which wallet that
+operator's subscribers have is the wallet registry's (``WalletSpec.networks``). The same operator steers the SMS
+routes (vending/sms/routing.py). An operator is a hint, not proof (Kenya has number portability): the USSD menu
+lets the customer choose.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
 import phonenumbers
+from phonenumbers import carrier
+
+from vending.wallets import wallet_for_network
 
 DEFAULT_REGION = "KE"
-
-# country code -> national prefix -> (network, wallet id or None). Longest prefix wins.
-# Mirrors docs/PROTOCOLS.md §5 (libphonenumber carrier data 9.0.43). Settings expose it as PHONE_WALLET_PREFIXES.
-_SAFARICOM = ("Safaricom", "mpesa")
-_AIRTEL_KE = ("Airtel", None)
-_TELKOM = ("Telkom", None)
-_HORMUUD = ("Hormuud", "evcplus")
-_TELESOM = ("Telesom", "zaad")
-_GOLIS = ("Golis", "sahal")
-_SOMTEL = ("Somtel", "edahab")
-DEFAULT_WALLET_PREFIXES: dict[str, dict[str, tuple[str, str | None]]] = {
-    "254": {
-        **dict.fromkeys(("70", "71", "72", "74", "757", "758", "759", "768", "769", "79"), _SAFARICOM),
-        **dict.fromkeys(("11", "14", "18"), _SAFARICOM),
-        **dict.fromkeys(("744", "747"), ("Other", None)),
-        **dict.fromkeys(("73", "75", "76", "78", "10", "135", "136", "137", "138", "139"), _AIRTEL_KE),
-        **dict.fromkeys(("77", "761", "120"), _TELKOM),
-    },
-    "252": {
-        **dict.fromkeys(("61", "77", "78"), _HORMUUD),
-        "68": ("SomNet", "evcplus"),
-        **dict.fromkeys(("63", "73", "24"), _TELESOM),
-        **dict.fromkeys(("90", "60", "70", "72"), _GOLIS),
-        **dict.fromkeys(("62", "65", "66", "76", "79"), _SOMTEL),
-        **dict.fromkeys(("67", "69"), ("Nationlink", None)),
-        **dict.fromkeys(("71", "75"), ("Amtel", None)),
-        **dict.fromkeys(("64", "80", "88"), ("Somali Networks", None)),
-    },
-}
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 
@@ -112,30 +90,80 @@ def for_waafipay(e164: str) -> str:
     return normalise(e164)[1:]
 
 
-def detect_network(
-    e164: str,
-    table: Mapping[str, Mapping[str, Sequence[str | None]]] | None = None,
-) -> NetworkInfo | None:
-    """Network and wallet hint for a normalised number; None when no prefix matches."""
-    country, national = _country_and_national(normalise(e164))
-    prefixes = (table if table is not None else DEFAULT_WALLET_PREFIXES).get(country, {})
-    for length in range(len(national), 0, -1):
-        entry = prefixes.get(national[:length])
-        if entry is not None:
-            network, wallet = entry[0], entry[1]
-            return NetworkInfo(country_code=country, network=str(network), wallet=wallet or None)
-    return None
+OperatorPrefixes = Mapping[str, str]  # "+25261" -> operator name, as SMS_OPERATOR_PREFIXES writes them
+
+
+@lru_cache(maxsize=8)
+def operator_prefixes(text: str) -> OperatorPrefixes:
+    """Read SMS_OPERATOR_PREFIXES (``+25261=Hormuud,+25277=Hormuud``); ValueError names the bad item.
+
+    Cached on the text: the USSD channel reads the setting on every hop.
+    """
+    table: dict[str, str] = {}
+    for item in (i.strip() for i in text.split(",")):
+        if not item:
+            continue
+        prefix, sep, name = (p.strip() for p in item.partition("="))
+        if not sep or not prefix.startswith("+") or not prefix[1:].isdigit() or not name:
+            raise ValueError(f"SMS_OPERATOR_PREFIXES: {item!r} is not +PREFIX=Operator")
+        table[prefix] = name
+    return MappingProxyType(table)  # shared by every caller of the cache: read-only
+
+
+def operator_of(e164: str, overrides: OperatorPrefixes | None = None) -> str:
+    """The operator's name for a number ("Safaricom", "Golis Telecom"); "" when nobody knows it.
+
+    The longest matching prefix in ``overrides`` (a deployment's corrections, where the carrier data lags behind
+    a new range) wins; else libphonenumber's carrier data.
+    """
+    if overrides:
+        best = max((p for p in overrides if e164.startswith(p)), key=len, default="")
+        if best:
+            return overrides[best]
+    return _carrier_name(e164)
+
+
+# Every USSD hop asks for the caller's wallet, and the carrier lookup parses the number and reads its data
+# (loaded lazily on the first lookup): look each distinct number up once per process.
+@lru_cache(maxsize=16384)
+def _carrier_name(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    # Not name_for_number, which also wants a mobile number type: libphonenumber types some Somali ranges
+    # (seven-digit +25224…, AirSom's) as fixed lines, and their operator is still the best hint there is.
+    return str(carrier.name_for_valid_number(number, "en"))
+
+
+def operator_slug(name: str) -> str:
+    """'Golis Telecom' -> 'golis': the first word, lower case, is how routes and the wallet registry name an
+    operator."""
+    words = name.strip().lower().split()
+    return words[0] if words else ""
+
+
+def detect_network(e164: str, overrides: OperatorPrefixes | None = None) -> NetworkInfo | None:
+    """Operator and wallet hint for a number; None when its operator is unknown."""
+    e164 = normalise(e164)
+    network = operator_of(e164, overrides)
+    if not network:
+        return None
+    return NetworkInfo(
+        country_code=_country_code(e164),
+        network=network,
+        wallet=wallet_for_network(operator_slug(network)),
+    )
 
 
 @lru_cache(maxsize=16384)
-def _country_and_national(e164: str) -> tuple[str, str]:
-    number = phonenumbers.parse(e164, None)
-    return str(number.country_code), phonenumbers.national_significant_number(number)
+def _country_code(e164: str) -> str:
+    return str(phonenumbers.parse(e164, None).country_code)
 
 
-PrefixTable = Mapping[str, Mapping[str, Sequence[str | None]]]
-
-
-def wallet_for(e164: str, table: PrefixTable | None = None) -> str | None:
-    info = detect_network(e164, table)
+def wallet_for(e164: str, overrides: OperatorPrefixes | None = None) -> str | None:
+    """The wallet the number's operator suggests (the USSD menu lists it first; an SMS that names none uses it)."""
+    info = detect_network(e164, overrides)
     return info.wallet if info else None

@@ -2,8 +2,9 @@
 
 Every channel reads this declaration: the USSD menu (names, whole-amount rule), the SMS parser and replies
 (keywords), `purchase_create` (currencies, whole amounts), the payment registry (which provider takes the
-wallet when it is configured), the model's choices (and so the admin and its filters), the partner API and the
-demo's wallet prompt. Adding a wallet is one entry in `WALLETS` plus, if it is new, its provider in
+wallet when it is configured), the model's choices (and so the admin and its filters), the partner API, the
+demo's wallet prompt, and the wallet a caller's mobile operator suggests (vending/phones.py). Adding a wallet is
+one entry in `WALLETS` plus, if it is new, its provider in
 `vending/payments/registry.py`; nothing else lists wallets.
 
 Pure data: no Django, no ORM (only the language codes of vending/i18n.py), so `vending.payments` and the pure
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from vending.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -35,6 +37,10 @@ class WalletSpec:
     sms_keywords: tuple[str, ...]  # how an SMS names it, in capitals; the first is how our replies write it
     whole_amounts: bool = False  # the wallet takes whole amounts only (M-Pesa: whole shillings)
     prompt_name: str = ""  # how the wallet's own payment prompt brands itself (the demo's simulated prompt)
+    # The mobile operators whose subscribers have this wallet, named as SMS routes name them: the first word of
+    # the operator's name, lower case ("golis" for libphonenumber's "Golis Telecom"). vending/phones.py finds a
+    # number's operator; this says which wallet that suggests.
+    networks: tuple[str, ...] = ()
 
     def label(self, language: str) -> str:
         return self.labels.get(language) or self.labels.get(DEFAULT_LANGUAGE) or self.name
@@ -55,6 +61,7 @@ WALLETS: tuple[WalletSpec, ...] = (
         sms_keywords=("MPESA",),
         whole_amounts=True,
         prompt_name="M-PESA",
+        networks=("safaricom",),
     ),
     # WaafiPay (Hormuud's gateway) takes EVC Plus, Zaad and Sahal: USD everywhere, SLSH on Zaad.
     WalletSpec(
@@ -65,6 +72,7 @@ WALLETS: tuple[WalletSpec, ...] = (
         currencies=frozenset({"USD"}),
         sms_keywords=("EVC", "EVCPLUS"),
         prompt_name="EVC Plus",
+        networks=("hormuud", "somnet"),
     ),
     WalletSpec(
         code="zaad",
@@ -74,6 +82,7 @@ WALLETS: tuple[WalletSpec, ...] = (
         currencies=frozenset({"USD", "SLSH"}),
         sms_keywords=("ZAAD",),
         prompt_name="Zaad",
+        networks=("telesom",),
     ),
     WalletSpec(
         code="sahal",
@@ -83,6 +92,7 @@ WALLETS: tuple[WalletSpec, ...] = (
         currencies=frozenset({"USD"}),
         sms_keywords=("SAHAL",),
         prompt_name="Sahal",
+        networks=("golis",),
     ),
     WalletSpec(
         code="edahab",
@@ -92,34 +102,47 @@ WALLETS: tuple[WalletSpec, ...] = (
         currencies=frozenset({"USD", "SLSH"}),
         sms_keywords=("EDAHAB", "DAHAB"),
         prompt_name="eDahab",
+        networks=("somtel",),
     ),
 )
 
 CODE_LENGTH = 10  # Purchase.wallet's max_length
 
 
-def _indexes(wallets: tuple[WalletSpec, ...]) -> tuple[dict[str, WalletSpec], dict[str, str]]:
-    """Codes and keywords each name one wallet: a clash would make a menu choice or an SMS ambiguous."""
+class _Indexes(NamedTuple):
+    by_code: dict[str, WalletSpec]
+    by_keyword: dict[str, str]
+    by_network: dict[str, str]
+
+
+def _indexes(wallets: tuple[WalletSpec, ...]) -> _Indexes:
+    """Codes, keywords and operators each name one wallet: a clash would make a menu choice, an SMS or the
+    wallet a number suggests ambiguous."""
     by_code: dict[str, WalletSpec] = {}
     by_keyword: dict[str, str] = {}
+    by_network: dict[str, str] = {}
     for spec in wallets:
         if spec.code in by_code or not 0 < len(spec.code) <= CODE_LENGTH:
             raise ValueError(f"wallet code {spec.code!r} is taken or not 1-{CODE_LENGTH} characters")
         clash = [k for k in spec.sms_keywords if k in by_keyword or not (k.isascii() and k.isalpha() and k.isupper())]
         if clash or not spec.sms_keywords:
             raise ValueError(f"wallet {spec.code!r}: SMS keywords {clash or '(none)'} taken or not capital letters")
+        taken = [n for n in spec.networks if n in by_network or not (n.isascii() and n.isalnum() and n.islower())]
+        if taken:
+            raise ValueError(f"wallet {spec.code!r}: networks {taken} taken or not one lower-case word")
         by_code[spec.code] = spec
         by_keyword.update(dict.fromkeys(spec.sms_keywords, spec.code))
-    return by_code, by_keyword
+        by_network.update(dict.fromkeys(spec.networks, spec.code))
+    return _Indexes(by_code, by_keyword, by_network)
 
 
 _registered: tuple[WalletSpec, ...] = WALLETS
-_by_code, _by_keyword = _indexes(WALLETS)
+_by_code, _by_keyword, _by_network = _indexes(WALLETS)
 
 
 def _install(wallets: tuple[WalletSpec, ...]) -> None:
-    global _registered, _by_code, _by_keyword
-    _by_code, _by_keyword = _indexes(wallets)
+    global _registered, _by_code, _by_keyword, _by_network
+    _by_code, _by_keyword, _by_network = _indexes(wallets)
     _registered = wallets
 
 
@@ -150,6 +173,12 @@ def wallets_for_currency(currency: str) -> list[str]:
 def wallet_for_keyword(word: str) -> str | None:
     """The wallet an SMS keyword names ("EVCPLUS" → "evcplus"); `word` in capitals, letters only."""
     return _by_keyword.get(word)
+
+
+def wallet_for_network(network: str) -> str | None:
+    """The wallet an operator's subscribers have ("hormuud" → "evcplus"); None for an operator we take no
+    wallet from. `network` as WalletSpec.networks names it."""
+    return _by_network.get(network)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from ussd.sms_commands import sms_command_reply
 from ussd.sms_parser import Command, Field, ParseError, Reason, parse
 from vending.api.serializers import PaymentRequest
 from vending.models import Purchase
-from vending.wallets import WalletSpec, same_in_every_language, wallet_registered, wallet_spec
+from vending.wallets import WalletSpec, same_in_every_language, wallet_for_network, wallet_registered, wallet_spec
 
 TEST_PAY = WalletSpec(
     code="testpay",
@@ -113,9 +113,12 @@ def test_a_registered_wallet_speaks_its_own_name_per_language():
         replace(TEST_PAY, code="testpaywallet"),  # longer than Purchase.wallet holds
         replace(TEST_PAY, sms_keywords=("TESTPAY", "DAHAB")),  # e-Dahab's word: an SMS would be ambiguous
         replace(TEST_PAY, sms_keywords=("test pay",)),  # the parser compares capital letters only
+        replace(TEST_PAY, networks=("safaricom",)),  # M-Pesa's operator: which wallet would it suggest?
+        replace(TEST_PAY, networks=("Airtel",)),  # operators are named as routes name them: lower case
     ],
 )
 def test_a_wallet_that_clashes_with_the_registry_is_refused_and_nothing_changes(clash):
     with pytest.raises(ValueError), wallet_registered(clash):
         pass
     assert wallet_spec("testpay") is None and parse("BUY 04123456784 200 DAHAB").wallet == "edahab"
+    assert wallet_for_network("safaricom") == "mpesa"

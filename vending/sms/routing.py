@@ -8,7 +8,7 @@ A destination is ``*`` (anything), a country (``SO``), a country and an operator
 number prefix (``+25261``). On the right, the gateways to try in order, each with an optional sender id
 after a colon: the first is the route, the rest its ordered fallback. The operator is the first word of
 its name, lower case, from ``SMS_OPERATOR_PREFIXES`` (``+25261=Hormuud,...``, longest prefix wins), else
-the built-in Somali table below, else libphonenumber's carrier data.
+libphonenumber's carrier data: `vending.phones.operator_of`, the lookup the USSD wallet hint uses too.
 
 Failover: a gateway that refuses the message or cannot take it now hands it to the next one. A gateway
 that may have taken it (a read timeout) stops the walk: trying another could text the customer twice.
@@ -23,7 +23,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import carrier
+
+from vending import phones
+from vending.phones import OperatorPrefixes
 
 from .base import (
     Attempt,
@@ -37,18 +39,6 @@ from .base import (
 )
 
 log = logging.getLogger(__name__)
-
-# The Somali operators by number prefix (libphonenumber names them too; this keeps routing right even
-# where its data lags behind a new range). A deployment adds or corrects prefixes in SMS_OPERATOR_PREFIXES.
-SOMALI_PREFIXES: dict[str, str] = {
-    "+25261": "hormuud",
-    "+25277": "hormuud",
-    "+25263": "telesom",
-    "+25262": "somtel",
-    "+25265": "somtel",
-    "+25290": "golis",
-    "+25268": "somnet",
-}
 
 
 class RouteConfigError(ValueError):
@@ -112,42 +102,26 @@ def _destination_ok(destination: str) -> bool:
     return country.isalpha() and len(country) == 2
 
 
-def parse_prefixes(text: str) -> dict[str, str]:
+def parse_prefixes(text: str) -> OperatorPrefixes:
     """Read SMS_OPERATOR_PREFIXES (``+25261=Hormuud,+25277=Hormuud``)."""
-    table: dict[str, str] = {}
-    for item in (i.strip() for i in text.split(",")):
-        if not item:
-            continue
-        prefix, sep, name = (p.strip() for p in item.partition("="))
-        if not sep or not prefix.startswith("+") or not prefix[1:].isdigit() or not name:
-            raise RouteConfigError(f"SMS_OPERATOR_PREFIXES: {item!r} is not +PREFIX=Operator")
-        table[prefix] = operator_slug(name)
-    return table
-
-
-def operator_slug(name: str) -> str:
-    """'Golis Telecom' -> 'golis': the first word, lower case, is how routes name an operator."""
-    words = name.strip().lower().split()
-    return words[0] if words else ""
+    try:
+        return phones.operator_prefixes(text)
+    except ValueError as exc:
+        raise RouteConfigError(str(exc)) from exc
 
 
 @lru_cache(maxsize=4096)
-def _carrier_of(phone: str) -> tuple[str, str]:
+def _country_of(phone: str) -> str:
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
-        return "", ""
-    return phonenumbers.region_code_for_number(number) or "", operator_slug(carrier.name_for_number(number, "en"))
+        return ""
+    return phonenumbers.region_code_for_number(number) or ""
 
 
-def destination_of(phone: str, prefixes: Mapping[str, str]) -> tuple[str, str]:
-    """(country, operator) of an E.164 number: configured prefixes, the Somali table, then libphonenumber."""
-    country, operator = _carrier_of(phone)
-    for table in (prefixes, SOMALI_PREFIXES):
-        best = max((p for p in table if phone.startswith(p)), key=len, default="")
-        if best:
-            return country, table[best]
-    return country, operator
+def destination_of(phone: str, prefixes: OperatorPrefixes) -> tuple[str, str]:
+    """(country, operator) of an E.164 number: the operator as routes name it, configured prefixes first."""
+    return _country_of(phone), phones.operator_slug(phones.operator_of(phone, prefixes))
 
 
 class Router(SmsSender):
@@ -156,7 +130,7 @@ class Router(SmsSender):
     name = "router"
 
     def __init__(
-        self, rules: Sequence[Rule], senders: Callable[[str], SmsSender], prefixes: Mapping[str, str] | None = None
+        self, rules: Sequence[Rule], senders: Callable[[str], SmsSender], prefixes: OperatorPrefixes | None = None
     ) -> None:
         self.rules = tuple(rules)
         self._senders = senders  # gateway name -> its configured sender
