@@ -35,12 +35,22 @@ def _configured_secrets() -> list[str]:
     return [value for value in values if value and len(value) >= 8]
 
 
+def _redact_key(match: re.Match[str]) -> str:
+    """A long hex run is redacted, unless it is only decimal digits right after `<digit>.`: the fraction of
+    a float (Celery's "succeeded in 0.004211893200012s"), which a vending key is not written as."""
+    start = match.start()
+    is_fraction = start >= 2 and match.string[start - 1] == "." and match.string[start - 2].isdigit()
+    if is_fraction and match.group().isdigit():
+        return match.group()
+    return "[redacted-key]"
+
+
 def mask_secrets(text: str) -> str:
     text = _WEBHOOK_PATH.sub(lambda m: m.group(1) + MASK, text)
     for secret in _configured_secrets():
         text = text.replace(secret, MASK)
     text = _TOKEN.sub(lambda m: f"{m.group(1)}-****-****-****-{m.group(2)}", text)
-    text = _HEX_KEY.sub("[redacted-key]", text)
+    text = _HEX_KEY.sub(_redact_key, text)
     return _PIN.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
 
 

@@ -24,7 +24,7 @@ from django.test import Client
 
 from tests.factories import make_flat_tariff, make_meter, make_supply_group, make_utility
 from tests.pipeline.helpers import buy
-from vending.logsafety import MaskSecretsFilter, install_celery
+from vending.logsafety import MaskSecretsFilter, install_celery, mask_secrets
 from vending.models import Token
 
 pytestmark = pytest.mark.django_db
@@ -300,3 +300,23 @@ def test_a_real_celery_worker_logs_task_arguments_masked(tmp_path):
     text = log_path.read_text(errors="replace")
     assert "/hooks/at/sms/[masked]/" in text  # the argument line is there, masked
     assert _leaks(text, []) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "kept", "gone"),
+    [
+        # A float's fraction is no key: Celery's run time stays readable.
+        ("Task x succeeded in 0.004211893200012345s: 0", "0.004211893200012345s", None),
+        # A DKGA02 key (16 hex digits), and one made only of decimal digits, are redacted wherever they stand…
+        ("key 0abc1234def56789 loaded", "[redacted-key]", "0abc1234def56789"),
+        ("key=1234567890123456", "[redacted-key]", "1234567890123456"),
+        # …also after a dot when it holds a hex letter, or after a dot that follows no digit.
+        ("v.0abc1234def56789", "[redacted-key]", "0abc1234def56789"),
+        ("end.1234567890123456", "[redacted-key]", "1234567890123456"),
+    ],
+)
+def test_long_hex_runs_are_redacted_but_a_floats_fraction_is_not(line, kept, gone):
+    masked = mask_secrets(line)
+    assert kept in masked
+    if gone:
+        assert gone not in masked
