@@ -570,7 +570,17 @@ def memory_web(args: argparse.Namespace) -> int:
                 "load_1min": round(os.getloadavg()[0], 2),
             }
             print(json.dumps(row), flush=True)
-        print(json.dumps({"redis_sessions_all": _session_memory(redis_url)}), flush=True)
+        # Then --memory-sessions dialogues at once, paced at --memory-rate: a dialogue takes `span` seconds and
+        # each session starts its first within the first span, so at the end of it about that many sessions are
+        # live (open), each with its place record: measured in Redis then, while they are open.
+        span = hops_per_dialogue * args.memory_sessions / args.memory_rate
+        drive.sessions, drive.warmup, drive.duration = args.memory_sessions, 0.5, 1.5 * span
+        memory: dict[str, Any] = {}
+        sampler = threading.Timer(0.5 + span, lambda: memory.update(_session_memory(redis_url)))
+        sampler.start()
+        ussd_load._run_client(ussd_load._drive(drive, secret, f"{int(time.time())}live", first_customer=customer))
+        sampler.join()
+        print(json.dumps({"redis_sessions_live": memory}), flush=True)
     finally:
         ussd_load.stop_server(server)
     return status
@@ -645,6 +655,9 @@ def main() -> int:
     memory_args.add_argument("--memory-ops", dest="memory_ops", type=int, default=10_000, help="hops, then vends")
     memory_args.add_argument("--memory-steps", dest="memory_steps", type=int, default=5, help="RSS samples")
     memory_args.add_argument("--memory-rate", dest="memory_rate", type=float, default=250, help="offered hops/s")
+    memory_args.add_argument(
+        "--memory-sessions", dest="memory_sessions", type=int, default=1000, help="live sessions for Redis memory"
+    )
     task_args = parser.add_argument_group("task (bench/pipeline_bench.py's options)")
     task_args.add_argument("--n", type=int, default=1000, help="floor tasks and burst vends per round")
     task_args.add_argument(
