@@ -13,7 +13,12 @@ driven in turn by the same client, dialogues and pacing (bench/ussd_load.py's). 
 processes, `--pool threads -c 8`) run, in turn, N bare tasks (bench/floor_tasks.py: load one row, write three,
 commit, one HTTP POST to the fake AT server) and N real vends (pipeline_bench's burst: stored "paid" callback →
 confirm → vend → token SMS), then the steady phase at `--rate`. Database `<name>_pipeline`.
-`all`: both, one after the other, each in a process of its own.
+`api`: the partner API's float purchase (bench/api_bench.py's terminals, --api-rate offered) against the same
+web floor as `web`, behind the same gunicorn configuration, alternately in every round. Database `<name>_api`.
+`all`: web, task and api, one after the other, each in a process of its own (about 10 minutes at --rounds 3).
+`memory` (memory-web, then memory-task): one gunicorn worker through --memory-ops USSD hops and one Celery
+worker through --memory-ops vends, each in --memory-steps slices with its RSS after each (does it grow after
+the first?), and the Redis memory of --memory-sessions dialogues open at once (about 4 minutes).
 
 Each round measures floor then real; every line printed is one phase of one round (JSON), then the ratios of
 each round and their median: gunicorn (or worker) CPU per operation of the real operation divided by the
