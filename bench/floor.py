@@ -13,7 +13,12 @@ driven in turn by the same client, dialogues and pacing (bench/ussd_load.py's). 
 processes, `--pool threads -c 8`) run, in turn, N bare tasks (bench/floor_tasks.py: load one row, write three,
 commit, one HTTP POST to the fake AT server) and N real vends (pipeline_bench's burst: stored "paid" callback →
 confirm → vend → token SMS), then the steady phase at `--rate`. Database `<name>_pipeline`.
-`all`: both, one after the other, each in a process of its own.
+`api`: the partner API's float purchase (bench/api_bench.py's terminals, --api-rate offered) against the same
+web floor as `web`, behind the same gunicorn configuration, alternately in every round. Database `<name>_api`.
+`all`: web, task and api, one after the other, each in a process of its own (about 10 minutes at --rounds 3).
+`memory` (memory-web, then memory-task): one gunicorn worker through --memory-ops USSD hops and one Celery
+worker through --memory-ops vends, each in --memory-steps slices with its RSS after each (does it grow after
+the first?), and the Redis memory of --memory-sessions dialogues open at once (about 4 minutes).
 
 Each round measures floor then real; every line printed is one phase of one round (JSON), then the ratios of
 each round and their median: gunicorn (or worker) CPU per operation of the real operation divided by the
@@ -448,9 +453,189 @@ def _wait_floor(first_op: int, n: int, timeout: float) -> dict[str, Any]:
     return row
 
 
+# --- api: the partner API's float purchase against the same bare view --------------------------------------------
+
+
+def api(args: argparse.Namespace) -> int:
+    """The float purchase (POST /api/v1/purchases, answered with its token) against the web floor: the bare view of
+    `web`, behind the same gunicorn configuration, in the same run; each driven by its own client (the USSD
+    dialogues for the floor, bench/api_bench.py's terminals for the API), alternately in every round."""
+    import api_bench
+
+    db_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
+    os.environ.update({"LOG_LEVEL": "WARNING"})
+    ensure_database(db_url)
+    drns, keys = api_bench._prepare(
+        meters=args.api_meters, agents=args.api_terminals, terminals=args.api_terminals, redis_url=redis_url
+    )
+    args.database = urlsplit(db_url).path.lstrip("/")
+    args.threads, args.worker_class, args.agents = 1, "sync", args.api_terminals
+    base_env = os.environ | {"API_THROTTLE_RATE": "1000000/min"}  # the vend, not the throttle, as api_bench
+    ports = {"floor": args.port + 10, "api": args.port + 11}
+    servers = {
+        "floor": ussd_load.start_server(
+            args, ports["floor"], base_env | {"DJANGO_SETTINGS_MODULE": "bench.floor_settings"}
+        ),
+        "api": ussd_load.start_server(args, ports["api"], base_env | {"DJANGO_SETTINGS_MODULE": "config.settings"}),
+    }
+    results: list[dict[str, Any]] = []
+    try:
+        customer = 0
+        for number in range(1, args.rounds + 1):
+            for kind in ("floor", "api"):
+                drive = argparse.Namespace(**vars(args))
+                drive.port, drive.server_pid = ports[kind], servers[kind].pid
+                load_before = os.getloadavg()[0]
+                if kind == "floor":
+                    result = ussd_load._run_client(
+                        ussd_load._drive(
+                            drive, "floor", f"{int(time.time())}a{number}", last_reply="CON ", first_customer=customer
+                        )
+                    )
+                    customer = (customer + result["dialogues_started"]) % args.customers
+                    cpu, rate = result.pop("cpu_ms_per_hop"), result["hops_per_s"]
+                else:
+                    drive.rate = args.api_rate
+                    result = ussd_load._run_client(api_bench._drive(drive, drns, keys))
+                    cpu, rate = result.pop("cpu_ms_per_purchase"), result["purchases_per_s"]
+                row = {
+                    "round": number,
+                    "kind": kind,
+                    "per_s": rate,
+                    "errors": result["errors"],
+                    "p50_ms": result["p50_ms"],
+                    "p99_ms": result["p99_ms"],
+                    "gunicorn_cpu_ms": cpu.get("gunicorn"),
+                    "postgres_cpu_ms": cpu.get("postgres") if kind == "api" else 0.0,
+                    "worker_rss_mib": [
+                        round(_rss_kib(pid) / 1024, 1) for pid in sorted(_gunicorn_workers(drive.server_pid))
+                    ],
+                    "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                }
+                results.append(row)
+                print(json.dumps(row), flush=True)
+    finally:
+        for server in servers.values():
+            ussd_load.stop_server(server)
+    ratios = []
+    for number in range(1, args.rounds + 1):
+        by_kind = {r["kind"]: r for r in results if r["round"] == number}
+        floor, real = by_kind["floor"], by_kind["api"]
+        ratio = {
+            "round": number,
+            "purchase_vs_floor_gunicorn_cpu": _ratio(real["gunicorn_cpu_ms"], floor["gunicorn_cpu_ms"]),
+            "floor_gunicorn_cpu_ms": floor["gunicorn_cpu_ms"],
+            "purchase_gunicorn_cpu_ms": real["gunicorn_cpu_ms"],
+            "purchase_postgres_cpu_ms": real["postgres_cpu_ms"],
+            "purchases_per_s": real["per_s"],
+            "purchase_p99_ms": real["p99_ms"],
+        }
+        ratios.append(ratio)
+        print(json.dumps({"ratios": ratio}))
+    print(json.dumps(_summary("api", ratios, [k for k in ratios[0] if k != "round"])))
+    return 0 if all(r["errors"] == 0 for r in results) else 1
+
+
+# --- memory: one worker of each kind through 10 000 operations -----------------------------------------------------
+
+
+def memory_web(args: argparse.Namespace) -> int:
+    """One gunicorn worker serving --memory-ops USSD hops in --memory-steps slices, its RSS after each slice."""
+    db_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
+    os.environ.update({"LOG_LEVEL": "WARNING", "USSD_SERVICE_CODES": ussd_load.SERVICE_CODE})
+    ensure_database(db_url)
+    secret = ussd_load._prepare(args.customers, args.meters, redis_url)
+    args.database = urlsplit(db_url).path.lstrip("/")
+    args.threads, args.worker_class, args.workers = 1, "sync", 1
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "bench.ussd_settings", "DB_PREPARED_STATEMENTS": "1"}
+    server = ussd_load.start_server(args, args.port + 20, env)
+    hops_per_dialogue = len(("", *ussd_load.ANSWERS))
+    served, customer, status = 0, 0, 0
+    try:
+        (worker,) = _gunicorn_workers(server.pid)
+        print(json.dumps({"kind": "memory_web", "hops": 0, "worker_rss_mib": round(_rss_kib(worker) / 1024, 1)}))
+        slice_ops = args.memory_ops / args.memory_steps
+        while served < args.memory_ops:
+            drive = argparse.Namespace(**vars(args))
+            drive.port, drive.server_pid = args.port + 20, server.pid
+            drive.rate, drive.sessions, drive.warmup = args.memory_rate, 50, 0.5
+            drive.duration = slice_ops / args.memory_rate
+            result = ussd_load._run_client(
+                ussd_load._drive(drive, secret, f"{int(time.time())}m{served}", first_customer=customer)
+            )
+            customer = (customer + result["dialogues_started"]) % args.customers
+            served += result["dialogues_started"] * hops_per_dialogue  # every dialogue started runs to its end
+            status |= result["errors"] > 0
+            row = {
+                "kind": "memory_web",
+                "hops": served,
+                "errors": result["errors"],
+                "hops_per_s": result["hops_per_s"],
+                "worker_rss_mib": round(_rss_kib(worker) / 1024, 1),
+                "load_1min": round(os.getloadavg()[0], 2),
+            }
+            print(json.dumps(row), flush=True)
+        # Then --memory-sessions dialogues at once, paced at --memory-rate: a dialogue takes `span` seconds and
+        # each session starts its first within the first span, so at the end of it about that many sessions are
+        # live (open), each with its place record: measured in Redis then, while they are open.
+        span = hops_per_dialogue * args.memory_sessions / args.memory_rate
+        drive.sessions, drive.warmup, drive.duration = args.memory_sessions, 0.5, 1.5 * span
+        memory: dict[str, Any] = {}
+        sampler = threading.Timer(0.5 + span, lambda: memory.update(_session_memory(redis_url)))
+        sampler.start()
+        ussd_load._run_client(ussd_load._drive(drive, secret, f"{int(time.time())}live", first_customer=customer))
+        sampler.join()
+        print(json.dumps({"redis_sessions_live": memory}), flush=True)
+    finally:
+        ussd_load.stop_server(server)
+    return status
+
+
+def memory_task(args: argparse.Namespace) -> int:
+    """One Celery worker through --memory-ops vends (bursts of --memory-ops / --memory-steps), its RSS after each."""
+    db_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
+    fake_at, _ = pipeline_bench.prepare_environment(db_url, redis_url)
+    from tests.factories import make_flat_tariff, make_meter, make_supply_group, make_utility
+
+    utility = make_utility("KE", "KES")
+    group = make_supply_group(utility)
+    tariff = make_flat_tariff(utility, price="20")
+    meters = [make_meter(supply_group=group, tariff=tariff) for _ in range(args.meters)]
+    run = f"{int(time.time()) % 10_000:04d}"
+    step = round(args.memory_ops / args.memory_steps)
+    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url}
+    args.workers = 1
+    (worker,) = pipeline_bench.start_workers(args, env, run)
+    vends, status = 0, 0
+    try:
+        time.sleep(4)
+        print(json.dumps({"kind": "memory_task", "vends": 0, "worker_rss_mib": round(_rss_kib(worker.pid) / 1024, 1)}))
+        for number in range(args.memory_steps):
+            refs, bodies = pipeline_bench._prepare(step, meters, f"M{run}{number}")
+            pipeline_bench._burst(bodies)
+            pipeline_bench._wait(refs, args.timeout)
+            measured = pipeline_bench._measure("burst", refs, None)
+            vends += measured["completed"]
+            status |= measured["completed"] != measured["n"]
+            row = {
+                "kind": "memory_task",
+                "vends": vends,
+                "per_second": measured.get("vends_per_second"),
+                "worker_rss_mib": round(_rss_kib(worker.pid) / 1024, 1),
+                "load_1min": round(os.getloadavg()[0], 2),
+            }
+            print(json.dumps(row), flush=True)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        fake_at.terminate()
+        fake_at.wait(timeout=10)
+    return status
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all", "web", "task"])
+    parser.add_argument("what", choices=["all", "web", "task", "api", "memory", "memory-web", "memory-task"])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of floor + real; medians at the end")
     parser.add_argument("--profile", metavar="DIR", help="py-spy the last round's real phase of one worker into DIR")
     web_args = parser.add_argument_group("web (bench/ussd_load.py's options)")
@@ -466,6 +651,17 @@ def main() -> int:
         "--compare-middleware",
         action="store_true",
         help="also the floor and the hop with /hooks/ behind the whole MIDDLEWARE list (before config/hooks_wsgi.py)",
+    )
+    api_args = parser.add_argument_group("api (bench/api_bench.py's client; the floor as in web)")
+    api_args.add_argument("--api-rate", dest="api_rate", type=float, default=40, help="offered purchases/s")
+    api_args.add_argument("--api-terminals", dest="api_terminals", type=int, default=16, help="one agent each")
+    api_args.add_argument("--api-meters", dest="api_meters", type=int, default=2_000)
+    memory_args = parser.add_argument_group("memory (one gunicorn worker, then one Celery worker)")
+    memory_args.add_argument("--memory-ops", dest="memory_ops", type=int, default=10_000, help="hops, then vends")
+    memory_args.add_argument("--memory-steps", dest="memory_steps", type=int, default=5, help="RSS samples")
+    memory_args.add_argument("--memory-rate", dest="memory_rate", type=float, default=250, help="offered hops/s")
+    memory_args.add_argument(
+        "--memory-sessions", dest="memory_sessions", type=int, default=1000, help="live sessions for Redis memory"
     )
     task_args = parser.add_argument_group("task (bench/pipeline_bench.py's options)")
     task_args.add_argument("--n", type=int, default=1000, help="floor tasks and burst vends per round")
@@ -489,18 +685,18 @@ def main() -> int:
     if not db_url.startswith("postgres") or not redis_url:
         print("set DATABASE_URL=postgres://... and REDIS_URL=redis://... (see the docstring)", file=sys.stderr)
         return 2
-    if args.what == "all":
+    if args.what in ("all", "memory"):
         status = 0
-        for what in ("web", "task"):
+        for what in ("web", "task", "api") if args.what == "all" else ("memory-web", "memory-task"):
             status |= subprocess.call([sys.executable, __file__, what, *sys.argv[2:]])
         return status
-    suffix = "_ussd" if args.what == "web" else "_pipeline"
+    suffix = {"web": "_ussd", "memory-web": "_ussd", "api": "_api"}.get(args.what, "_pipeline")
     os.environ["DATABASE_URL"] = urlsplit(db_url)._replace(path=urlsplit(db_url).path + suffix).geturl()
-    if args.what == "web":
+    if args.what in ("web", "memory-web", "api"):
         args.workers, args.meters = args.web_workers, args.ussd_meters
-        return web(args)
+        return {"web": web, "memory-web": memory_web, "api": api}[args.what](args)
     args.workers, args.rate = args.task_workers, args.vend_rate
-    return task(args)
+    return memory_task(args) if args.what == "memory-task" else task(args)
 
 
 if __name__ == "__main__":

@@ -325,9 +325,19 @@ async def _drive(
         before = {name: {pid: _cpu_seconds([pid]) for pid in p} for name, p in pids.items()}
         client_before = time.process_time()
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
-        after = {name: {pid: _cpu_seconds([pid]) for pid in p} for name, p in pids.items()}
-        # a process gone by the end (a database connection closed) counts for nothing rather than minus its total
-        cpu.update({name: sum(max(0.0, after[name][pid] - before[name][pid]) for pid in p) for name, p in pids.items()})
+        after = {
+            name: {pid: _cpu_seconds([pid]) for pid in p}
+            for name, p in _server_pids(args.server_pid, args.database).items()
+        }
+        # A process gone by the end (a database connection closed) counts nothing (its part of the window is lost,
+        # never counted negative); one that started in the window (a connection reopened after CONN_MAX_AGE)
+        # counts whole: it used nothing before.
+        cpu.update(
+            {
+                name: sum(max(0.0, used - before[name].get(pid, 0.0)) for pid, used in after[name].items())
+                for name in after
+            }
+        )
         cpu["client"] = time.process_time() - client_before
 
     await asyncio.gather(sample_cpu(), *(session(n) for n in range(args.sessions)))

@@ -172,3 +172,23 @@ def test_get_sender_is_console_without_credentials_and_at_with_them(fake_at):
     assert sender.send(TO, "hi").accepted
     body = fake_at.requests_snapshot()[-1]["body"]
     assert "from" not in body and "enqueue" not in body
+
+
+def test_sends_share_one_kept_alive_connection(fake_at):
+    sender = sender_for(fake_at)
+    assert sender.send(TO, "one").accepted
+    first = sender._client._local.conn.sock  # type: ignore[union-attr]
+    assert sender.send(TO, "two").accepted
+    assert sender._client._local.conn.sock is first  # type: ignore[union-attr]
+    assert [r["body"]["message"] for r in fake_at.requests_snapshot()] == ["one", "two"]
+
+
+def test_a_proxy_for_the_at_url_is_honoured_through_the_sdk(fake_at, monkeypatch):
+    # The fake stands in for the proxy: a request for the unresolvable AT host can only reach it through the proxy.
+    monkeypatch.setenv("HTTP_PROXY", fake_at.base_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    sender = sender_for(fake_at, base_url="http://api.africastalking.invalid")
+    assert sender._client is None
+    assert sender.send(TO, "via proxy").accepted
+    assert fake_at.requests_snapshot()[-1]["body"]["message"] == "via proxy"

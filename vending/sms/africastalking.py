@@ -3,6 +3,12 @@
 The SDK has no public base-URL option, so we own an ``SMSService`` instance and set its private
 ``_baseUrl`` from ``AT_API_BASE_URL`` (the SDK version is pinned to 2.0.x in pyproject for that reason).
 We call ``send`` synchronously and never pass ``callback=`` (that would start a bare thread).
+
+The SDK's ``send`` posts through ``requests.post``: a new session and a new connection (TCP, and TLS against
+the real API) for every SMS, and the proxy variables read each time; that was most of the CPU of a send.
+Unless a proxy applies to the AT URL, the sender posts the same form (the SDK's URL, headers and recipient
+check) over a kept-alive connection per thread instead (`keepalive.KeepAliveClient`, as for Kannel), and
+reads the reply as the SDK would (a body outside 2xx is the error). With a proxy it goes through the SDK.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import africastalking
 import requests
-from africastalking.Service import AfricasTalkingException
+from africastalking.Service import AfricasTalkingException, validate_phone
 
 from ._http import never_reached
 from .base import (
@@ -28,6 +35,7 @@ from .base import (
     SmsSender,
     SmsUnavailable,
 )
+from .keepalive import KeepAliveClient, MaybeReached, NotReached
 from .reports import parse_at_delivery_report
 
 log = logging.getLogger(__name__)
@@ -63,8 +71,16 @@ class AfricasTalkingSender(SmsSender):
         self._service = africastalking.SMSService(config.username, config.api_key)
         if config.base_url:
             self._service._baseUrl = config.base_url.rstrip("/") + "/version1"
+        url = self._service._make_url("/messaging")
+        self._client: KeepAliveClient | None = None
+        if not requests.utils.get_environ_proxies(url):  # a proxy for AT: the SDK's requests honours it
+            connect, read = config.timeout
+            self._client = KeepAliveClient(url, connect_timeout=connect, read_timeout=read)
+            self._headers = {**self._service._headers, "Content-Type": "application/x-www-form-urlencoded"}
 
     def send(self, to: str, message: str, *, sender_id: str | None = None) -> SendResult:
+        if self._client is not None:
+            return self._send_kept_alive(to, message, sender_id=sender_id or self.config.sender_id)
         try:
             reply = self._service.send(
                 message,
@@ -88,6 +104,28 @@ class AfricasTalkingSender(SmsSender):
             ) from exc
         data = _as_json(reply)
         return _result_for(to, data)
+
+    def _send_kept_alive(self, to: str, message: str, *, sender_id: str) -> SendResult:
+        """The SDK's `send`, over this thread's kept-alive connection (the form of docs/PROTOCOLS.md §2.2)."""
+        assert self._client is not None
+        if not validate_phone(to):  # the SDK's own check, before any HTTP call
+            raise SmsRejected("recipient is not E.164 with +")
+        form: dict[str, str | int] = {"username": self.config.username, "to": to, "message": message, "bulkSMSMode": 1}
+        if sender_id:
+            form["from"] = sender_id
+        if self.config.enqueue:
+            form["enqueue"] = 1
+        try:
+            status, text = self._client.post(self._client.path, urlencode(form).encode(), self._headers)
+        except NotReached as exc:  # refused, unresolvable, connect timeout: AT never saw the message
+            raise SmsUnavailable(f"Africa's Talking unreachable: {exc}", maybe_sent=False) from None
+        except MaybeReached as exc:  # a read timeout or a dropped reply may follow a send that went through
+            raise SmsUnavailable(f"Africa's Talking unreachable: {exc}", maybe_sent=True) from None
+        if not 200 <= status < 300:
+            if _PERMANENT_WORDS.search(text[:300]):
+                raise SmsRejected(f"Africa's Talking refused: {text[:300]}")
+            raise SmsUnavailable(f"Africa's Talking error: {text[:300]}")
+        return _result_for(to, _as_json(text))
 
     def parse_delivery_report(self, form: Mapping[str, str]) -> DeliveryReport:
         return parse_at_delivery_report(form)
