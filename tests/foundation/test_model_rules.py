@@ -1,15 +1,19 @@
 """The data model's rules: DRN check digits, unique (meter, TID), one credit token per purchase,
 illegal state transitions refused, an append-only audit trail."""
 
+from decimal import Decimal
+
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tests.factories import make_meter, make_payment, make_purchase
 from vending.exceptions import BadMeterNumber, InvalidTransition
 from vending.meter_numbers import clean_drn, derive_pan
-from vending.models import AuditEvent, Meter, Purchase, SupplyGroup, Token
+from vending.models import AuditEvent, Meter, Payment, Purchase, SupplyGroup, Token
+from vending.services.inserts import insert_row
 from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState
 
@@ -156,3 +160,53 @@ def test_a_new_supply_group_or_meter_proposes_the_base_date_that_numbers_tokens_
     with time_machine.travel(instant, tick=False):
         assert SupplyGroup().base_date == base_date
         assert Meter().base_date == base_date
+
+
+def _stored(row) -> dict:
+    values = {f.attname: getattr(type(row).objects.get(pk=row.pk), f.attname) for f in row._meta.concrete_fields}
+    return {k: v for k, v in values.items() if k not in {"id", "reference", "idempotency_key", "updated_at"}}
+
+
+@pytest.mark.django_db
+def test_a_plain_insert_stores_the_row_create_stores():
+    meter = make_meter()
+    fields = {
+        "channel": "ussd",
+        "meter": meter,
+        "payer_phone": "+254711000111",
+        "wallet": "mpesa",
+        "amount": Decimal("250.00"),
+        "currency": meter.tariff.currency,
+        "quote": {"kwh": "12.5"},
+        "created_at": timezone.now(),  # else each row takes its own instant
+    }
+    by_orm = Purchase.objects.create(reference="ORM0000001", idempotency_key="orm", **fields)
+    plain = Purchase(reference="SQL0000001", idempotency_key="sql", **fields)
+    insert_row(plain)
+    assert plain.pk is not None and plain.pk != by_orm.pk and not plain._state.adding
+    assert _stored(plain) == _stored(by_orm)
+    assert plain.updated_at is not None  # auto_now, as save() sets it
+    paid = {"provider": "sandbox", "amount_requested": plain.amount, "created_at": fields["created_at"]}
+    payment = Payment(purchase=plain, **paid)
+    insert_row(payment)
+    by_orm_payment = Payment.objects.create(purchase=by_orm, **paid)
+    assert _stored(payment) == _stored(by_orm_payment) | {"purchase_id": plain.pk}
+
+
+@pytest.mark.django_db
+def test_a_plain_insert_raises_the_orms_integrity_error_on_a_repeated_key():
+    first = make_purchase()
+    again = Purchase(
+        reference="SQL0000002",
+        idempotency_key=first.idempotency_key,
+        channel="ussd",
+        meter=first.meter,
+        payer_phone=first.payer_phone,
+        wallet="mpesa",
+        amount=first.amount,
+        currency=first.currency,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_row(again)
+    assert again.pk is None
+    assert Purchase.objects.filter(idempotency_key=first.idempotency_key).count() == 1

@@ -57,8 +57,12 @@ _REPLACEMENTS = {
 }
 
 
+# Every character GSM-7 can send as it is: one set, so a whole text is checked in one C-level call.
+_SENDABLE = BASIC | EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
-    return all(c in BASIC or c in EXTENSION for c in text)
+    return _SENDABLE.issuperset(text)
 
 
 def septets(text: str) -> int:
@@ -76,6 +80,8 @@ def septets(text: str) -> int:
 
 def transliterate(text: str, unknown: str = "?") -> str:
     """Map ``text`` into GSM-7: fixed replacements, then accents stripped, then ``unknown``."""
+    if _SENDABLE.issuperset(text):  # the usual case (every USSD screen, issue 18): nothing to map
+        return text
     out: list[str] = []
     for char in text:
         if char in BASIC or char in EXTENSION:
