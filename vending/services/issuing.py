@@ -27,6 +27,7 @@ from django.db import transaction
 
 from vending.exceptions import StsError
 from vending.models import Meter, Purchase, SupplyGroup, Token
+from vending.services.compiled_reads import CompiledRead
 from vending.services.virtual_meters import meter_config, pending_meter_config
 from vending.sts import (
     MeterConfig,
@@ -113,13 +114,20 @@ def clears_tid_memory(base_date: int, new_base_date: int) -> bool:
     return new_base_date != base_date
 
 
-def meter_lock(*, meter_id: int) -> Meter:
-    """The Meter row locked for the current transaction (only the meter: its supply groups are read, not locked)."""
-    return (
+_METER_LOCK = CompiledRead(
+    Meter,
+    lambda pk: (
         Meter.objects.select_for_update(of=("self",))
         .select_related("supply_group", "pending_supply_group")
-        .get(pk=meter_id)
-    )
+        .filter(pk=pk)
+    ),
+)
+
+
+def meter_lock(*, meter_id: int) -> Meter:
+    """The Meter row locked for the current transaction (only the meter: its supply groups are read, not locked).
+    The ORM's statement, compiled once: it is on every vend (vending.services.compiled_reads)."""
+    return _METER_LOCK.get(meter_id)
 
 
 def pending_key_change(meter: Meter) -> KeyChange | None:

@@ -6,7 +6,8 @@ the table does not allow, saves, and writes an audit event, all inside the calle
 The save is one `UPDATE … SET <the changed columns> WHERE pk = …` written here rather than by
 `Model.save(update_fields=…)`: the same statement and the same values (each field's own conversion), without
 the ORM building and compiling it anew on every move, which cost three times the statement itself on the vend
-path (docs/BENCHMARKS.md, issue 18). None of these models has save() logic or signal receivers to skip.
+path (docs/BENCHMARKS.md, issue 18). None of these models has save() logic or signal receivers to skip. The row
+lock is the ORM's own `select_for_update().get(pk=…)` statement, compiled once (`CompiledRead`).
 """
 
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from django.db import DatabaseError, models, transaction
 
 from vending.models import Payment, Purchase, SmsMessage
 from vending.services.audit import audit_record
+from vending.services.compiled_reads import CompiledRead
 from vending.states import PAYMENT_TRANSITIONS, PURCHASE_TRANSITIONS, SMS_TRANSITIONS, check_transition
 
 M = TypeVar("M", Purchase, Payment, SmsMessage)
@@ -24,6 +26,11 @@ _TABLES: dict[type[models.Model], tuple[str, dict[str, frozenset[str]]]] = {
     Purchase: ("state", PURCHASE_TRANSITIONS),
     Payment: ("state", PAYMENT_TRANSITIONS),
     SmsMessage: ("status", SMS_TRANSITIONS),
+}
+# Each model's row locked by its id: SELECT … FOR UPDATE, compiled once (vending.services.compiled_reads).
+_LOCKED: dict[type[models.Model], CompiledRead] = {
+    model: CompiledRead(model, lambda pk, model=model: model.objects.select_for_update().filter(pk=pk))
+    for model in _TABLES
 }
 # `auto_now` columns are only refreshed by save() when named in update_fields.
 _AUTO_NOW: dict[type[models.Model], tuple[str, ...]] = {
@@ -83,7 +90,7 @@ def transition(
     # No savepoint: nothing below needs a partial rollback. A refused move raises only after the block,
     # so it never dooms the caller's transaction; a database error dooms it as it would anyway.
     with transaction.atomic(savepoint=False):
-        row = obj if locked else type(obj).objects.select_for_update().get(pk=obj.pk)
+        row = obj if locked else _LOCKED[type(obj)].get(obj.pk)
         current = getattr(row, field_name)
         if current == target:
             return row, False
