@@ -1,38 +1,19 @@
 """Writing the append-only audit trail.
 
-Each event is one `INSERT … RETURNING id` written here rather than by `AuditEvent.objects.create`: the same
-row, each value through its field's own conversion (the `at` column's auto_now_add included), without the ORM
-building and compiling the statement anew for each of the five events of a vend (docs/BENCHMARKS.md, issue 18).
+Each event is one `INSERT … RETURNING id` (vending.services.plain_writes) rather than
+`AuditEvent.objects.create`: the same row, each value through its field's own conversion (the `at` column's
+auto_now_add included), without the ORM building and compiling the statement anew for each of the five events
+of a vend (docs/BENCHMARKS.md, issue 18).
 AuditEvent.save() only refuses to change a stored event, which an insert never is.
 """
 
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import models, transaction
+from django.db import models
 
 from vending.models import AuditEvent, Purchase
-
-_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-
-
-def _insert(event: AuditEvent) -> None:
-    connection = transaction.get_connection()
-    quote = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection=connection) for f in _FIELDS]
-    # Only the model's own table and column names are formatted in; every value is a parameter.
-    sql = (
-        f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(quote(f.column) for f in _FIELDS)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(_FIELDS))})"
-    )
-    with connection.cursor() as cursor:
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(f"{sql} RETURNING {quote(AuditEvent._meta.pk.column)}", values)
-            event.pk = cursor.fetchone()[0]
-        else:  # an SQLite older than 3.35 (tests on some machines)
-            cursor.execute(sql, values)
-            event.pk = cursor.lastrowid
-    event._state.adding, event._state.db = False, connection.alias
+from vending.services.plain_writes import row_insert
 
 
 def audit_record(
@@ -67,5 +48,5 @@ def audit_record(
         after=after or {},
         data=data or {},
     )
-    _insert(event)
+    row_insert(event)
     return event

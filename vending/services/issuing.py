@@ -28,6 +28,7 @@ from django.db import transaction
 from vending.exceptions import StsError
 from vending.models import Meter, Purchase, SupplyGroup, Token
 from vending.services.compiled_reads import CompiledRead
+from vending.services.plain_writes import columns_update, row_insert
 from vending.services.virtual_meters import meter_config, pending_meter_config
 from vending.sts import (
     MeterConfig,
@@ -219,9 +220,10 @@ def _issue(
             rows.append(row(Token.Kind.ENGINEERING, made, wanted.reason, tid=tid))
     if rows:
         # A token alone changes only the TID memory; a key change moves the meter's key fields as well.
-        meter.save(update_fields=KEY_FIELDS if change is not None else ["last_tid", "updated_at"])
+        # Plain statements, as save() writes them: this is on every vend (vending.services.plain_writes).
+        columns_update(meter, KEY_FIELDS if change is not None else ["last_tid", "updated_at"])
         for token_row in rows:
-            token_row.save()
+            row_insert(token_row)
     return IssuedTokens(meter=meter, tokens=rows, before=before, after=config)
 
 

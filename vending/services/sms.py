@@ -23,6 +23,7 @@ from vending import i18n, pipeline
 from vending import texts as _texts  # noqa: F401  (registers the pipeline catalogue)
 from vending.models import ProviderCallback, Purchase, SmsAttempt, SmsMessage, Token
 from vending.services.audit import audit_record
+from vending.services.plain_writes import row_insert
 from vending.services.transitions import transition
 from vending.sms import (
     REPORT_PARSERS,
@@ -77,7 +78,7 @@ def sms_send(
     sender_name = get_sender(settings).name
     with transaction.atomic(savepoint=False):  # plain inserts: nothing to roll back partially
         rows = [
-            SmsMessage.objects.create(
+            SmsMessage(
                 direction=SmsMessage.Direction.OUTBOUND,
                 phone=phone,
                 text=part,
@@ -90,6 +91,8 @@ def sms_send(
             )
             for part in sms_parts(text)
         ]
+        for row in rows:  # one plain INSERT each, as create() writes it (vending.services.plain_writes)
+            row_insert(row)
         pipeline.record_sms(rows, deliver=sms_deliver)
     return rows
 
