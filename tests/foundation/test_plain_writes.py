@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import DatabaseError
 
-from tests.factories import make_meter, make_purchase
-from vending.models import Meter, Purchase, Token
-from vending.services.plain_writes import columns_update, row_insert
+from tests.factories import make_meter, make_payment, make_purchase
+from vending.models import Meter, ProviderCallback, Purchase, SmsMessage, Token
+from vending.services.plain_writes import columns_update, row_insert, rows_update
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,22 @@ def test_an_update_of_a_gone_row_raises_as_save_does():
     Meter.objects.filter(pk=meter.pk).delete()
     with pytest.raises(DatabaseError, match="did not affect any rows"):
         columns_update(meter, ["last_tid"])
+
+
+def test_a_filtered_update_changes_only_matching_rows_and_counts_them_as_queryset_update():
+    sms = SmsMessage.objects.create(
+        direction="out", phone="+254700000001", text="x", provider="console", status="queued"
+    )
+    where = {"status": "queued", "send_started_at": None}
+    assert rows_update(SmsMessage, sms.pk, where, send_started_at=NOW) == 1
+    assert rows_update(SmsMessage, sms.pk, where, send_started_at=NOW) == 0  # claimed: IS NULL no longer holds
+    assert SmsMessage.objects.filter(pk=sms.pk, status="queued", send_started_at__isnull=True).count() == 0
+    assert SmsMessage.objects.get(pk=sms.pk).send_started_at == NOW
+
+
+def test_an_update_takes_a_related_row_for_its_id():
+    payment = make_payment(make_purchase(), reference="R-9")
+    callback = ProviderCallback.objects.create(provider="sandbox", kind="stk_callback", headers={}, body="{}")
+    assert rows_update(ProviderCallback, callback.pk, processed_at=NOW, payment=payment) == 1
+    stored = ProviderCallback.objects.get(pk=callback.pk)
+    assert (stored.payment_id, stored.processed_at) == (payment.pk, NOW)

@@ -35,6 +35,7 @@ from vending.payments import (
 from vending.payments.registry import DARAJA
 from vending.services.audit import audit_record
 from vending.services.compiled_reads import CompiledRead
+from vending.services.plain_writes import rows_update
 from vending.services.providers import provider_named
 from vending.services.refunds import refund_record_provider, reversal_try
 from vending.services.sandbox_hooks import callbacks_to_schedule
@@ -289,6 +290,11 @@ def callback_store(
         return ProviderCallback.objects.get(dedupe_key=digest), False
 
 
+def _callback_processed(callback: ProviderCallback, payment: Payment) -> None:
+    """Mark the callback applied to `payment`: one plain UPDATE (vending.services.plain_writes), on every vend."""
+    rows_update(ProviderCallback, callback.pk, processed_at=timezone.now(), payment=payment)
+
+
 def _flag_callback(callback: ProviderCallback, reason: str, payment: Payment | None = None) -> None:
     ProviderCallback.objects.filter(pk=callback.pk).update(
         flagged=True, flag_reason=reason[:255], processed_at=timezone.now(), payment=payment
@@ -331,7 +337,7 @@ def callback_process(*, callback_id: int) -> None:
             and (not event.receipt or event.receipt == payment.receipt)
         )
         if same:
-            ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+            _callback_processed(callback, payment)
         else:
             _flag_callback(callback, f"callback for a payment already {payment.state}", payment)
         return
@@ -351,13 +357,13 @@ def callback_process(*, callback_id: int) -> None:
         else:
             with transaction.atomic():  # confirmation, vend and this callback's mark: one commit
                 payment_confirm(payment=payment, amount=event.amount, receipt=event.receipt, source="callback")
-                ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+                _callback_processed(callback, payment)
             return
     elif event.outcome == Outcome.DECLINED:
         payment_fail(
             payment=payment, reason=event.failure_reason or FailureReason.UNKNOWN, message=event.provider_message
         )
-    ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+    _callback_processed(callback, payment)
 
 
 # -- queries, capture, release --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""A new row's INSERT and a saved row's UPDATE written as one plain statement each, as `Model.save` writes them.
+"""A new row's INSERT and a saved row's UPDATE written as one plain statement each, as `Model.save` writes them
+(and a row's `QuerySet.update`, as it writes it).
 
 On the vend path the ORM built and compiled each of these statements anew (the token, the SMS rows, the meter's
 TID memory, the state moves, the audit events), costing more than the statements themselves (docs/BENCHMARKS.md,
@@ -6,6 +7,8 @@ issue 18). Here each value goes through its field's own conversion (`pre_save`: 
 does them; `get_db_prep_save`), the related rows are checked as save() checks them, and the errors are save()'s.
 Only for models without save() logic or signal receivers: this skips both.
 """
+
+from typing import Any
 
 from django.db import DatabaseError, models, transaction
 
@@ -55,3 +58,36 @@ def columns_update(row: models.Model, names: list[str]) -> None:
         cursor.execute(sql, [*values, row.pk])
         if cursor.rowcount != 1:  # as save(update_fields=…) says when the row is gone
             raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+def rows_update(model: type[models.Model], pk: Any, where: dict[str, Any] | None = None, **values: Any) -> int:
+    """`model.objects.filter(pk=pk, **where).update(**values)` as one plain statement: the number of rows changed.
+
+    As `QuerySet.update`: no save(), no auto_now refresh; a related row stands for its id. In `where` a None is
+    `IS NULL` (the `__isnull=True` of the filter), any other value an equality."""
+    meta = model._meta
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    columns, params = [], []
+    for name, value in values.items():
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field)
+        if isinstance(value, models.Model):
+            value = value.pk
+        columns.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection=connection))
+    conditions = [f"{quote(meta.pk.column)} = %s"]
+    params.append(meta.pk.get_db_prep_value(pk, connection=connection))
+    for name, value in (where or {}).items():
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field)
+        if value is None:
+            conditions.append(f"{quote(field.column)} IS NULL")
+        else:
+            conditions.append(f"{quote(field.column)} = %s")
+            params.append(field.get_db_prep_value(value, connection=connection))
+    # Only the model's own table and column names are formatted in; every value is a parameter.
+    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(columns)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
