@@ -13,7 +13,7 @@ from tests.factories import make_meter, make_payment, make_purchase
 from vending.exceptions import BadMeterNumber, InvalidTransition
 from vending.meter_numbers import clean_drn, derive_pan
 from vending.models import AuditEvent, Meter, Payment, Purchase, SupplyGroup, Token
-from vending.services.inserts import insert_row
+from vending.services.plain_writes import row_insert
 from vending.services.transitions import transition
 from vending.states import PaymentState, PurchaseState
 
@@ -182,13 +182,13 @@ def test_a_plain_insert_stores_the_row_create_stores():
     }
     by_orm = Purchase.objects.create(reference="ORM0000001", idempotency_key="orm", **fields)
     plain = Purchase(reference="SQL0000001", idempotency_key="sql", **fields)
-    insert_row(plain)
+    row_insert(plain)
     assert plain.pk is not None and plain.pk != by_orm.pk and not plain._state.adding
     assert _stored(plain) == _stored(by_orm)
     assert plain.updated_at is not None  # auto_now, as save() sets it
     paid = {"provider": "sandbox", "amount_requested": plain.amount, "created_at": fields["created_at"]}
     payment = Payment(purchase=plain, **paid)
-    insert_row(payment)
+    row_insert(payment)
     by_orm_payment = Payment.objects.create(purchase=by_orm, **paid)
     assert _stored(payment) == _stored(by_orm_payment) | {"purchase_id": plain.pk}
 
@@ -207,6 +207,6 @@ def test_a_plain_insert_raises_the_orms_integrity_error_on_a_repeated_key():
         currency=first.currency,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
-        insert_row(again)
+        row_insert(again)
     assert again.pk is None
     assert Purchase.objects.filter(idempotency_key=first.idempotency_key).count() == 1

@@ -1,8 +1,9 @@
 """Writing the append-only audit trail.
 
-Each event is one plain `INSERT … RETURNING id` (vending.services.inserts) rather than
-`AuditEvent.objects.create`: the same row (the `at` column's auto_now_add included), without the ORM building
-and compiling the statement anew for each of the five events of a vend (docs/BENCHMARKS.md, issue 18).
+Each event is one `INSERT … RETURNING id` (vending.services.plain_writes) rather than
+`AuditEvent.objects.create`: the same row, each value through its field's own conversion (the `at` column's
+auto_now_add included), without the ORM building and compiling the statement anew for each of the five events
+of a vend (docs/BENCHMARKS.md, issue 18).
 AuditEvent.save() only refuses to change a stored event, which an insert never is.
 """
 
@@ -12,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import models
 
 from vending.models import AuditEvent, Purchase
-from vending.services.inserts import insert_row
+from vending.services.plain_writes import row_insert
 
 
 def audit_record(
@@ -47,5 +48,5 @@ def audit_record(
         after=after or {},
         data=data or {},
     )
-    insert_row(event)
+    row_insert(event)
     return event

@@ -27,6 +27,8 @@ from django.db import transaction
 
 from vending.exceptions import StsError
 from vending.models import Meter, Purchase, SupplyGroup, Token
+from vending.services.compiled_reads import CompiledRead
+from vending.services.plain_writes import columns_update, row_insert
 from vending.services.virtual_meters import meter_config, pending_meter_config
 from vending.sts import (
     MeterConfig,
@@ -113,13 +115,20 @@ def clears_tid_memory(base_date: int, new_base_date: int) -> bool:
     return new_base_date != base_date
 
 
-def meter_lock(*, meter_id: int) -> Meter:
-    """The Meter row locked for the current transaction (only the meter: its supply groups are read, not locked)."""
-    return (
+_METER_LOCK = CompiledRead(
+    Meter,
+    lambda pk: (
         Meter.objects.select_for_update(of=("self",))
         .select_related("supply_group", "pending_supply_group")
-        .get(pk=meter_id)
-    )
+        .filter(pk=pk)
+    ),
+)
+
+
+def meter_lock(*, meter_id: int) -> Meter:
+    """The Meter row locked for the current transaction (only the meter: its supply groups are read, not locked).
+    The ORM's statement, compiled once: it is on every vend (vending.services.compiled_reads)."""
+    return _METER_LOCK.get(meter_id)
 
 
 def pending_key_change(meter: Meter) -> KeyChange | None:
@@ -211,9 +220,10 @@ def _issue(
             rows.append(row(Token.Kind.ENGINEERING, made, wanted.reason, tid=tid))
     if rows:
         # A token alone changes only the TID memory; a key change moves the meter's key fields as well.
-        meter.save(update_fields=KEY_FIELDS if change is not None else ["last_tid", "updated_at"])
+        # Plain statements, as save() writes them: this is on every vend (vending.services.plain_writes).
+        columns_update(meter, KEY_FIELDS if change is not None else ["last_tid", "updated_at"])
         for token_row in rows:
-            token_row.save()
+            row_insert(token_row)
     return IssuedTokens(meter=meter, tokens=rows, before=before, after=config)
 
 

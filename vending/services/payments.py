@@ -34,6 +34,8 @@ from vending.payments import (
 )
 from vending.payments.registry import DARAJA
 from vending.services.audit import audit_record
+from vending.services.compiled_reads import CompiledRead
+from vending.services.plain_writes import rows_update
 from vending.services.providers import provider_named
 from vending.services.refunds import refund_record_provider, reversal_try
 from vending.services.sandbox_hooks import callbacks_to_schedule
@@ -48,6 +50,22 @@ log = logging.getLogger(__name__)
 
 _P = PaymentState
 _OPEN = frozenset({_P.INITIATED, _P.PENDING, _P.UNKNOWN})
+
+# The reads on every callback and confirmation, each the ORM's statement compiled once (compiled_reads).
+# Payment and purchase rows locked together, in one query (the join is locked as a whole).
+_PAYMENT_AND_PURCHASE_LOCKED = CompiledRead(
+    Payment, lambda pk: Payment.objects.select_for_update().select_related("purchase").filter(pk=pk)
+)
+# A callback's payment: the first (by id) with the provider's reference, as `.first()` takes it.
+_PAYMENT_BY_REFERENCE = CompiledRead(
+    Payment,
+    lambda provider, reference: (
+        Payment.objects.select_related("purchase")
+        .filter(provider=provider, provider_reference=reference)
+        .order_by("pk")[:1]
+    ),
+)
+_CALLBACK = CompiledRead(ProviderCallback, lambda pk: ProviderCallback.objects.filter(pk=pk))
 
 
 # -- providers ---------------------------------------------------------------------------------------
@@ -161,8 +179,7 @@ def payment_confirm(
     # No savepoint when called inside a transaction (a callback's): nothing here is rolled back on its
     # own except through the inner savepoints below; any other error undoes the caller's work as well.
     with transaction.atomic(savepoint=False):
-        # Payment and purchase rows locked together, in one query (the join is locked as a whole).
-        payment = Payment.objects.select_for_update().select_related("purchase").get(pk=payment.pk)
+        payment = _PAYMENT_AND_PURCHASE_LOCKED.get(payment.pk)
         if payment.state in (_P.CONFIRMED, _P.HELD, _P.NEEDS_REVIEW, _P.CANCELLED, _P.REFUNDED):
             return payment  # a duplicate or a late answer: the first outcome stands
         if amount is not None and amount != payment.amount_requested:
@@ -273,6 +290,11 @@ def callback_store(
         return ProviderCallback.objects.get(dedupe_key=digest), False
 
 
+def _callback_processed(callback: ProviderCallback, payment: Payment) -> None:
+    """Mark the callback applied to `payment`: one plain UPDATE (vending.services.plain_writes), on every vend."""
+    rows_update(ProviderCallback, callback.pk, processed_at=timezone.now(), payment=payment)
+
+
 def _flag_callback(callback: ProviderCallback, reason: str, payment: Payment | None = None) -> None:
     ProviderCallback.objects.filter(pk=callback.pk).update(
         flagged=True, flag_reason=reason[:255], processed_at=timezone.now(), payment=payment
@@ -294,7 +316,7 @@ def _doubt(callback: ProviderCallback, event: CallbackEvent, payment: Payment) -
 
 def callback_process(*, callback_id: int) -> None:
     """Apply a stored payment callback. Unmatched or conflicting callbacks change nothing and are flagged."""
-    callback = ProviderCallback.objects.get(pk=callback_id)
+    callback = _CALLBACK.get(callback_id)
     if callback.processed_at is not None:
         return
     try:
@@ -303,11 +325,8 @@ def callback_process(*, callback_id: int) -> None:
     except (InvalidCallback, ProviderRejected) as exc:
         _flag_callback(callback, f"unreadable callback: {exc}")
         return
-    payment = (
-        Payment.objects.select_related("purchase")
-        .filter(provider=callback.provider, provider_reference=event.provider_reference)
-        .first()
-    )
+    found = _PAYMENT_BY_REFERENCE.rows(callback.provider, event.provider_reference)
+    payment = found[0] if found else None
     if payment is None:
         _flag_callback(callback, "no payment with this provider reference")
         return
@@ -318,7 +337,7 @@ def callback_process(*, callback_id: int) -> None:
             and (not event.receipt or event.receipt == payment.receipt)
         )
         if same:
-            ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+            _callback_processed(callback, payment)
         else:
             _flag_callback(callback, f"callback for a payment already {payment.state}", payment)
         return
@@ -338,13 +357,13 @@ def callback_process(*, callback_id: int) -> None:
         else:
             with transaction.atomic():  # confirmation, vend and this callback's mark: one commit
                 payment_confirm(payment=payment, amount=event.amount, receipt=event.receipt, source="callback")
-                ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+                _callback_processed(callback, payment)
             return
     elif event.outcome == Outcome.DECLINED:
         payment_fail(
             payment=payment, reason=event.failure_reason or FailureReason.UNKNOWN, message=event.provider_message
         )
-    ProviderCallback.objects.filter(pk=callback.pk).update(processed_at=timezone.now(), payment=payment)
+    _callback_processed(callback, payment)
 
 
 # -- queries, capture, release --------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from vending.models import Customer, Meter, Payment, Purchase
 from vending.selectors.quotes import ShownQuote, purchase_quote
 from vending.selectors.vendability import meter_vendability
 from vending.services.audit import audit_record
-from vending.services.inserts import insert_row
+from vending.services.plain_writes import row_insert
 from vending.services.providers import provider_for_wallet
 from vending.tariffs import Quote
 from vending.wallets import wallet_spec
@@ -93,7 +93,7 @@ def purchase_create(
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                # Plain INSERTs (vending.services.inserts): the rows Purchase/Payment.objects.create would write.
+                # Plain INSERTs (vending.services.plain_writes): the rows Purchase/Payment.objects.create would write.
                 purchase = Purchase(
                     reference=new_reference(),
                     idempotency_key=idempotency_key,
@@ -110,8 +110,8 @@ def purchase_create(
                     created_by=created_by,
                     created_at=now,
                 )
-                insert_row(purchase)
-                insert_row(Payment(purchase=purchase, provider=provider.name, amount_requested=amount, created_at=now))
+                row_insert(purchase)
+                row_insert(Payment(purchase=purchase, provider=provider.name, amount_requested=amount, created_at=now))
                 audit_record(
                     action="purchase.created",
                     obj=purchase,

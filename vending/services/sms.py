@@ -23,6 +23,7 @@ from vending import i18n, pipeline
 from vending import texts as _texts  # noqa: F401  (registers the pipeline catalogue)
 from vending.models import ProviderCallback, Purchase, SmsAttempt, SmsMessage, Token
 from vending.services.audit import audit_record
+from vending.services.plain_writes import row_insert, rows_update
 from vending.services.transitions import transition
 from vending.sms import (
     REPORT_PARSERS,
@@ -77,7 +78,7 @@ def sms_send(
     sender_name = get_sender(settings).name
     with transaction.atomic(savepoint=False):  # plain inserts: nothing to roll back partially
         rows = [
-            SmsMessage.objects.create(
+            SmsMessage(
                 direction=SmsMessage.Direction.OUTBOUND,
                 phone=phone,
                 text=part,
@@ -90,6 +91,8 @@ def sms_send(
             )
             for part in sms_parts(text)
         ]
+        for row in rows:  # one plain INSERT each, as create() writes it (vending.services.plain_writes)
+            row_insert(row)
         pipeline.record_sms(rows, deliver=sms_deliver)
     return rows
 
@@ -104,8 +107,9 @@ def _deliver_row(sms: SmsMessage) -> SmsMessage:
 
     if sms.status != SmsState.QUEUED:
         return sms
-    mine = SmsMessage.objects.filter(pk=sms.pk, status=SmsState.QUEUED, send_started_at__isnull=True).update(
-        send_started_at=timezone.now()
+    # The claim: one plain UPDATE (vending.services.plain_writes), as the filtered update() wrote it.
+    mine = rows_update(
+        SmsMessage, sms.pk, {"status": SmsState.QUEUED, "send_started_at": None}, send_started_at=timezone.now()
     )
     if not mine:
         return sms

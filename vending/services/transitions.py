@@ -3,19 +3,22 @@
 `transition` locks the row, returns quietly when it is already in the target state, refuses a move
 the table does not allow, saves, and writes an audit event, all inside the caller's transaction.
 
-The save is one `UPDATE … SET <the changed columns> WHERE pk = …` written here rather than by
+The save is one `UPDATE … SET <the changed columns> WHERE pk = …` (vending.services.plain_writes) rather than
 `Model.save(update_fields=…)`: the same statement and the same values (each field's own conversion), without
 the ORM building and compiling it anew on every move, which cost three times the statement itself on the vend
-path (docs/BENCHMARKS.md, issue 18). None of these models has save() logic or signal receivers to skip.
+path (docs/BENCHMARKS.md, issue 18). None of these models has save() logic or signal receivers to skip. The row
+lock is the ORM's own `select_for_update().get(pk=…)` statement, compiled once (`CompiledRead`).
 """
 
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
-from django.db import DatabaseError, models, transaction
+from django.db import models, transaction
 
 from vending.models import Payment, Purchase, SmsMessage
 from vending.services.audit import audit_record
+from vending.services.compiled_reads import CompiledRead
+from vending.services.plain_writes import columns_update
 from vending.states import PAYMENT_TRANSITIONS, PURCHASE_TRANSITIONS, SMS_TRANSITIONS, check_transition
 
 M = TypeVar("M", Purchase, Payment, SmsMessage)
@@ -25,32 +28,15 @@ _TABLES: dict[type[models.Model], tuple[str, dict[str, frozenset[str]]]] = {
     Payment: ("state", PAYMENT_TRANSITIONS),
     SmsMessage: ("status", SMS_TRANSITIONS),
 }
+# Each model's row locked by its id: SELECT … FOR UPDATE, compiled once (vending.services.compiled_reads).
+_LOCKED: dict[type[models.Model], CompiledRead] = {
+    model: CompiledRead(model, lambda pk, model=model: model.objects.select_for_update().filter(pk=pk))
+    for model in _TABLES
+}
 # `auto_now` columns are only refreshed by save() when named in update_fields.
 _AUTO_NOW: dict[type[models.Model], tuple[str, ...]] = {
     model: tuple(f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)) for model in _TABLES
 }
-
-
-def _update_columns(row: models.Model, names: list[str]) -> None:
-    """Write the fields `names` of `row` (already locked) as Model.save(update_fields=names) would. The values are
-    plain ones (`transition`'s fields are audited as text): no F() expression comes here."""
-    meta = type(row)._meta
-    connection = transaction.get_connection()
-    quote = connection.ops.quote_name
-    columns, values = [], []
-    for name in names:
-        field = meta.get_field(name)
-        assert isinstance(field, models.Field)
-        # pre_save: an auto_now column takes the time now, as save() does; any other field its attribute
-        value = field.pre_save(row, add=False)
-        columns.append(f"{quote(field.column)} = %s")
-        values.append(field.get_db_prep_save(value, connection=connection))
-    # Only the model's own table and column names are formatted in; every value is a parameter.
-    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(columns)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, row.pk])
-        if cursor.rowcount != 1:  # as save(update_fields=…) says when the row is gone
-            raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 def _purchase_id_of(obj: models.Model) -> int | None:
@@ -83,7 +69,7 @@ def transition(
     # No savepoint: nothing below needs a partial rollback. A refused move raises only after the block,
     # so it never dooms the caller's transaction; a database error dooms it as it would anyway.
     with transaction.atomic(savepoint=False):
-        row = obj if locked else type(obj).objects.select_for_update().get(pk=obj.pk)
+        row = obj if locked else _LOCKED[type(obj)].get(obj.pk)
         current = getattr(row, field_name)
         if current == target:
             return row, False
@@ -92,7 +78,7 @@ def transition(
             setattr(row, field_name, target)
             for name, value in (fields or {}).items():
                 setattr(row, name, value)
-            _update_columns(row, [field_name, *(fields or {}), *_AUTO_NOW[type(obj)]])
+            columns_update(row, [field_name, *(fields or {}), *_AUTO_NOW[type(obj)]])
             audit_record(
                 action=f"{type(obj)._meta.model_name}.{target}",
                 obj=row,
