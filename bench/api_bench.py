@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchdb import ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
+from benchdb import bench_meters, ensure_database, reset_for_bench  # noqa: E402 - bench/ is on sys.path when run as a script
 from ussd_load import Connection, _cpu_seconds, _run_client, _server_pids  # noqa: E402 - the same HTTP client
 
 AMOUNT = "100"
@@ -50,45 +50,33 @@ def _prepare(*, meters: int, agents: int, terminals: int, redis_url: str) -> tup
     import django
 
     django.setup()
-    import redis
-    from django.core.management import call_command
     from django.db import connection
 
-    from vending.meter_numbers import derive_pan
     from vending.models import AgentTerminal, Meter, Tariff
     from vending.services.agents import agent_create, api_key_create
-    from vending.sts.identity import luhn_check_digit
 
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", verbosity=0, staff_password="bench-only-password")
-    redis.Redis.from_url(redis_url).flushdb()
-    with connection.cursor() as cursor:  # the bench's own database: every run starts without old sales
-        cursor.execute(
-            "TRUNCATE vending_auditevent, vending_payment, vending_providercallback, vending_token, "
-            "vending_smsmessage, vending_purchase, vending_floatentry, vending_agentsale, "
-            "vending_tokenvoid, vending_revenuefinding, vending_faultreport, vending_apikey, "
-            "vending_agentterminal, vending_commissionrule, vending_agent CASCADE"
-        )
-    template = Meter.objects.get(drn="04123456784")
-    tariff = Tariff.objects.get(pk=template.tariff_id)
-    drns = [(p := f"{9_100_000_000 + n:010d}") + luhn_check_digit(p) for n in range(meters)]
-    Meter.objects.bulk_create(
-        [
-            Meter(
-                drn=drn,
-                pan=derive_pan(drn),
-                supply_group_id=template.supply_group_id,
-                tariff=tariff,
-                key_revision=template.key_revision,
-                base_date=template.base_date,
-                label_name=f"Bench {n}",
-            )
-            for n, drn in enumerate(drns)
+    reset_for_bench(
+        redis_url=redis_url,
+        tables=[
+            "vending_auditevent",
+            "vending_payment",
+            "vending_providercallback",
+            "vending_token",
+            "vending_smsmessage",
+            "vending_purchase",
+            "vending_floatentry",
+            "vending_agentsale",
+            "vending_tokenvoid",
+            "vending_revenuefinding",
+            "vending_faultreport",
+            "vending_apikey",
+            "vending_agentterminal",
+            "vending_commissionrule",
+            "vending_agent",
         ],
-        ignore_conflicts=True,
-        batch_size=2000,
     )
-    Meter.objects.filter(drn__in=drns).update(last_tid=None)
+    drns = bench_meters(first=9_100_000_000, count=meters)
+    tariff = Tariff.objects.get(pk=Meter.objects.get(drn="04123456784").tariff_id)
     keys: list[str] = []
     made = [
         agent_create(name=f"Bench agent {a}", currency=tariff.currency, opening_float=Decimal("1000000000"))

@@ -46,7 +46,7 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchdb import ensure_database  # noqa: E402 - bench/ is on sys.path when run as a script
+from benchdb import bench_meters, ensure_database, reset_for_bench  # noqa: E402 - bench/ is on sys.path when run as a script
 
 SERVICE_CODE = "*384*44135#"
 FIRST_PHONE = 254710000000  # +25471xxxxxxx: Safaricom numbers, one bench customer each
@@ -61,42 +61,23 @@ def _prepare(customers: int, meters: int, redis_url: str) -> str:
     import django
 
     django.setup()
-    import redis
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
-    from vending.meter_numbers import derive_pan
-    from vending.models import Customer, CustomerMeter, Meter, Tariff
-    from vending.sts.identity import luhn_check_digit
+    from vending.models import Customer, CustomerMeter, Meter
 
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", verbosity=0, staff_password="bench-only-password")
-    redis.Redis.from_url(redis_url).flushdb()
-    with connection.cursor() as cursor:  # the bench's own database: start each run without old purchases
-        cursor.execute(
-            "TRUNCATE vending_auditevent, vending_payment, vending_providercallback, vending_token, "
-            "vending_smsmessage, vending_purchase CASCADE"
-        )
-    template = Meter.objects.get(drn="04123456784")
-    tariff = Tariff.objects.get(pk=template.tariff_id)
-    drns = [(p := f"{9_000_000_000 + n:010d}") + luhn_check_digit(p) for n in range(meters)]
-    Meter.objects.bulk_create(
-        [
-            Meter(
-                drn=drn,
-                pan=derive_pan(drn),
-                supply_group_id=template.supply_group_id,
-                tariff=tariff,
-                key_revision=template.key_revision,
-                base_date=template.base_date,
-                label_name=f"Bench {n}",
-            )
-            for n, drn in enumerate(drns)
+    reset_for_bench(
+        redis_url=redis_url,
+        tables=[
+            "vending_auditevent",
+            "vending_payment",
+            "vending_providercallback",
+            "vending_token",
+            "vending_smsmessage",
+            "vending_purchase",
         ],
-        ignore_conflicts=True,
-        batch_size=2000,
     )
+    drns = bench_meters(first=9_000_000_000, count=meters)
     meter_ids = list(Meter.objects.filter(drn__in=drns).order_by("drn").values_list("pk", flat=True))
     phones = [f"+{FIRST_PHONE + n}" for n in range(customers)]
     Customer.objects.bulk_create([Customer(phone=p) for p in phones], ignore_conflicts=True, batch_size=2000)
