@@ -38,23 +38,35 @@ def row_insert(row: models.Model) -> None:
     row._state.adding, row._state.db = False, connection.alias
 
 
+def _column(meta: Any, name: str) -> models.Field:
+    """The model field `name`, which must be a column of the model's own table (as update_fields requires)."""
+    field = meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _assignments(pairs: list[tuple[models.Field, Any]], connection: Any) -> tuple[str, list[Any]]:
+    """The `SET` list of an UPDATE (`"col" = %s, …`) and its parameters, each value through its field's own
+    conversion for saving."""
+    columns, params = [], []
+    for field, value in pairs:
+        columns.append(f"{connection.ops.quote_name(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection=connection))
+    return ", ".join(columns), params
+
+
 def columns_update(row: models.Model, names: list[str]) -> None:
     """Write the fields `names` of the saved `row` as `row.save(update_fields=names)` would. The values are plain
     ones: no F() expression comes here."""
     meta = type(row)._meta
-    fields = [meta.get_field(name) for name in names]
+    fields = [_column(meta, name) for name in names]
     row._prepare_related_fields_for_save(operation_name="save", fields=fields)  # type: ignore[attr-defined]
     connection = transaction.get_connection()
     quote = connection.ops.quote_name
-    columns, values = [], []
-    for field in fields:
-        assert isinstance(field, models.Field)
-        # pre_save: an auto_now column takes the time now, as save() does; any other field its attribute
-        value = field.pre_save(row, add=False)
-        columns.append(f"{quote(field.column)} = %s")
-        values.append(field.get_db_prep_save(value, connection=connection))
+    # pre_save: an auto_now column takes the time now, as save() does; any other field its attribute
+    columns, values = _assignments([(field, field.pre_save(row, add=False)) for field in fields], connection)
     # Only the model's own table and column names are formatted in; every value is a parameter.
-    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(columns)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, row.pk])
         if cursor.rowcount != 1:  # as save(update_fields=…) says when the row is gone
@@ -69,26 +81,24 @@ def rows_update(model: type[models.Model], pk: Any, where: dict[str, Any] | None
     meta = model._meta
     connection = transaction.get_connection()
     quote = connection.ops.quote_name
-    columns, params = [], []
-    for name, value in values.items():
-        field = meta.get_field(name)
-        assert isinstance(field, models.Field)
-        if isinstance(value, models.Model):
-            value = value.pk
-        columns.append(f"{quote(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection=connection))
+    columns, params = _assignments(
+        [
+            (_column(meta, name), value.pk if isinstance(value, models.Model) else value)
+            for name, value in values.items()
+        ],
+        connection,
+    )
     conditions = [f"{quote(meta.pk.column)} = %s"]
     params.append(meta.pk.get_db_prep_value(pk, connection=connection))
     for name, value in (where or {}).items():
-        field = meta.get_field(name)
-        assert isinstance(field, models.Field)
+        field = _column(meta, name)
         if value is None:
             conditions.append(f"{quote(field.column)} IS NULL")
         else:
             conditions.append(f"{quote(field.column)} = %s")
             params.append(field.get_db_prep_value(value, connection=connection))
     # Only the model's own table and column names are formatted in; every value is a parameter.
-    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(columns)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+    sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {' AND '.join(conditions)}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
